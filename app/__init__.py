@@ -1,0 +1,1 @@
+"""Latent3D Studio desktop app (PySide6)."""
