@@ -1,0 +1,104 @@
+"""3D Gaussian-splat PLY in the Inria layout (Kerbl et al. 2023, ``GaussianModel.save_ply``).
+
+One ``vertex`` element, float32 properties ``x y z [nx ny nz] f_dc_0..2 [f_rest_0..3K-1] opacity
+scale_0..2 rot_0..3``: opacity as a logit, scales as logs, unnormalised (w, x, y, z) quaternions,
+``f_rest`` channel-major. Reading records the property names and dtypes in ``GaussianSplats.layout``
+and keeps unknown properties in ``extra``, so writing what was read reproduces every property
+bit for bit (for the float32 properties the layout uses; a float64 standard property would pass
+through the float32 container).
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import plyfile
+
+from core.errors import InputError
+from core.io._checks import build
+from core.io.ply import read_ply, read_ply_header, structured, vertex_table, write_ply
+from core.shapes import GaussianSplats
+
+POSITION = ("x", "y", "z")
+NORMALS = ("nx", "ny", "nz")
+SH_DC = ("f_dc_0", "f_dc_1", "f_dc_2")
+OPACITY = "opacity"
+SCALES = ("scale_0", "scale_1", "scale_2")
+ROTATIONS = ("rot_0", "rot_1", "rot_2", "rot_3")
+REQUIRED = POSITION + SH_DC + (OPACITY,) + SCALES + ROTATIONS
+_REST = re.compile(r"f_rest_(\d+)$")
+
+
+def is_splat_ply(path: str | os.PathLike[str]) -> bool:
+    """True when a PLY's vertex element has every required 3DGS property (reads the header only)."""
+    vertex = read_ply_header(path).element("vertex")
+    return vertex is not None and set(REQUIRED).issubset(vertex.names)
+
+
+def _rest_names(path: Path, names: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``f_rest_k`` names in k order; they must be f_rest_0..f_rest_{3K-1} with none missing."""
+    indices = sorted(int(m.group(1)) for m in map(_REST.match, names) if m)
+    if indices != list(range(len(indices))) or len(indices) % 3:
+        raise InputError(path, f"3DGS PLY has f_rest_* properties {indices[:3]}..{indices[-3:]} "
+                               "that are not f_rest_0..f_rest_{3K-1}")
+    return tuple(f"f_rest_{k}" for k in indices)
+
+
+def read_splats(path: str | os.PathLike[str]) -> GaussianSplats:
+    """Read a 3DGS PLY; missing properties, NaN/Inf or zero quaternions raise InputError."""
+    header, data = read_ply(path)
+    path = Path(path)
+    table = vertex_table(path, header, data)
+    names = table.dtype.names
+    missing = [name for name in REQUIRED if name not in names]
+    if missing:
+        raise InputError(path, f"not a 3D Gaussian-splat PLY: the vertex element lacks {', '.join(missing)}")
+    lists = [name for name in names if table.dtype[name].shape != () or table.dtype[name] == object]
+    if lists:
+        raise InputError(path, f"3DGS PLY has list properties {', '.join(lists)} on its vertices")
+    rest = _rest_names(path, names)
+    normals = NORMALS if set(NORMALS).issubset(names) else ()
+    known = set(REQUIRED) | set(rest) | set(normals)
+
+    def block(columns: tuple[str, ...]) -> np.ndarray:
+        return np.stack([table[c].astype(np.float32, copy=False) for c in columns], axis=1)
+
+    return build(path, GaussianSplats,
+                 positions=block(POSITION), sh_dc=block(SH_DC),
+                 opacity_logit=table[OPACITY].astype(np.float32), log_scales=block(SCALES),
+                 rotations=block(ROTATIONS), sh_rest=block(rest) if rest else None,
+                 normals=block(normals) if normals else None,
+                 extra={name: table[name].copy() for name in names if name not in known},
+                 layout=tuple((name, table.dtype[name].str[1:]) for name in names))
+
+
+def splat_properties(splats: GaussianSplats) -> dict[str, np.ndarray]:
+    """Every per-splat property as name -> 1-D array, in the standard 3DGS order, then ``extra``."""
+    def named(names, values):
+        return {name: values[:, k] for k, name in enumerate(names)}
+
+    properties = named(POSITION, splats.positions)
+    if splats.normals is not None:
+        properties |= named(NORMALS, splats.normals)
+    properties |= named(SH_DC, splats.sh_dc)
+    if splats.sh_rest is not None:
+        properties |= named([f"f_rest_{k}" for k in range(splats.sh_rest.shape[1])], splats.sh_rest)
+    properties[OPACITY] = splats.opacity_logit
+    properties |= named(SCALES, splats.log_scales) | named(ROTATIONS, splats.rotations)
+    return properties | {name: np.asarray(values) for name, values in splats.extra.items()}
+
+
+def write_splats(splats: GaussianSplats, path: str | os.PathLike[str]) -> None:
+    """Write binary little-endian 3DGS PLY that 3DGS viewers read.
+
+    Uses ``splats.layout`` (order and dtypes as read) when it names exactly the properties the
+    splats hold, else the standard order in float32; ``extra`` properties keep their dtype.
+    """
+    properties = splat_properties(splats)
+    layout = splats.layout
+    if not layout or sorted(name for name, _ in layout) != sorted(properties):
+        layout = tuple((name, values.dtype.str[1:]) for name, values in properties.items())
+    table = structured([(name, properties[name].astype(dtype, copy=False)) for name, dtype in layout])
+    write_ply(path, [plyfile.PlyElement.describe(table, "vertex")])
