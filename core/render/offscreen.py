@@ -1,0 +1,66 @@
+"""Offscreen pictures of shapes with Open3D's Filament renderer (Vulkan on llvmpipe here).
+
+Starting a renderer costs 0.1–0.5 s, so one is kept per image size and reused; a lock serialises
+frames because Filament's engine is not meant to be driven from two threads at once.
+"""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from core.render.scene import BACKGROUND, apply_lighting, fit_camera, framing_points, shape_geometry, shape_material
+from core.shapes import Shape
+
+_GEOMETRY = "shape"
+_renderers: dict[tuple[int, int], object] = {}
+_lock = threading.Lock()
+
+
+def offscreen_renderer(size: tuple[int, int]):
+    """The shared ``OffscreenRenderer`` of this image size, created with post-processing off.
+
+    Post-processing (tone mapping, bloom) off is what keeps colours true: with it on, every
+    image comes out washed-out grey (``shared/notes/rendering.md``).
+    """
+    from open3d.visualization import rendering
+
+    width, height = int(size[0]), int(size[1])
+    if width < 1 or height < 1:
+        raise ValueError(f"image size must be positive, got {size}")
+    renderer = _renderers.get((width, height))
+    if renderer is None:
+        renderer = rendering.OffscreenRenderer(width, height)
+        renderer.scene.view.set_post_processing(False)
+        renderer.scene.set_background(list(BACKGROUND))
+        apply_lighting(renderer.scene)
+        _renderers[(width, height)] = renderer
+    return renderer
+
+
+def render_shape(shape: Shape, size: tuple[int, int] = (320, 320), color_by: str = "height") -> np.ndarray:
+    """Render any shape to an RGB image (H, W, 3) uint8 with a camera fitted to its bounds.
+
+    Points are coloured by height (``color_by="normal"`` or ``"color"`` for the cloud's normals or own
+    colours), meshes and voxels are lit, Gaussian splats use Open3D's native splat shader.
+    """
+    width, height = int(size[0]), int(size[1])
+    geometry = shape_geometry(shape, color_by)
+    material = shape_material(shape, height)
+    camera = fit_camera(framing_points(shape), aspect=width / height)
+    with _lock:
+        renderer = offscreen_renderer((width, height))
+        renderer.scene.clear_geometry()
+        renderer.scene.add_geometry(_GEOMETRY, geometry, material)
+        renderer.setup_camera(camera.fov, camera.center, camera.eye, camera.up)
+        image = np.asarray(renderer.render_to_image())
+        renderer.scene.clear_geometry()
+    return np.ascontiguousarray(image[..., :3], dtype=np.uint8)
+
+
+def release_renderers() -> None:
+    """Drop the cached renderers (call before a Qt application quits to avoid Filament's exit abort)."""
+    with _lock:
+        for renderer in _renderers.values():
+            renderer.scene.clear_geometry()
+        _renderers.clear()
