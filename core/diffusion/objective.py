@@ -1,0 +1,37 @@
+"""The stage-2 training objective: noise a clean latent to a random step, regress ε or v."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from core.diffusion.guidance import Denoiser, drop_condition
+
+#: share of training examples whose condition is replaced by the null one, so the same network also
+#: learns the unconditional model classifier-free guidance needs (Ho & Salimans 2022, sec. 3.2: 10–20 %)
+COND_DROPOUT = 0.1
+
+
+def diffusion_loss(denoiser: Denoiser, z0: torch.Tensor, alphas_cumprod: torch.Tensor, prediction_type: str,
+                   cond: torch.Tensor | None = None, null: torch.Tensor | None = None,
+                   generator: torch.Generator | None = None, cond_dropout: float = COND_DROPOUT) -> torch.Tensor:
+    """Mean squared error of the denoiser's ε or v on ``z0`` noised to uniform random steps (DDPM eq. 14).
+
+    All randomness comes from ``generator`` (a CPU generator), so a step's loss is a function of the
+    step's seed alone: that is what makes a resumed run retrace an uninterrupted one.
+    """
+    batch = z0.shape[0]
+    t = torch.randint(0, len(alphas_cumprod), (batch,), generator=generator)
+    noise = torch.randn(z0.shape, generator=generator, dtype=z0.dtype).to(z0.device)
+    alpha_bar = alphas_cumprod[t].to(device=z0.device, dtype=z0.dtype).view(-1, *([1] * (z0.ndim - 1)))
+    a, s = alpha_bar.sqrt(), (1 - alpha_bar).sqrt()
+    x_t = a * z0 + s * noise
+    if cond is not None and null is not None and cond_dropout > 0:
+        cond = drop_condition(cond, null, cond_dropout, generator)
+    if prediction_type == "epsilon":
+        target = noise
+    elif prediction_type == "v_prediction":
+        target = a * noise - s * z0  # Salimans & Ho 2022 (progressive distillation), sec. 4
+    else:
+        raise ValueError(f"unknown prediction_type {prediction_type!r}")
+    output = denoiser(x_t, t.to(z0.device), cond)
+    return F.mse_loss(output.float(), target.float())

@@ -1,0 +1,84 @@
+"""The noise schedule a run is trained with, and the ``diffusers`` samplers that invert it.
+
+A run stores one plain dict (:func:`noise_schedule_config`) in its ``config.json``; every sampler is
+built from that same dict, so training and all samplers agree on the betas and the prediction type.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+#: ``--sampler`` name -> diffusers scheduler class
+SAMPLERS: dict[str, str] = {
+    "ddpm": "DDPMScheduler",
+    "ddim": "DDIMScheduler",
+    "dpmpp": "DPMSolverMultistepScheduler",
+    "euler": "EulerDiscreteScheduler",
+}
+#: extra settings per sampler; dpmpp is the data-prediction multistep solver of Lu et al. 2022
+#: ("DPM-Solver++", arXiv:2211.01095), second order as recommended there for guided sampling
+_SAMPLER_OPTIONS: dict[str, dict[str, Any]] = {"dpmpp": {"algorithm_type": "dpmsolver++", "solver_order": 2}}
+
+#: ``--prediction`` name -> diffusers ``prediction_type``
+PREDICTIONS: dict[str, str] = {"epsilon": "epsilon", "v": "v_prediction"}
+
+#: the latent-diffusion schedule of Rombach et al. 2022 (LDM, arXiv:2112.10752, Stable Diffusion's
+#: config): 1,000 steps of "scaled_linear" betas from 0.00085 to 0.012
+NUM_TRAIN_TIMESTEPS = 1000
+BETA_START, BETA_END, BETA_SCHEDULE = 0.00085, 0.012, "scaled_linear"
+
+
+def noise_schedule_config(prediction: str = "epsilon") -> dict[str, Any]:
+    """The schedule dict stored in a run; ``prediction`` is ``epsilon`` or ``v``."""
+    if prediction not in PREDICTIONS:
+        raise ValueError(f"prediction must be one of {sorted(PREDICTIONS)}, got {prediction!r}")
+    return {
+        "num_train_timesteps": NUM_TRAIN_TIMESTEPS,
+        "beta_start": BETA_START,
+        "beta_end": BETA_END,
+        "beta_schedule": BETA_SCHEDULE,
+        "prediction_type": PREDICTIONS[prediction],
+        # "trailing" spacing starts sampling at the last training step, which few-step samplers need
+        # (Lin et al. 2024, "Common Diffusion Noise Schedules and Sample Steps are Flawed", table 2)
+        "timestep_spacing": "trailing",
+    }
+
+
+def build_scheduler(config: dict[str, Any], sampler: str = "ddpm"):
+    """A fresh diffusers scheduler for ``sampler`` over the run's schedule ``config``."""
+    if sampler not in SAMPLERS:
+        raise ValueError(f"sampler must be one of {sorted(SAMPLERS)}, got {sampler!r}")
+    import diffusers
+
+    options = {**config, **_SAMPLER_OPTIONS.get(sampler, {})}
+    if sampler in ("ddpm", "ddim"):
+        options["clip_sample"] = False  # latents are not images in [-1, 1]
+    return getattr(diffusers, SAMPLERS[sampler])(**options)
+
+
+def alphas_cumprod(config: dict[str, Any]) -> torch.Tensor:
+    """ᾱ_t for t = 0 … T−1 (float64), taken from diffusers so training and sampling share one source."""
+    return build_scheduler(config, "ddpm").alphas_cumprod.to(torch.float64)
+
+
+def alpha_bar_at(alphas: torch.Tensor, timestep: torch.Tensor | float) -> float:
+    """ᾱ at a possibly fractional timestep, interpolated linearly in σ = √((1−ᾱ)/ᾱ) like Euler's sigmas."""
+    sigmas = ((1 - alphas) / alphas).sqrt().numpy()
+    sigma = float(np.interp(float(timestep), np.arange(len(sigmas)), sigmas))
+    return 1.0 / (1.0 + sigma * sigma)
+
+
+def predicted_x0(x_t: torch.Tensor, model_output: torch.Tensor, alpha_bar: float, prediction_type: str) -> torch.Tensor:
+    """The clean-sample estimate x̂0 implied by the network output at noise level ᾱ (x_t in VP scaling).
+
+    ε-prediction: x̂0 = (x_t − √(1−ᾱ) ε) / √ᾱ;  v-prediction (Salimans & Ho 2022, eq. 9 ff.):
+    x̂0 = √ᾱ x_t − √(1−ᾱ) v.
+    """
+    a, s = alpha_bar ** 0.5, (1.0 - alpha_bar) ** 0.5
+    if prediction_type == "epsilon":
+        return (x_t - s * model_output) / a
+    if prediction_type == "v_prediction":
+        return a * x_t - s * model_output
+    raise ValueError(f"unknown prediction_type {prediction_type!r}")

@@ -1,0 +1,211 @@
+"""A whole training run (stage 1, latents, stage 2, or resume) and loading a trained run for sampling.
+
+Run folder::
+
+    RUN/config.json                     everything to rebuild networks, schedule and data (run_config.py)
+    RUN/metrics.jsonl                   one JSON per logged step: stage, step, epoch, losses, lr, time
+    RUN/checkpoints/ae_{last,best}.safetensors  (+ .json manifest copies)   stage 1
+    RUN/checkpoints/ldm_{last,best}.safetensors (+ .json)                   stage 2; holds scale_factor
+    RUN/samples/                        default output of ``sample``
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from core.errors import InputError
+from core.jobs import CancelToken, EventHandler, Log
+from core.training.checkpoint import load_checkpoint
+from core.training.distributed import DistInfo, barrier, device_for, setup_distributed
+from core.training.representations import Representation, representation
+from core.training.run_config import (CONFIG_NAME, RunSpec, build_run_config, read_run_config,
+                                      write_run_config)
+from core.training.stages import autoencoder_loss, denoiser_loss, encode_all, latent_scale_factor
+from core.training.trainer import MAX_VAL_EXAMPLES, Trainer, TrainConfig
+
+STAGES = ("ae", "ldm")
+
+
+def checkpoint_path(run_dir: str | Path, stage: str, tag: str = "last") -> Path:
+    """``RUN/checkpoints/<stage>_<tag>.safetensors``."""
+    return Path(run_dir) / "checkpoints" / f"{stage}_{tag}.safetensors"
+
+
+@dataclass
+class TrainingData:
+    """Compact training and validation tensors with labels indexing ``classes``, and their statistics."""
+
+    train: list[torch.Tensor]
+    val: list[torch.Tensor]
+    classes: list[str]
+    stats: dict[str, Any]
+
+
+def _class_labels(dataset, classes: list[str]) -> torch.Tensor:
+    lookup = np.array([classes.index(c) if c in classes else -1 for c in dataset.classes], dtype=np.int64)
+    return torch.from_numpy(lookup[np.asarray(dataset.labels(), dtype=np.int64)])
+
+
+def _check_classes(path: str, available: list[str], wanted: list[str] | None) -> list[str]:
+    if not wanted:
+        return list(available)
+    unknown = [c for c in wanted if c not in available]
+    if unknown:
+        raise InputError(path, f"no class {', '.join(map(repr, unknown))} in this dataset; "
+                               f"its classes are: {', '.join(available)}")
+    return list(wanted)
+
+
+def load_training_data(config: dict[str, Any], rep: Representation) -> TrainingData:
+    """The run's shapes: train split for training; the test split (or a held-out slice) for validation."""
+    from core.data import open_dataset
+
+    data = config["data"]
+    dataset = open_dataset(data["path"])
+    classes = config["classes"]
+    load = lambda subset: [rep.load(subset, data["n_points"], data["resolution"]), _class_labels(subset, classes)]
+    train_set = dataset.subset(classes=classes, split="train")
+    if len(train_set) == 0:
+        raise InputError(data["path"], f"no training shapes of class {', '.join(classes)}")
+    train = load(train_set)
+    test_set = dataset.subset(classes=classes, split="test")
+    if len(test_set) > 0:
+        val, source = load(test_set), "test split"
+    else:  # a single-split source: hold out a fixed slice of the shuffled training shapes
+        held = max(1, min(MAX_VAL_EXAMPLES, len(train[0]) // 10)) if len(train[0]) > 1 else 0
+        order = torch.randperm(len(train[0]), generator=torch.Generator().manual_seed(config["seed"]))
+        val = [t[order[:held]] for t in train] if held else [t[:1] for t in train]
+        train = [t[order[held:]] for t in train] if held else train
+        source = f"held-out slice of {held} training shapes"
+    stats = {"classes": classes, "n_train": len(train[0]), "n_val": len(val[0]), "val_source": source,
+             "normalization": data["normalization"], "source": data["path"]}
+    return TrainingData(train, val, classes, stats)
+
+
+def _create_run(run_dir: Path, spec: RunSpec, rep: Representation, info: DistInfo) -> dict[str, Any]:
+    from core.data import open_dataset
+
+    if (run_dir / CONFIG_NAME).exists() or (run_dir / "checkpoints").exists():
+        raise InputError(run_dir, "already holds a run; pass --resume to continue it or choose another --out")
+    classes = _check_classes(spec.data, list(open_dataset(spec.data).classes), spec.classes)
+    config = build_run_config(spec, classes, rep.normalization)
+    barrier(info)  # every rank has checked the folder before rank 0 fills it
+    if info.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_run_config(run_dir, config)
+    return config
+
+
+def _resume(trainer: Trainer, expected: dict[str, Any], emit: EventHandler) -> None:
+    path = trainer.checkpoint_path("last")
+    if path.exists():
+        checkpoint = load_checkpoint(path)
+        checkpoint.expect(**expected)
+        trainer.restore(checkpoint)
+        emit(Log(f"resuming {trainer.stage} from step {trainer.step} ({path})"))
+
+
+def train_run(run_dir: str | Path, spec: RunSpec | None = None, device: str = "cpu",
+              emit: EventHandler = lambda e: None, cancel: CancelToken | None = None) -> dict[str, Any]:
+    """Train a new run from ``spec``, or resume the one in ``run_dir`` when ``spec`` is None.
+
+    Under ``torchrun`` every rank calls this; data is sharded per rank and only rank 0 writes.
+    Returns paths of the final checkpoints and the latent scale factor.
+    """
+    from core.diffusion.schedulers import alphas_cumprod
+    from core.models import AutoencoderConfig, DenoiserConfig, build_autoencoder, build_denoiser
+
+    run_dir, cancel = Path(run_dir), cancel or CancelToken()
+    info = setup_distributed(torch.device(device))
+    torch_device = device_for(device, info)
+    if spec is None:
+        config = read_run_config(run_dir)
+        rep = representation(config["representation"], run_dir / CONFIG_NAME)
+    else:
+        rep = representation(spec.representation, spec.data)
+        config = _create_run(run_dir, spec, rep, info)
+    barrier(info)
+    data = load_training_data(config, rep)
+    common = {"representation": config["representation"]}
+
+    ae_config = AutoencoderConfig.from_dict(config["autoencoder"])
+    torch.manual_seed(config["seed"])  # identical initial weights on every rank
+    ae_manifest = {**common, "kind": "autoencoder", "model_config": config["autoencoder"], "data": data.stats}
+    ae_trainer = Trainer("ae", build_autoencoder(ae_config), autoencoder_loss(rep), data.train[:1], data.val[:1],
+                         TrainConfig.from_dict(config["train"]["ae"]), run_dir, ae_manifest, torch_device, emit,
+                         cancel, info)
+    _resume(ae_trainer, {"kind": "autoencoder", **common, "model_config": config["autoencoder"]}, emit)
+    ae = ae_trainer.fit()
+
+    emit(Log("encoding the training shapes into latents"))
+    train_z = encode_all(ae.ema, rep, data.train[0], torch_device)
+    val_z = encode_all(ae.ema, rep, data.val[0], torch_device)
+    scale = latent_scale_factor(train_z)
+    stats = {**data.stats, "scale_factor": scale, "latent_std": 1.0 / scale, "autoencoder_step": ae.step}
+
+    den_config = DenoiserConfig.from_dict(config["denoiser"])
+    torch.manual_seed(config["seed"] + 1)
+    ldm_manifest = {**common, "kind": "denoiser", "model_config": config["denoiser"], "data": stats,
+                    "schedule": config["schedule"]}
+    loss = denoiser_loss(alphas_cumprod(config["schedule"]), config["schedule"]["prediction_type"],
+                         den_config.cond, den_config.num_classes)
+    ldm_trainer = Trainer("ldm", build_denoiser(den_config), loss, [train_z * scale, data.train[1]],
+                          [val_z * scale, data.val[1]], TrainConfig.from_dict(config["train"]["ldm"]), run_dir,
+                          ldm_manifest, torch_device, emit, cancel, info)
+    _resume(ldm_trainer, {"kind": "denoiser", **common, "model_config": config["denoiser"]}, emit)
+    ldm = ldm_trainer.fit()
+    return {"run_dir": str(run_dir), "autoencoder": str(ae.last), "denoiser": str(ldm.last),
+            "scale_factor": scale, "metrics": str(run_dir / "metrics.jsonl")}
+
+
+@dataclass
+class TrainedRun:
+    """A run's networks with EMA weights, ready to sample."""
+
+    run_dir: Path
+    config: dict[str, Any]
+    representation: Representation
+    autoencoder: nn.Module
+    denoiser: nn.Module
+    scale_factor: float
+
+    @property
+    def classes(self) -> list[str]:
+        """Class names in label order."""
+        return list(self.config["classes"])
+
+    def pipeline(self):
+        """The :class:`~core.diffusion.LatentDiffusionPipeline` over this run's networks."""
+        from core.diffusion import LatentDiffusionPipeline
+
+        return LatentDiffusionPipeline(self.autoencoder, self.denoiser, self.config["schedule"], self.scale_factor,
+                                       num_classes=int(self.config["denoiser"].get("num_classes", 0)))
+
+
+def load_trained(run_dir: str | Path, device: str = "cpu") -> TrainedRun:
+    """Load a finished (or interrupted) run's EMA networks; every mismatch is an InputError naming the file."""
+    from core.models import AutoencoderConfig, DenoiserConfig, build_autoencoder, build_denoiser
+
+    run_dir = Path(run_dir)
+    config = read_run_config(run_dir)
+    rep = representation(config["representation"], run_dir / CONFIG_NAME)
+    try:
+        ae = build_autoencoder(AutoencoderConfig.from_dict(config["autoencoder"]))
+        denoiser = build_denoiser(DenoiserConfig.from_dict(config["denoiser"]))
+    except (ValueError, TypeError, KeyError) as exc:
+        raise InputError(run_dir / CONFIG_NAME, f"cannot rebuild the networks ({exc})") from None
+    common = {"representation": config["representation"]}
+    ae_checkpoint = load_checkpoint(checkpoint_path(run_dir, "ae"))
+    ae_checkpoint.expect(stage="ae", kind="autoencoder", model_config=config["autoencoder"], **common)
+    ldm_checkpoint = load_checkpoint(checkpoint_path(run_dir, "ldm"))
+    ldm_checkpoint.expect(stage="ldm", kind="denoiser", model_config=config["denoiser"], **common)
+    ae_checkpoint.load_weights(ae, "ema")
+    ldm_checkpoint.load_weights(denoiser, "ema")
+    torch_device = torch.device(device)
+    return TrainedRun(run_dir, config, rep, ae.to(torch_device).eval(), denoiser.to(torch_device).eval(),
+                      float(ldm_checkpoint.manifest["data"]["scale_factor"]))

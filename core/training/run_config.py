@@ -1,0 +1,119 @@
+"""A run's ``config.json``: everything needed to rebuild its networks, data and schedule.
+
+Configurations are data (MONAI's rule): training writes this file once, and every later command
+(resume, sample, the app) rebuilds the same autoencoder, denoiser and noise schedule from it.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.errors import InputError
+from core.io.atomic import atomic_write
+from core.training.presets import training_preset
+from core.training.trainer import TrainConfig
+
+RUN_FORMAT = "latent3d-run"
+RUN_FORMAT_VERSION = 1
+CONFIG_NAME = "config.json"
+
+#: default ``--prediction``. Measured (see core/training/README-style note in the closing report and
+#: benchmarks/bench_ldm.py): on the tiny chair runs ε gave the lower validation loss of the two
+#: parameterisations at equal steps; v stays available for zero-SNR schedules and larger models.
+DEFAULT_PREDICTION = "epsilon"
+
+
+@dataclass
+class RunSpec:
+    """What the user asked for (the ``train`` command's options); ``None`` means the preset's value."""
+
+    data: str
+    representation: str
+    classes: list[str] | None = None
+    ae_kind: str = "ae"
+    cond: str = "none"
+    preset: str = "tiny"
+    ae_steps: int | None = None
+    ldm_steps: int | None = None
+    resolution: int = 32
+    n_points: int | None = None
+    prediction: str = DEFAULT_PREDICTION
+    batch_size: int | None = None
+    lr: float | None = None
+    seed: int = 0
+    bf16: bool = False
+    gradient_checkpointing: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _stage_config(steps: int, batch_size: int, lr: float, spec: RunSpec) -> dict[str, Any]:
+    preset = training_preset(spec.preset)
+    return TrainConfig(
+        steps=steps, batch_size=batch_size, lr=lr, warmup_steps=min(preset.warmup_steps, max(1, steps // 10)),
+        log_every=min(preset.log_every, steps), val_every=min(preset.val_every, steps),
+        checkpoint_every=min(preset.checkpoint_every, steps), bf16=spec.bf16, seed=spec.seed,
+    ).to_dict()
+
+
+def build_run_config(spec: RunSpec, classes: list[str], normalization: str) -> dict[str, Any]:
+    """The config.json of a new run of ``spec`` over ``classes``."""
+    from core.diffusion import noise_schedule_config
+    from core.models import autoencoder_config, build_autoencoder, denoiser_config
+
+    preset = training_preset(spec.preset)
+    n_points = spec.n_points or preset.n_points
+    ae = autoencoder_config(spec.preset, spec.representation, spec.ae_kind, n_points=n_points,
+                            resolution=spec.resolution, gradient_checkpointing=spec.gradient_checkpointing)
+    latent_shape = build_autoencoder(ae).latent_shape
+    denoiser = denoiser_config(spec.preset, latent_shape, spec.cond,
+                               num_classes=len(classes) if spec.cond == "class" else 0,
+                               gradient_checkpointing=spec.gradient_checkpointing)
+    ae_steps, ldm_steps = spec.ae_steps or preset.ae_steps, spec.ldm_steps or preset.ldm_steps
+    return {
+        "format": RUN_FORMAT,
+        "format_version": RUN_FORMAT_VERSION,
+        "representation": spec.representation,
+        "cond": spec.cond,
+        "classes": list(classes),
+        "preset": spec.preset,
+        "seed": spec.seed,
+        "data": {"path": str(spec.data), "classes": spec.classes, "n_points": n_points,
+                 "resolution": spec.resolution, "normalization": normalization},
+        "autoencoder": ae.to_dict(),
+        "denoiser": denoiser.to_dict(),
+        "prediction": spec.prediction,
+        "schedule": noise_schedule_config(spec.prediction),
+        "train": {
+            "ae": _stage_config(ae_steps, spec.batch_size or preset.ae_batch_size, spec.lr or preset.ae_lr, spec),
+            "ldm": _stage_config(ldm_steps, spec.batch_size or preset.ldm_batch_size, spec.lr or preset.ldm_lr,
+                                 spec),
+        },
+    }
+
+
+def write_run_config(run_dir: Path, config: dict[str, Any]) -> Path:
+    """Write ``run_dir/config.json`` atomically."""
+    path = Path(run_dir) / CONFIG_NAME
+    with atomic_write(path) as temporary:
+        temporary.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def read_run_config(run_dir: str | Path) -> dict[str, Any]:
+    """Read and check ``run_dir/config.json``; a missing or foreign file is an InputError."""
+    path = Path(run_dir) / CONFIG_NAME
+    if not Path(run_dir).is_dir():
+        raise InputError(run_dir, "run folder not found")
+    if not path.is_file():
+        raise InputError(path, "not a run folder: config.json is missing")
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(path, f"unreadable run config ({exc})") from None
+    if not isinstance(config, dict) or config.get("format") != RUN_FORMAT:
+        raise InputError(path, "not a Latent3D run config")
+    if config.get("format_version") != RUN_FORMAT_VERSION:
+        raise InputError(path, f"run format version {config.get('format_version')} is not {RUN_FORMAT_VERSION}")
+    return config

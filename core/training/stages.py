@@ -1,0 +1,51 @@
+"""The two stages as loss functions for :class:`~core.training.trainer.Trainer`, and the latents between them."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import nn
+
+from core.diffusion.guidance import null_condition
+from core.diffusion.objective import diffusion_loss
+from core.training.representations import Representation
+from core.training.trainer import LossFn
+
+#: shapes per forward when encoding a dataset into latents (memory, not speed, bounds it)
+ENCODE_BATCH = 64
+
+
+def autoencoder_loss(rep: Representation) -> LossFn:
+    """Stage 1: the autoencoder's own reconstruction + regulariser loss on a batch of shapes."""
+
+    def loss_fn(model: nn.Module, batch: Sequence[torch.Tensor], generator: torch.Generator):
+        output = model(rep.model_input(batch[0]))
+        return output.loss, {k: v for k, v in output.logs.items() if k != "loss"}
+
+    return loss_fn
+
+
+def denoiser_loss(alphas_cumprod: torch.Tensor, prediction_type: str, cond: str, num_classes: int) -> LossFn:
+    """Stage 2: ε/v regression on scaled latents, with class labels (batch[1]) dropped for CFG."""
+
+    def loss_fn(model: nn.Module, batch: Sequence[torch.Tensor], generator: torch.Generator):
+        labels = batch[1] if cond == "class" else None
+        null = None if labels is None else null_condition(labels, num_classes)
+        return diffusion_loss(model, batch[0], alphas_cumprod, prediction_type, labels, null, generator), {}
+
+    return loss_fn
+
+
+@torch.no_grad()
+def encode_all(autoencoder: nn.Module, rep: Representation, shapes: torch.Tensor,
+               device: torch.device) -> torch.Tensor:
+    """Deterministic latents of every shape (on the CPU), in batches."""
+    autoencoder.eval()
+    parts = [autoencoder.encode(rep.model_input(shapes[i:i + ENCODE_BATCH].to(device))).float().cpu()
+             for i in range(0, len(shapes), ENCODE_BATCH)]
+    return torch.cat(parts)
+
+
+def latent_scale_factor(latents: torch.Tensor) -> float:
+    """1/std of the training latents, so the denoiser sees unit-variance data (LDM, sec. 4.3.2)."""
+    return float(1.0 / latents.double().std().clamp_min(1e-8))
