@@ -68,8 +68,8 @@ def reading(path: str | os.PathLike[str], what: str) -> Iterator[None]:
 def require_size(path: Path, declared: int, available: int, what: str) -> None:
     """Raise unless ``declared`` bytes (from a header) fit into the ``available`` bytes."""
     if declared > available:
-        raise InputError(path, f"truncated or lying header: {what} needs at least {declared:,} bytes "
-                               f"but only {available:,} follow")
+        raise InputError(path, f"truncated or lying header: it declares {what}, which need at least "
+                               f"{declared:,} bytes, but only {available:,} follow")
 
 
 def require_count(path: Path, name: str, value: int) -> int:

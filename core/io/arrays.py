@@ -20,7 +20,7 @@ from core.errors import InputError
 from core.io._checks import checked_file, reading, require_finite, require_size
 from core.io.atomic import atomic_write
 
-_CHUNK_BYTES = 16 * 1024 * 1024
+_CHUNK_BYTES = 1024 * 1024  # also the most a lying header can make us allocate up front
 _HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
 _DECODE_ERRORS = (zipfile.BadZipFile, zlib.error)
 
@@ -43,7 +43,7 @@ def _read_npy(path: Path, stream: BinaryIO, available: int | None) -> np.ndarray
                                "unpickled, which is never done")
     nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
     if available is not None:
-        require_size(path, nbytes, available - (stream.tell() - start), f"the .npy header's shape {shape} {dtype}")
+        require_size(path, nbytes, available - (stream.tell() - start), f"a {dtype} array of shape {shape}")
     payload = bytearray()
     while len(payload) < nbytes:
         chunk = stream.read(min(_CHUNK_BYTES, nbytes - len(payload)))

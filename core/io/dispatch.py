@@ -99,7 +99,7 @@ def read_shape(path: str | os.PathLike[str]) -> Shape:
         if array.ndim == 3:
             return build(Path(path), VoxelGrid, array)
         return _array_points(Path(path), array)
-    raise _unsupported(path, "a shape", (".ply", ".pcd") + tuple(MESH_READERS) + ARRAY_SUFFIXES)
+    raise _unsupported(path, "a shape", (".ply", ".pcd", ".off", ".obj", ".stl") + ARRAY_SUFFIXES)
 
 
 def write_shape(shape: Shape, path: str | os.PathLike[str]) -> None:

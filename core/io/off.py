@@ -55,7 +55,7 @@ def read_off(path: str | os.PathLike[str]) -> Mesh:
     if n_vertices == 0 or n_faces == 0:
         raise InputError(path, f"OFF declares {n_vertices} vertices and {n_faces} faces; a mesh needs both")
     require_size(path, n_vertices * _MIN_VERTEX_BYTES + n_faces * _MIN_FACE_BYTES, len(text),
-                 f"the OFF header's {n_vertices:,} vertices and {n_faces:,} faces")
+                 f"{n_vertices:,} vertices and {n_faces:,} faces")
     if len(lines) < start + n_vertices + n_faces:
         raise InputError(path, f"truncated: header declares {n_vertices:,} vertices and {n_faces:,} faces "
                                f"but only {len(lines) - start:,} data lines follow")

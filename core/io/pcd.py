@@ -110,7 +110,7 @@ def _check_header(path: Path, fields: dict[str, list[str]], size: int, file_size
         raise InputError(path, f"bad PCD header: unknown DATA {data!r}")
     values_per_row = sum(int(c) for c in counts)
     least = points * (_MIN_ASCII_BYTES_PER_VALUE * values_per_row if data == "ascii" else dtype.itemsize)
-    require_size(path, least, file_size - size, f"the PCD header's {points:,} points")
+    require_size(path, least, file_size - size, f"{points:,} {data} PCD points")
     return PcdHeader(dtype, points, data, size)
 
 

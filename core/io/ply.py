@@ -102,7 +102,7 @@ def read_ply_header(path: str | os.PathLike[str]) -> PlyHeader:
     header = _parse_header_lines(path, lines, newline + 1)
     body = file_size - header.size
     require_size(path, sum(e.min_bytes(header.format == "ascii") for e in header.elements), body,
-                 "the PLY header's " + ", ".join(f"{e.count:,} {e.name}" for e in header.elements))
+                 " and ".join(f"{e.count:,} {e.name!r} rows" for e in header.elements))
     return header
 
 

@@ -40,7 +40,7 @@ def read_stl(path: str | os.PathLike[str]) -> Mesh:
     if count < 0:
         raise InputError(path, f"not an STL file: {size} bytes is shorter than a binary STL header")
     require_size(path, count * _TRIANGLE.itemsize, size - _HEADER_BYTES - _COUNT_BYTES,
-                 f"the binary STL header's {count:,} triangles")
+                 f"{count:,} binary STL triangles")
     raise InputError(path, f"binary STL declares {count:,} triangles but has "
                            f"{size - _HEADER_BYTES - _COUNT_BYTES - count * _TRIANGLE.itemsize:,} extra bytes")
 
