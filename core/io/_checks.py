@@ -61,7 +61,7 @@ def reading(path: str | os.PathLike[str], what: str) -> Iterator[None]:
         raise InputError(path, f"{what} is too large to load into memory") from None
     except PermissionError:
         raise InputError(path, "permission denied") from None
-    except (OSError, ValueError, EOFError, KeyError, IndexError, UnicodeError) as exc:
+    except (OSError, ValueError, EOFError, KeyError, UnicodeError) as exc:  # KeyError: h5py's broken links
         raise InputError(path, f"not a valid {what} ({type(exc).__name__}: {exc})") from None
 
 

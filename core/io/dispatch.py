@@ -96,9 +96,12 @@ def read_shape(path: str | os.PathLike[str]) -> Shape:
         return read_pcd(path)
     if suffix in ARRAY_SUFFIXES:
         array = read_array(path)
-        if array.ndim == 3:
+        if array.ndim == 3 and len(set(array.shape)) == 1:
             return build(Path(path), VoxelGrid, array)
-        return _array_points(Path(path), array)
+        if array.ndim == 2:
+            return _array_points(Path(path), array)
+        raise InputError(path, f"array of shape {array.shape} is neither a point cloud (P, 3) nor a voxel "
+                               "grid (R, R, R); batches are read with read_array")
     raise _unsupported(path, "a shape", (".ply", ".pcd", ".off", ".obj", ".stl") + ARRAY_SUFFIXES)
 
 

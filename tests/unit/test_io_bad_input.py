@@ -213,6 +213,8 @@ def test_npy_with_a_lying_shape_and_truncated_gzip(tmp_path):
 def test_array_wrong_shape_nan_and_npz_keys(tmp_path):
     np.save(tmp_path / "flat.npy", np.zeros((10, 2), np.float32))
     rejects(read_point_cloud, tmp_path / "flat.npy", r"not a point cloud \(P, 3\)")
+    np.save(tmp_path / "batch.npy", np.zeros((4, 16, 3), np.float32))
+    rejects(read_shape, tmp_path / "batch.npy", r"neither a point cloud \(P, 3\) nor a voxel grid")
     np.save(tmp_path / "nan.npy", np.array([[0, 0, np.inf]]))
     rejects(read_array, tmp_path / "nan.npy", "NaN or Inf")
     np.savez(tmp_path / "two.npz", a=np.zeros(3), b=np.ones(3))
