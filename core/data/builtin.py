@@ -7,13 +7,18 @@ order, and the set is identical on every machine. Objects are y-up, in metres, s
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
 from core.data.primitives import box, cylinder, lathe, merge, rod, torus
+from core.data.sources.base import ShapeRecord, ShapeSource
+from core.errors import InputError
 from core.shapes import Mesh
 
+#: the name that stands for this dataset wherever a data path is accepted
+BUILTIN_NAME = "builtin"
 #: bump when any generator changes, so cached conversions of the old shapes are never reused
 GENERATOR_VERSION = 1
 DEFAULT_SEED = 0
@@ -255,3 +260,29 @@ def make_shape(class_name: str, index: int, seed: int = DEFAULT_SEED) -> Mesh:
     """Shape ``index`` of ``class_name`` for ``seed``: independent of every other shape, so order never matters."""
     class_index = CLASSES.index(class_name)
     return GENERATORS[class_name](np.random.default_rng([seed, class_index, index]))
+
+
+@dataclass
+class BuiltinSource(ShapeSource):
+    """The procedural set as a dataset: shapes are generated on load, nothing is read from disk."""
+
+    seed: int = DEFAULT_SEED
+
+    def load(self, record: ShapeRecord) -> Mesh:
+        """Generate the record's mesh."""
+        return make_shape(record.class_name, record.row, self.seed)
+
+    def identity(self, source: str) -> str:
+        """Generator version and seed: they alone decide every vertex."""
+        return f"builtin generator v{GENERATOR_VERSION} seed {self.seed} {source}"
+
+
+def open_builtin(seed: int = DEFAULT_SEED, train_per_class: int = DEFAULT_TRAIN_PER_CLASS,
+                 test_per_class: int = DEFAULT_TEST_PER_CLASS) -> BuiltinSource:
+    """The built-in set: ``train_per_class`` + ``test_per_class`` shapes of every class."""
+    if seed < 0 or train_per_class < 1 or test_per_class < 0:
+        raise InputError(BUILTIN_NAME, f"need seed >= 0, train_per_class >= 1 and test_per_class >= 0, "
+                                       f"got {seed}, {train_per_class}, {test_per_class}")
+    records = [ShapeRecord(f"{name}_{i:04d}", name, "train" if i < train_per_class else "test", f"builtin/{name}", i)
+               for name in CLASSES for i in range(train_per_class + test_per_class)]
+    return BuiltinSource(BUILTIN_NAME, "mesh", list(CLASSES), records, seed=seed)
