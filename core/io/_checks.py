@@ -43,11 +43,13 @@ def checked_file(path: str | os.PathLike[str]) -> tuple[Path, int]:
 
 
 @contextmanager
-def reading(path: str | os.PathLike[str], what: str) -> Iterator[None]:
+def reading(path: str | os.PathLike[str], what: str,
+            also: tuple[type[Exception], ...] = ()) -> Iterator[None]:
     """Turn any decoder failure inside the block into one InputError naming ``path``.
 
     Library parsers (plyfile, h5py, numpy, zipfile, gzip) raise many exception types on bad
-    bytes; the user only needs to know which file is bad and why, in one line.
+    bytes; the user only needs to know which file is bad and why, in one line. ``also`` adds a
+    library's own error types (h5py's RuntimeError, zipfile.BadZipFile...).
     """
     try:
         yield
@@ -61,7 +63,7 @@ def reading(path: str | os.PathLike[str], what: str) -> Iterator[None]:
         raise InputError(path, f"{what} is too large to load into memory") from None
     except PermissionError:
         raise InputError(path, "permission denied") from None
-    except (OSError, ValueError, EOFError, KeyError, UnicodeError) as exc:  # KeyError: h5py's broken links
+    except (OSError, ValueError, EOFError, KeyError, OverflowError, UnicodeError, *also) as exc:
         raise InputError(path, f"not a valid {what} ({type(exc).__name__}: {exc})") from None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import tokenize
 import zipfile
 import zlib
 from pathlib import Path
@@ -22,7 +23,8 @@ from core.io.atomic import atomic_write
 
 _CHUNK_BYTES = 1024 * 1024  # also the most a lying header can make us allocate up front
 _HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
-_DECODE_ERRORS = (zipfile.BadZipFile, zlib.error)
+# numpy parses the header dict with ast.literal_eval after tokenising it
+_DECODE_ERRORS = (zipfile.BadZipFile, zlib.error, SyntaxError, tokenize.TokenError)
 
 
 def array_suffix(path: str | os.PathLike[str]) -> str:
@@ -63,18 +65,15 @@ def read_array(path: str | os.PathLike[str], key: str | None = None) -> np.ndarr
     """
     path, size = checked_file(path)
     suffix = array_suffix(path)
-    with reading(path, f"{suffix} file"):
-        try:
-            if suffix == ".npy":
-                with open(path, "rb") as stream:
-                    return _read_npy(path, stream, size)
-            if suffix == ".npy.gz":
-                with gzip.open(path, "rb") as stream:
-                    return _read_npy(path, stream, None)
-            if suffix == ".npz":
-                return _read_npz_member(path, key)
-        except _DECODE_ERRORS as exc:
-            raise InputError(path, f"corrupt {suffix} file ({exc})") from None
+    with reading(path, f"{suffix} file", also=_DECODE_ERRORS):
+        if suffix == ".npy":
+            with open(path, "rb") as stream:
+                return _read_npy(path, stream, size)
+        if suffix == ".npy.gz":
+            with gzip.open(path, "rb") as stream:
+                return _read_npy(path, stream, None)
+        if suffix == ".npz":
+            return _read_npz_member(path, key)
     raise InputError(path, f"unsupported array file type {suffix!r} (use .npy, .npz or .npy.gz)")
 
 

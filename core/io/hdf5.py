@@ -23,6 +23,7 @@ from core.io._checks import checked_file, reading, require_finite
 # Deflate cannot compress better than about 1032:1 (zlib technical details, "maximum
 # compression factor"); a dataset declaring more than that over its stored bytes is lying.
 MAX_COMPRESSION_RATIO = 1032
+_H5_ERRORS = (RuntimeError,)  # h5py reports damaged internal structures as RuntimeError
 VOXEL_KEYS = ("voxels", "data")
 _OCCUPIED = 0.5
 
@@ -49,7 +50,7 @@ def _dataset(path: Path, file: h5py.File, keys: tuple[str, ...]) -> h5py.Dataset
 def read_pointnet_h5(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
     """Read ``data`` as float32 (N, P, 3) and ``label`` as int64 (N,)."""
     path, _ = checked_file(path)
-    with reading(path, "HDF5 file"), h5py.File(path, "r") as file:
+    with reading(path, "HDF5 file", also=_H5_ERRORS), h5py.File(path, "r") as file:
         data = _dataset(path, file, ("data",))
         label = _dataset(path, file, ("label",))
         if data.ndim != 3 or data.shape[2] != 3 or data.shape[0] == 0 or data.shape[1] == 0:
@@ -70,7 +71,7 @@ def read_pointnet_h5(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarr
 def read_voxel_h5(path: str | os.PathLike[str]) -> np.ndarray:
     """Read occupancy grids as bool (N, R, R, R) from ``voxels`` (or ``data``)."""
     path, _ = checked_file(path)
-    with reading(path, "HDF5 file"), h5py.File(path, "r") as file:
+    with reading(path, "HDF5 file", also=_H5_ERRORS), h5py.File(path, "r") as file:
         dataset = _dataset(path, file, VOXEL_KEYS)
         shape = dataset.shape
         if len(shape) == 5 and shape[4] == 1:
