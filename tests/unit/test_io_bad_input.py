@@ -298,3 +298,45 @@ def test_file_without_permission(tmp_path, monkeypatch):
 def test_unsupported_suffix(tmp_path):
     (tmp_path / "shape.xyz").write_text("0 0 0\n")
     rejects(read_shape, tmp_path / "shape.xyz", "unsupported file type '.xyz'")
+
+
+# --- damaged copies of valid files: whatever breaks, the only error is a one-line InputError -----
+
+def _seed_files(folder) -> list[tuple[object, object]]:
+    rng = np.random.default_rng(3)
+    cloud = PointCloud(rng.normal(size=(30, 3)), rng.normal(size=(30, 3)), rng.random((30, 3)))
+    mesh = Mesh(rng.normal(size=(8, 3)), rng.integers(0, 8, (12, 3)))
+    seeds = []
+    for name, encoding in [("le.ply", "binary_little_endian"), ("asc.ply", "ascii"), ("be.ply", "binary_big_endian"),
+                           ("asc.pcd", "ascii"), ("bin.pcd", "binary_little_endian"), ("p.npy", None),
+                           ("p.npz", None), ("p.npy.gz", None)]:
+        write_point_cloud(cloud, folder / name, encoding or "binary_little_endian")
+        seeds.append((read_point_cloud, folder / name))
+    for suffix in (".obj", ".stl", ".ply", ".off"):
+        write_mesh(mesh, folder / f"mesh{suffix}")
+        seeds.append((read_mesh, folder / f"mesh{suffix}"))
+    with h5py.File(folder / "p.h5", "w") as file:
+        file["data"], file["label"] = rng.normal(size=(3, 10, 3)).astype(np.float32), np.arange(3)
+    return seeds + [(read_pointnet_h5, folder / "p.h5")]
+
+
+def test_damaged_files_raise_only_input_error(tmp_path):
+    rng = np.random.default_rng(11)
+    for read, seed in _seed_files(tmp_path):
+        original = seed.read_bytes()
+        for trial in range(15):
+            data = bytearray(original)
+            at = int(rng.integers(0, len(data)))
+            if trial % 3 == 0:
+                data = data[:at]  # truncation
+            elif trial % 3 == 1:
+                data[at] = int(rng.integers(0, 256))  # a flipped byte
+            else:  # a big number written into the header region
+                at = int(rng.integers(0, min(len(data), 300)))
+                data[at:at + 1] = str(int(rng.integers(-9, 2**40))).encode()
+            damaged = tmp_path / f"damaged{''.join(seed.suffixes)}"
+            damaged.write_bytes(bytes(data))
+            try:
+                read(damaged)
+            except InputError as error:
+                assert str(damaged) in str(error) and "\n" not in str(error)
