@@ -72,14 +72,13 @@ def _read_entry(entry: Path) -> Arrays | None:
 
 def _write_entry(entry: Path, arrays: Arrays) -> None:
     """Write every array into a fresh temporary folder, then rename it onto ``entry`` in one step."""
-    from core.io import atomic_write
+    from core.io import write_array
 
     staging = entry.with_name(f".tmp-{secrets.token_hex(4)}-{entry.name}")
     try:
         staging.mkdir(parents=True)
         for name, array in arrays.items():
-            with atomic_write(staging / f"{name}.npy") as temporary:
-                np.save(temporary, np.ascontiguousarray(array), allow_pickle=False)
+            write_array(array, staging / f"{name}.npy")
         os.replace(staging, entry)
     except OSError:
         # another process filled the entry first, or the cache is not writable: the arrays are

@@ -100,10 +100,15 @@ def shape_voxels(shape: Shape, *, resolution: int = 32, filled: bool = False) ->
 
 
 def grid_fit(coords: np.ndarray, resolution: int) -> Normalization:
-    """Centre the bounding box; scale its longest side to the grid less ``GRID_MARGIN_CELLS`` each side."""
+    """Centre the bounding box; scale its longest side to span the grid less ``GRID_MARGIN_CELLS`` each side.
+
+    The box's faces land on the centres of the first cells inside the margin (not on cell borders,
+    where floating-point rounding would decide the cell), so the shape fills cells
+    ``GRID_MARGIN_CELLS .. R - 1 - GRID_MARGIN_CELLS`` along its longest side.
+    """
     low, high = coords.min(axis=0), coords.max(axis=0)
     half = float((high - low).max()) / 2
-    inner = 1.0 - 2.0 * GRID_MARGIN_CELLS / resolution
+    inner = 1.0 - (2.0 * GRID_MARGIN_CELLS + 1.0) / resolution
     return Normalization(tuple(float(c) for c in (low + high) / 2), inner / half if half > 0 else 1.0)
 
 
