@@ -9,7 +9,8 @@ import threading
 
 import numpy as np
 
-from core.render.scene import BACKGROUND, apply_lighting, fit_camera, framing_points, shape_geometry, shape_material
+from core.render.scene import (BACKGROUND, DEFAULT_UP, apply_lighting, fit_camera, framing_points, shape_geometry,
+                               shape_material)
 from core.shapes import Shape
 
 _GEOMETRY = "shape"
@@ -33,24 +34,26 @@ def offscreen_renderer(size: tuple[int, int]):
         renderer = rendering.OffscreenRenderer(width, height)
         renderer.scene.view.set_post_processing(False)
         renderer.scene.set_background(list(BACKGROUND))
-        apply_lighting(renderer.scene)
         _renderers[(width, height)] = renderer
     return renderer
 
 
-def render_shape(shape: Shape, size: tuple[int, int] = (320, 320), color_by: str = "height") -> np.ndarray:
+def render_shape(shape: Shape, size: tuple[int, int] = (320, 320), color_by: str = "height",
+                 up: str = DEFAULT_UP) -> np.ndarray:
     """Render any shape to an RGB image (H, W, 3) uint8 with a camera fitted to its bounds.
 
     Points are coloured by height (``color_by="normal"`` or ``"color"`` for the cloud's normals or own
-    colours), meshes and voxels are lit, Gaussian splats use Open3D's native splat shader.
+    colours), meshes and voxels are lit, Gaussian splats use Open3D's native splat shader. ``up`` is
+    the shape's up axis ("z" for ModelNet, "y" for the built-in set).
     """
     width, height = int(size[0]), int(size[1])
-    geometry = shape_geometry(shape, color_by)
+    geometry = shape_geometry(shape, color_by, up)
     material = shape_material(shape, height)
-    camera = fit_camera(framing_points(shape), aspect=width / height)
+    camera = fit_camera(framing_points(shape), aspect=width / height, up=up)
     with _lock:
         renderer = offscreen_renderer((width, height))
         renderer.scene.clear_geometry()
+        apply_lighting(renderer.scene, up)
         renderer.scene.add_geometry(_GEOMETRY, geometry, material)
         renderer.setup_camera(camera.fov, camera.center, camera.eye, camera.up)
         image = np.asarray(renderer.render_to_image())

@@ -16,14 +16,20 @@ from core.shapes import GaussianSplats, Mesh, PointCloud, Shape, VoxelGrid
 
 #: Vertical field of view in degrees (a mild telephoto keeps perspective distortion low).
 FIELD_OF_VIEW = 30.0
-#: Direction from the shape's centre to the camera: a three-quarter view from the front-right, above.
-VIEW_DIRECTION = (1.0, -1.6, 0.9)
-#: Up axis of the world: z, the convention of ModelNet meshes and Open3D's 3DGS loader.
-UP = (0.0, 0.0, 1.0)
+#: Directions in the shape's own (right, front, up) frame. The camera looks from the front-right,
+#: above (a three-quarter view); the sun shines from above, behind the camera, so visible faces are lit.
+VIEW_DIRECTION = (1.0, 1.6, 0.9)
+SUN_DIRECTION = (-0.4, -1.0, -1.4)
+#: (right, front, up) axes of the world for each up-axis convention: z-up is ModelNet's and most
+#: scanners'; y-up is the built-in set's and most modelling tools' (front = +z).
+FRAMES: dict[str, np.ndarray] = {
+    "z": np.array([[1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [0.0, 0.0, 1.0]]),
+    "y": np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]]),
+    "x": np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]),
+}
+DEFAULT_UP = "z"
 #: Empty space around the shape, as a fraction of the camera distance that just fits it.
 MARGIN = 0.12
-#: Direction the sun light travels: from above and behind the camera, so visible faces are lit.
-SUN_DIRECTION = (-0.4, 1.0, -1.4)
 #: Sun and image-based (ambient) light intensities in Filament's lux; the ambient term keeps faces
 #: turned away from the sun readable.
 SUN_INTENSITY = 90_000.0
@@ -49,13 +55,20 @@ class Camera:
     up: np.ndarray
 
 
-def apply_lighting(scene) -> None:
+def world_direction(local: tuple[float, float, float], up: str = DEFAULT_UP) -> np.ndarray:
+    """A (right, front, up) direction expressed in world axes for the given up axis ("x", "y", "z")."""
+    if up not in FRAMES:
+        raise ValueError(f"up axis must be one of {', '.join(FRAMES)}, got {up!r}")
+    return np.asarray(local, dtype=np.float64) @ FRAMES[up]
+
+
+def apply_lighting(scene, up: str = DEFAULT_UP) -> None:
     """Light an ``Open3DScene``: one sun from the camera's side plus ambient light, no shadows.
 
     ``Open3DScene.set_lighting`` did not change the picture here; the low-level scene's sun does.
     """
     low_level = scene.scene
-    low_level.set_sun_light(np.asarray(SUN_DIRECTION, dtype=np.float32), np.ones(3, dtype=np.float32),
+    low_level.set_sun_light(world_direction(SUN_DIRECTION, up).astype(np.float32), np.ones(3, dtype=np.float32),
                             SUN_INTENSITY)
     low_level.enable_sun_light(True)
     low_level.set_indirect_light_intensity(AMBIENT_INTENSITY)
@@ -76,10 +89,9 @@ def framing_points(shape: Shape) -> np.ndarray:
     return shape.points
 
 
-def fit_camera(points: np.ndarray, aspect: float = 1.0, fov: float = FIELD_OF_VIEW,
-               direction: tuple[float, float, float] = VIEW_DIRECTION,
-               up: tuple[float, float, float] = UP) -> Camera:
-    """A camera looking at the centre of ``points``' box along ``-direction`` that keeps all in view.
+def fit_camera(points: np.ndarray, aspect: float = 1.0, up: str = DEFAULT_UP, fov: float = FIELD_OF_VIEW,
+               direction: tuple[float, float, float] = VIEW_DIRECTION) -> Camera:
+    """A camera looking at the centre of ``points``' box from ``direction`` that keeps all in view.
 
     Each point's offset from the centre, in the camera's right/up/back frame, bounds the distance at
     which it stays inside the (vertical ``fov``, ``aspect``) frustum; the largest bound wins, plus a
@@ -88,9 +100,10 @@ def fit_camera(points: np.ndarray, aspect: float = 1.0, fov: float = FIELD_OF_VI
     points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
     lo, hi = points.min(axis=0), points.max(axis=0)
     center = (lo + hi) / 2.0
-    back = np.asarray(direction, dtype=np.float64)
+    up_vector = world_direction((0, 0, 1), up)
+    back = world_direction(direction, up)
     back /= np.linalg.norm(back)
-    right = np.cross(np.asarray(up, dtype=np.float64), back)
+    right = np.cross(up_vector, back)
     right /= np.linalg.norm(right)
     true_up = np.cross(back, right)
     offsets = points - center
@@ -100,12 +113,12 @@ def fit_camera(points: np.ndarray, aspect: float = 1.0, fov: float = FIELD_OF_VI
     needed = np.maximum(np.abs(offsets @ right) / tan_h, np.abs(offsets @ true_up) / tan_v) + offsets @ back
     extent = max(float(np.linalg.norm(hi - lo)), 1e-6)
     distance = max(float(needed.max()) * (1.0 + MARGIN), extent)
-    return Camera(fov, center, center + back * distance, np.asarray(up, dtype=np.float64))
+    return Camera(fov, center, center + back * distance, up_vector)
 
 
-def height_colors(points: np.ndarray, axis: int = 2) -> np.ndarray:
-    """RGB in [0, 1] ramping along one axis: depth cues for unlit points."""
-    height = points[:, axis].astype(np.float64)
+def height_colors(points: np.ndarray, up: str = DEFAULT_UP) -> np.ndarray:
+    """RGB in [0, 1] ramping from the lowest to the highest point: depth cues for unlit points."""
+    height = points.astype(np.float64) @ world_direction((0, 0, 1), up)
     span = height.max() - height.min()
     t = (height - height.min()) / span if span > 0 else np.full_like(height, 0.5)
     stops = np.linspace(0.0, 1.0, len(HEIGHT_RAMP))
@@ -170,7 +183,7 @@ def splat_tensor_cloud(splats: GaussianSplats):
     return cloud
 
 
-def shape_geometry(shape: Shape, color_by: str = "height"):
+def shape_geometry(shape: Shape, color_by: str = "height", up: str = DEFAULT_UP):
     """Open3D geometry for a shape: a coloured point cloud, a lit triangle mesh or splats."""
     import open3d as o3d
 
@@ -183,7 +196,7 @@ def shape_geometry(shape: Shape, color_by: str = "height"):
         elif color_by == "color" and shape.colors is not None:
             colors = shape.colors
         else:
-            colors = height_colors(shape.points)
+            colors = height_colors(shape.points, up)
         cloud.colors = o3d.utility.Vector3dVector(np.asarray(colors, dtype=np.float64))
         return cloud
     mesh = voxel_faces(shape) if isinstance(shape, VoxelGrid) else shape
