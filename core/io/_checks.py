@@ -7,6 +7,7 @@ file that claims 2**31 vertices fails at once instead of exhausting memory.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,8 @@ T = TypeVar("T")
 # Headers of text-headed formats (PLY, PCD) are a few hundred bytes; a header beyond this is a
 # corrupt or hostile file (Open3D aborts the process on a 100 kB PLY comment line, notes/stack.md).
 MAX_HEADER_BYTES = 64 * 1024
+# A header count: optional minus sign (rejected later with a clear message), then ASCII digits.
+INTEGER = re.compile(r"-?[0-9]+")
 
 
 def checked_file(path: str | os.PathLike[str]) -> tuple[Path, int]:

@@ -23,8 +23,9 @@ from core.io.atomic import atomic_write
 
 _CHUNK_BYTES = 1024 * 1024  # also the most a lying header can make us allocate up front
 _HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
-# numpy parses the header dict with ast.literal_eval after tokenising it
-_DECODE_ERRORS = (zipfile.BadZipFile, zlib.error, SyntaxError, tokenize.TokenError)
+# numpy parses the header dict with ast.literal_eval after tokenising it; zipfile raises
+# NotImplementedError for a compression method it lacks
+_DECODE_ERRORS = (zipfile.BadZipFile, zlib.error, SyntaxError, tokenize.TokenError, NotImplementedError)
 
 
 def array_suffix(path: str | os.PathLike[str]) -> str:

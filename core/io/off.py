@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import InputError
-from core.io._checks import build, reading, require_count, require_size
+from core.io._checks import INTEGER, build, reading, require_count, require_size
 from core.io._polygons import check_indices, fan_triangulate
 from core.io._text import read_text
 from core.io.atomic import atomic_write
@@ -40,7 +40,7 @@ def _counts(path: Path, lines: list[str]) -> tuple[int, int, int]:
         counts, start = lines[1].split(), 2
     else:  # ModelNet's "OFF3514 3546 0"
         counts, start = first[3:].split(), 1
-    if len(counts) not in (2, 3) or not all(c.lstrip("-").isdigit() for c in counts):
+    if len(counts) not in (2, 3) or not all(INTEGER.fullmatch(c) for c in counts):
         raise InputError(path, f"OFF counts line must be 'VERTICES FACES EDGES', got {' '.join(counts)[:60]!r}")
     n_vertices = require_count(path, "vertex", int(counts[0]))
     n_faces = require_count(path, "face", int(counts[1]))

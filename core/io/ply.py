@@ -14,7 +14,7 @@ import numpy as np
 import plyfile
 
 from core.errors import InputError
-from core.io._checks import MAX_HEADER_BYTES, build, checked_file, reading, require_size
+from core.io._checks import INTEGER, MAX_HEADER_BYTES, build, checked_file, reading, require_size
 from core.io._polygons import check_indices, fan_triangulate
 from core.io.atomic import atomic_write
 from core.shapes import Mesh, PointCloud
@@ -120,7 +120,7 @@ def _parse_header_lines(path: Path, lines: list[str], size: int) -> PlyHeader:
                 raise InputError(path, f"bad PLY header line {number}: unknown format {' '.join(words[1:])!r}")
             fmt = words[1]
         elif keyword == "element":
-            if len(words) != 3 or not words[2].lstrip("-").isdigit():
+            if len(words) != 3 or not INTEGER.fullmatch(words[2]):
                 raise InputError(path, f"bad PLY header line {number}: expected 'element NAME COUNT'")
             count = int(words[2])
             if count < 0:
