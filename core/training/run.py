@@ -51,31 +51,18 @@ def _class_labels(dataset, classes: list[str]) -> torch.Tensor:
     return torch.from_numpy(lookup[np.asarray(dataset.labels(), dtype=np.int64)])
 
 
-def _check_classes(path: str, available: list[str], wanted: list[str] | None) -> list[str]:
-    if not wanted:
-        return list(available)
-    unknown = [c for c in wanted if c not in available]
-    if unknown:
-        raise InputError(path, f"no class {', '.join(map(repr, unknown))} in this dataset; "
-                               f"its classes are: {', '.join(available)}")
-    return list(wanted)
-
-
 def load_training_data(config: dict[str, Any], rep: Representation) -> TrainingData:
     """The run's shapes: train split for training; the test split (or a held-out slice) for validation."""
     from core.data import open_dataset
 
     data = config["data"]
-    dataset = open_dataset(data["path"])
     classes = config["classes"]
+    selected = open_dataset(data["path"]).subset(classes=classes)
+    splits = {record.split for record in selected.records}
     load = lambda subset: [rep.load(subset, data["n_points"], data["resolution"]), _class_labels(subset, classes)]
-    train_set = dataset.subset(classes=classes, split="train")
-    if len(train_set) == 0:
-        raise InputError(data["path"], f"no training shapes of class {', '.join(classes)}")
-    train = load(train_set)
-    test_set = dataset.subset(classes=classes, split="test")
-    if len(test_set) > 0:
-        val, source = load(test_set), "test split"
+    train = load(selected.subset(split="train") if "train" in splits else selected)
+    if "train" in splits and "test" in splits:
+        val, source = load(selected.subset(split="test")), "test split"
     else:  # a single-split source: hold out a fixed slice of the shuffled training shapes
         held = max(1, min(MAX_VAL_EXAMPLES, len(train[0]) // 10)) if len(train[0]) > 1 else 0
         order = torch.randperm(len(train[0]), generator=torch.Generator().manual_seed(config["seed"]))
@@ -92,7 +79,7 @@ def _create_run(run_dir: Path, spec: RunSpec, rep: Representation, info: DistInf
 
     if (run_dir / CONFIG_NAME).exists() or (run_dir / "checkpoints").exists():
         raise InputError(run_dir, "already holds a run; pass --resume to continue it or choose another --out")
-    classes = _check_classes(spec.data, list(open_dataset(spec.data).classes), spec.classes)
+    classes = open_dataset(spec.data).subset(classes=spec.classes).classes  # InputError names unknown ones
     config = build_run_config(spec, classes, rep.normalization)
     barrier(info)  # every rank has checked the folder before rank 0 fills it
     if info.is_main:

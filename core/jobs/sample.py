@@ -1,0 +1,117 @@
+"""``SampleJob``: draw shapes from a trained run and write them as NPY + PLY/OBJ files."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.errors import InputError, ShapeError
+from core.jobs.base import CancelToken, EventHandler, Job
+from core.jobs.events import Log, Preview, Progress
+
+FORMATS = ("npy", "ply", "obj")
+#: per-shape file written when --format is not given
+DEFAULT_FORMAT = {"points": "ply", "voxels": "obj"}
+#: previews per sampling run when not asked otherwise (enough for a live view, cheap to decode)
+DEFAULT_PREVIEWS = 10
+
+
+class SampleJob(Job):
+    """Sample ``n`` shapes from the run in ``run_dir`` and write them into ``out_dir``.
+
+    Files: ``samples.npy`` (points float32 (N,P,3) in the unit-sphere frame, voxels uint8 (N,R,R,R)),
+    one ``sample_NNN.<format>`` per shape unless the format is ``npy`` (points: PLY; voxels: a
+    marching-cubes mesh as OBJ or PLY) and ``samples.json`` (the request, for reproducing it).
+    Emits Progress and Preview (the decoded x0 estimate as core.shapes objects) every
+    ``preview_every`` steps; the result holds the array, the shapes and the written paths.
+    """
+
+    name = "sample"
+
+    def __init__(self, run_dir: str | Path, n: int, out_dir: str | Path, class_name: str | None = None,
+                 prompt: str | None = None, guidance: float = 3.0, steps: int = 20, sampler: str = "dpmpp",
+                 seed: int = 0, fmt: str | None = None, device: str = "cpu", preview_every: int | None = None) -> None:
+        self.run_dir, self.out_dir = Path(run_dir), Path(out_dir)
+        self.n, self.class_name, self.prompt = n, class_name, prompt
+        self.guidance, self.steps, self.sampler, self.seed = guidance, steps, sampler, seed
+        self.fmt, self.device = fmt, device
+        self.preview_every = preview_every or max(1, steps // DEFAULT_PREVIEWS)
+
+    def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
+        """Check everything, sample, then write (nothing is written when a check fails)."""
+        from core.diffusion import SAMPLERS
+        from core.training import load_trained
+
+        if self.n < 1 or self.steps < 1:
+            raise InputError("--n/--steps", f"need at least one shape and one step, got n={self.n}, steps={self.steps}")
+        if self.sampler not in SAMPLERS:
+            raise InputError("--sampler", f"unknown sampler {self.sampler!r}; use one of {', '.join(SAMPLERS)}")
+        run = load_trained(self.run_dir, self.device)
+        rep = run.representation
+        fmt = self.fmt or DEFAULT_FORMAT[rep.name]
+        if fmt not in FORMATS or (fmt == "obj" and rep.name == "points"):
+            raise InputError("--format", f"{fmt!r} is not a format for {rep.name} samples "
+                                         f"(use npy or ply{', obj' if rep.name == 'voxels' else ''})")
+        cond, guidance = self._condition(run)
+
+        def on_step(step) -> None:
+            cancel.raise_if_cancelled()
+            emit(Progress(step.step, step.total, "sampling"))
+            emit(Preview(step.step, step.total, rep.to_shapes(rep.to_array(step.decoded))))
+
+        emit(Progress(0, self.steps, "sampling"))
+        decoded = run.pipeline()(self.n, cond, guidance, self.steps, self.sampler, self.seed,
+                                 callback=on_step, callback_every=self.preview_every)
+        array = rep.to_array(decoded)
+        if not np.isfinite(array).all():
+            raise RuntimeError("sampling produced non-finite values")
+        shapes = rep.to_shapes(array)
+        paths = self._write(array, shapes, fmt, emit)
+        return {"array": array, "shapes": shapes, "paths": [str(p) for p in paths], "out_dir": str(self.out_dir)}
+
+    def _condition(self, run) -> tuple[Any, float]:
+        """The condition tensor and effective guidance; bad --class/--prompt combinations are InputErrors."""
+        import torch
+
+        cond_kind = run.config["cond"]
+        if self.prompt is not None:
+            raise InputError("--prompt", "text prompts are not supported yet (planned: issue 6); "
+                                         f"this run is conditioned on {cond_kind}")
+        if cond_kind != "class":
+            if self.class_name is not None:
+                raise InputError(self.run_dir, "this run is unconditional (trained with --cond none); drop --class")
+            return None, 1.0
+        if self.class_name is None:  # the null class: the unconditional model CFG trained alongside
+            return torch.full((self.n,), len(run.classes), dtype=torch.long), 1.0
+        if self.class_name not in run.classes:
+            raise InputError(self.run_dir, f"no class {self.class_name!r} in this run; "
+                                           f"its classes are: {', '.join(run.classes)}")
+        return torch.full((self.n,), run.classes.index(self.class_name), dtype=torch.long), float(self.guidance)
+
+    def _write(self, array: np.ndarray, shapes: list, fmt: str, emit: EventHandler) -> list[Path]:
+        from core.data.conversions import voxels_to_mesh
+        from core.io import atomic_write, write_array, write_mesh, write_point_cloud
+
+        out = self.out_dir
+        out.mkdir(parents=True, exist_ok=True)
+        paths = [out / "samples.npy"]
+        write_array(array, paths[0])
+        if fmt != "npy":
+            for index, shape in enumerate(shapes):
+                path = out / f"sample_{index:03d}.{fmt}"
+                if array.ndim == 3:
+                    write_point_cloud(shape, path)
+                else:
+                    try:
+                        write_mesh(voxels_to_mesh(shape), path)
+                    except ShapeError:
+                        emit(Log(f"sample {index} is empty: no mesh written", level="warning"))
+                        continue
+                paths.append(path)
+        request = {"run": str(self.run_dir), "n": self.n, "class": self.class_name, "guidance": self.guidance,
+                   "steps": self.steps, "sampler": self.sampler, "seed": self.seed, "format": fmt}
+        with atomic_write(out / "samples.json") as temporary:
+            temporary.write_text(json.dumps(request, indent=2) + "\n")
+        return [*paths, out / "samples.json"]

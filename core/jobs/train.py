@@ -1,0 +1,37 @@
+"""``TrainJob``: train both stages of a latent diffusion run (or resume one), reporting events."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from core.errors import InputError
+from core.jobs.base import CancelToken, EventHandler, Job
+
+
+class TrainJob(Job):
+    """Stage 1 (autoencoder), latent statistics, stage 2 (denoiser) into ``run_dir``.
+
+    ``spec`` (a :class:`core.training.RunSpec`) starts a new run; ``spec=None`` resumes the run in
+    ``run_dir`` from its last checkpoints. Emits Progress per step, Metric per logged step, Log
+    lines; cancel stops within one step and leaves a loadable ``last`` checkpoint. The result is a
+    dict with the run folder, final checkpoint paths and the latent scale factor.
+    """
+
+    name = "train"
+
+    def __init__(self, run_dir: str | Path, spec: Any | None = None, device: str = "cpu") -> None:
+        self.run_dir = Path(run_dir)
+        self.spec = spec
+        self.device = device
+
+    def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
+        """Check the request, then train (see :func:`core.training.train_run`)."""
+        import torch
+
+        from core.training import train_run
+
+        if self.device == "cuda" and not torch.cuda.is_available():
+            raise InputError("--device", "cuda was asked for but no CUDA GPU is available")
+        if self.spec is not None and self.spec.cond == "text":
+            raise InputError("--cond", "text conditioning is not supported yet (planned: issue 6); use none or class")
+        return train_run(self.run_dir, self.spec, self.device, emit, cancel)
