@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ MESH_WRITERS = {".obj": write_obj, ".stl": write_stl, ".ply": write_ply_mesh, ".
 POINT_CLOUD_SUFFIXES = (".ply", ".pcd") + ARRAY_SUFFIXES
 
 
-def _unsupported(path: str | os.PathLike[str], what: str, suffixes) -> InputError:
+def _unsupported(path: str | os.PathLike[str], what: str, suffixes: Iterable[str]) -> InputError:
     """The one error for a suffix no reader or writer handles."""
     suffix = array_suffix(path) or "no suffix"
     return InputError(path, f"unsupported file type {suffix!r} for {what} (use {', '.join(suffixes)})")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import plyfile
+from numpy.typing import DTypeLike
 
 from core.errors import InputError
 from core.io._checks import INTEGER, MAX_HEADER_BYTES, build, checked_file, reading, require_size
@@ -50,9 +51,9 @@ class PlyElement:
     count: int
     properties: tuple[PlyProperty, ...]
 
-    def min_bytes(self, ascii: bool) -> int:
+    def min_bytes(self, text: bool) -> int:
         """The fewest body bytes ``count`` rows can occupy (lists may be empty)."""
-        if ascii:
+        if text:
             return self.count * _MIN_ASCII_BYTES_PER_VALUE * len(self.properties)
         row = sum(_TYPE_BYTES[p.length_type if p.length_type else p.type] for p in self.properties)
         return self.count * row
@@ -185,7 +186,7 @@ def vertex_table(path: Path, header: PlyHeader, data: plyfile.PlyData) -> np.nda
     return np.array(data["vertex"].data)
 
 
-def columns(table: np.ndarray, names: tuple[str, ...], dtype=np.float32) -> np.ndarray:
+def columns(table: np.ndarray, names: tuple[str, ...], dtype: DTypeLike = np.float32) -> np.ndarray:
     """Stack named scalar fields of a structured array into an (N, len(names)) array."""
     return np.stack([table[name].astype(dtype, copy=False) for name in names], axis=1)
 

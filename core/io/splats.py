@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ import plyfile
 
 from core.errors import InputError
 from core.io._checks import build
-from core.io.ply import read_ply, read_ply_header, structured, vertex_table, write_ply
+from core.io.ply import columns, read_ply, read_ply_header, structured, vertex_table, write_ply
 from core.shapes import GaussianSplats
 
 POSITION = ("x", "y", "z")
@@ -62,21 +63,18 @@ def read_splats(path: str | os.PathLike[str]) -> GaussianSplats:
     normals = NORMALS if set(NORMALS).issubset(names) else ()
     known = set(REQUIRED) | set(rest) | set(normals)
 
-    def block(columns: tuple[str, ...]) -> np.ndarray:
-        return np.stack([table[c].astype(np.float32, copy=False) for c in columns], axis=1)
-
     return build(path, GaussianSplats,
-                 positions=block(POSITION), sh_dc=block(SH_DC),
-                 opacity_logit=table[OPACITY].astype(np.float32), log_scales=block(SCALES),
-                 rotations=block(ROTATIONS), sh_rest=block(rest) if rest else None,
-                 normals=block(normals) if normals else None,
+                 positions=columns(table, POSITION), sh_dc=columns(table, SH_DC),
+                 opacity_logit=table[OPACITY].astype(np.float32), log_scales=columns(table, SCALES),
+                 rotations=columns(table, ROTATIONS), sh_rest=columns(table, rest) if rest else None,
+                 normals=columns(table, normals) if normals else None,
                  extra={name: table[name].copy() for name in names if name not in known},
                  layout=tuple((name, table.dtype[name].str[1:]) for name in names))
 
 
 def splat_properties(splats: GaussianSplats) -> dict[str, np.ndarray]:
     """Every per-splat property as name -> 1-D array, in the standard 3DGS order, then ``extra``."""
-    def named(names, values):
+    def named(names: Iterable[str], values: np.ndarray) -> dict[str, np.ndarray]:
         return {name: values[:, k] for k, name in enumerate(names)}
 
     properties = named(POSITION, splats.positions)
