@@ -187,3 +187,18 @@ def test_gzip_npy_is_really_gzip(tmp_path):
     write_array(np.arange(6), tmp_path / "a.npy.gz")
     with gzip.open(tmp_path / "a.npy.gz", "rb") as stream:
         assert stream.read(6) == b"\x93NUMPY"
+
+
+@pytest.mark.parametrize("text", [True, False])
+def test_ply_polygon_faces_are_fanned(tmp_path, text):
+    import plyfile
+
+    vertices = np.zeros(5, dtype=[("x", "f4"), ("y", "f4"), ("z", "f4")])
+    vertices["x"], vertices["y"] = [0, 1, 1, 0, 0.5], [0, 0, 1, 1, 1.5]
+    faces = np.empty(2, dtype=[("vertex_indices", object)])
+    faces["vertex_indices"] = [np.array([0, 1, 2, 3], np.int32), np.array([2, 4, 3], np.int32)]
+    plyfile.PlyData([plyfile.PlyElement.describe(vertices, "vertex"), plyfile.PlyElement.describe(faces, "face")],
+                    text=text).write(str(tmp_path / "poly.ply"))
+    mesh = read_shape(tmp_path / "poly.ply")
+    assert isinstance(mesh, Mesh)
+    np.testing.assert_array_equal(mesh.faces, [[0, 1, 2], [0, 2, 3], [2, 4, 3]])
