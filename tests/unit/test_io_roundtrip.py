@@ -5,6 +5,7 @@ import gzip
 
 import h5py
 import numpy as np
+import plyfile
 import pytest
 
 from core.io import (atomic_write, read_array, read_mesh, read_point_cloud, read_pointnet_h5, read_shape,
@@ -191,8 +192,6 @@ def test_gzip_npy_is_really_gzip(tmp_path):
 
 @pytest.mark.parametrize("text", [True, False])
 def test_ply_polygon_faces_are_fanned(tmp_path, text):
-    import plyfile
-
     vertices = np.zeros(5, dtype=[("x", "f4"), ("y", "f4"), ("z", "f4")])
     vertices["x"], vertices["y"] = [0, 1, 1, 0, 0.5], [0, 0, 1, 1, 1.5]
     faces = np.empty(2, dtype=[("vertex_indices", object)])
