@@ -1,0 +1,69 @@
+"""Checkpoint files: round trip without pickle, and every bad file an InputError naming it."""
+from __future__ import annotations
+
+import pytest
+import torch
+from safetensors.torch import save_file
+from torch import nn
+
+from core.errors import InputError
+from core.training.checkpoint import load_checkpoint, save_checkpoint
+
+
+def _model(width: int = 4) -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(3, width), nn.LayerNorm(width), nn.Linear(width, 2))
+
+
+def _saved(tmp_path, width: int = 4):
+    model = _model(width)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    model(torch.randn(5, 3)).sum().backward()
+    optimizer.step()
+    path = save_checkpoint(tmp_path / "ae_last.safetensors", {"stage": "ae", "step": 7, "representation": "points"},
+                           model, _model(width), optimizer)
+    return path, model, optimizer
+
+
+def test_round_trip_restores_weights_and_optimizer_state(tmp_path):
+    path, model, optimizer = _saved(tmp_path)
+    checkpoint = load_checkpoint(path)
+    assert checkpoint.manifest["step"] == 7 and checkpoint.manifest["format_version"] == 1
+    assert path.with_suffix(".json").is_file()
+    restored = checkpoint.load_weights(_model(), "model")
+    assert all(torch.equal(a, b) for a, b in zip(restored.state_dict().values(), model.state_dict().values()))
+    fresh = torch.optim.AdamW(restored.parameters(), lr=1e-3)
+    checkpoint.load_optimizer(fresh)
+    for key, state in optimizer.state_dict()["state"].items():
+        assert all(torch.equal(state[k], fresh.state_dict()["state"][key][k]) for k in state)
+    assert not list(tmp_path.glob(".tmp-*"))
+
+
+def test_manifest_mismatch_names_the_file_and_the_difference(tmp_path):
+    path, _, _ = _saved(tmp_path)
+    with pytest.raises(InputError, match=r"ae_last.safetensors: .*representation is 'points', expected 'voxels'"):
+        load_checkpoint(path).expect(representation="voxels")
+
+
+def test_weights_of_another_size_are_refused(tmp_path):
+    path, _, _ = _saved(tmp_path, width=4)
+    with pytest.raises(InputError, match=r"ae_last.safetensors: model weights do not fit.*shape"):
+        load_checkpoint(path).load_weights(_model(width=6), "model")
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
+def test_corrupt_files_are_input_errors(tmp_path, damage):
+    path, _, _ = _saved(tmp_path)
+    data = path.read_bytes()
+    path.write_bytes({"truncate": data[: len(data) // 2], "garbage": b"\x00\xff" * 40, "empty": b""}[damage])
+    with pytest.raises(InputError, match=r"ae_last.safetensors: not a readable safetensors checkpoint"):
+        load_checkpoint(path)
+
+
+def test_a_foreign_safetensors_file_is_refused(tmp_path):
+    path = tmp_path / "other.safetensors"
+    save_file({"w": torch.zeros(2)}, str(path))
+    with pytest.raises(InputError, match="other.safetensors: .*no Latent3D manifest"):
+        load_checkpoint(path)
+    with pytest.raises(InputError, match="missing.safetensors: checkpoint file not found"):
+        load_checkpoint(tmp_path / "missing.safetensors")
