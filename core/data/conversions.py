@@ -4,8 +4,9 @@ Every conversion is a vectorised numpy function of validated containers (``core.
 used only for Poisson-disk sampling, and only on arrays that ``Mesh`` has already checked, because
 its own readers and some of its routines misbehave on bad input (``shared/notes/stack.md``).
 
-Voxel grids live in the :class:`~core.shapes.VoxelGrid` default frame, the cube [-1, 1]³ that holds
-any shape normalised into the unit sphere; :func:`convert` normalises before it voxelises.
+Voxel grids live in the :class:`~core.shapes.VoxelGrid` default frame, the cube [-1, 1]³;
+:func:`convert` first fits the shape's bounding box into it the way datasets do
+(:func:`core.data.representations.grid_fit`).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import numpy as np
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
+from core.data.representations import grid_fit
 from core.errors import ShapeError
 from core.shapes import GaussianSplats, Mesh, PointCloud, Shape, VoxelGrid
 
@@ -315,7 +317,8 @@ def convert(shape: Shape, target: Representation, points: int = 2048, resolution
 
     ``points`` is the point count for "points" (and the splat count for "splats"), ``resolution``
     the grid size for "voxels" (and for meshes made from points or splats, which go through a
-    filled grid). Shapes are normalised into the unit sphere before they are voxelised. Converting
+    filled grid). Shapes are fitted into the grid (bounding box centred, longest side spanning it
+    less one cell each side) before they are voxelised; other targets keep coordinates. Converting
     a shape to its own kind returns it unchanged (splats keep their file layout, so a read → convert
     → write round trip is bit-exact), except that a larger point cloud is subsampled to ``points``.
     """
@@ -331,10 +334,12 @@ def convert(shape: Shape, target: Representation, points: int = 2048, resolution
         return subsample(cloud, points, rng)
     if target == "voxels":
         if isinstance(shape, VoxelGrid):
-            return shape if shape.resolution == resolution else voxelize(
-                voxels_to_mesh(shape).normalized()[0], resolution, filled)
-        surface = splats_to_points(shape) if isinstance(shape, GaussianSplats) else shape
-        return voxelize(surface.normalized()[0], resolution, filled)
+            if shape.resolution == resolution:
+                return shape
+            shape = voxels_to_mesh(shape)
+        if isinstance(shape, GaussianSplats):
+            shape = splats_to_points(shape)
+        return voxelize(_fitted_to_grid(shape, resolution), resolution, filled)
     if target == "splats":
         if isinstance(shape, GaussianSplats):
             return shape
@@ -346,3 +351,12 @@ def convert(shape: Shape, target: Representation, points: int = 2048, resolution
     if isinstance(shape, VoxelGrid):
         return voxels_to_mesh(shape)
     return voxels_to_mesh(convert(shape, "voxels", points, resolution, seed, filled=True))
+
+
+def _fitted_to_grid(shape: Mesh | PointCloud, resolution: int) -> Mesh | PointCloud:
+    """The shape moved and scaled so its bounding box sits centred in the R³ grid over [-1, 1]³."""
+    if isinstance(shape, Mesh):
+        norm = grid_fit(shape.vertices[np.unique(shape.faces)], resolution)
+        return Mesh(norm.apply(shape.vertices), shape.faces, shape.vertex_colors)
+    norm = grid_fit(shape.points, resolution)
+    return PointCloud(norm.apply(shape.points), shape.normals, shape.colors)

@@ -148,7 +148,7 @@ class ShapeDataset:
         def convert(records: list[ShapeRecord]) -> np.ndarray:
             stack = self.source.stack(records)
             if stack is not None and self.representation == "voxels" and stack.shape[1] == resolution:
-                return stack  # voxel-native data stays as it is
+                return stack.copy()  # voxel-native data stays as it is (a copy: callers may write to it)
             return np.stack([shape_voxels(self.source.load(r), resolution=resolution, filled=filled).occupancy
                              for r in records])
 
@@ -167,7 +167,7 @@ class ShapeDataset:
             order += positions
             if on_progress is not None:
                 on_progress(len(order), len(self))
-        batch = np.concatenate(parts)
+        batch = parts[0] if len(parts) == 1 else np.concatenate(parts)
         return batch if order == sorted(order) else batch[np.argsort(order)]
 
     def summary(self, on_progress: ProgressCallback | None = None) -> dict:

@@ -69,8 +69,9 @@ def resample_index(count: int, n: int, seed: int) -> np.ndarray:
 
 def unit_sphere(points: np.ndarray) -> np.ndarray:
     """Batched :meth:`Normalization.unit_sphere` on (B, P, 3): bounding-box centre to 0, farthest point at 1."""
-    center = (points.min(axis=1, keepdims=True) + points.max(axis=1, keepdims=True)) / 2
-    centred = (points - center).astype(np.float32)
+    coords = np.ascontiguousarray(points.transpose(0, 2, 1))  # min/max along a contiguous axis: ~10x faster
+    center = (coords.min(axis=2) + coords.max(axis=2)) / 2
+    centred = (points - center[:, None, :]).astype(np.float32, copy=False)
     radius = np.sqrt(np.einsum("bpi,bpi->bp", centred, centred).max(axis=1))[:, None, None]
     centred /= np.where(radius > 0, radius, 1)
     return centred

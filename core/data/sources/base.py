@@ -5,10 +5,11 @@ import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
-from core.data.cache import file_identity
+from core.data.cache import Arrays, cache_key, cached_arrays, file_identity
 from core.shapes import Shape
 
 #: split names recognised in folder and file names (ModelNet uses train/test)
@@ -74,10 +75,38 @@ def split_from_name(name: str) -> str:
 
 @dataclass
 class ArraySource(ShapeSource, ABC):
-    """A source that holds each file's shapes as one array in memory (HDF5 clouds, voxel stacks)."""
+    """A source whose files each hold many shapes in one array, read on first use and then kept.
+
+    Opening needs only a small index per file (labels, kept rows), itself cached on disk by
+    :func:`cached_index`, so once a dataset's conversions are cached it opens and loads without
+    decompressing its arrays again.
+    """
 
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
 
+    @abstractmethod
+    def read(self, path: str) -> np.ndarray:
+        """All shapes of the file ``path`` as one array."""
+
+    def array(self, source: str) -> np.ndarray:
+        """The array of ``source``, read once."""
+        if source not in self.arrays:
+            self.arrays[source] = self.read(source)
+        return self.arrays[source]
+
     def stack(self, records: list[ShapeRecord]) -> np.ndarray:
         """Rows of the records' file, in the records' order."""
-        return self.arrays[records[0].source][[r.row for r in records]]
+        array = self.array(records[0].source)
+        rows = np.array([r.row for r in records])
+        return array if np.array_equal(rows, np.arange(len(array))) else array[rows]
+
+
+def cached_index(path: Path, kind: str, read: Callable[[], tuple[np.ndarray, Arrays]],
+                 arrays: dict[str, np.ndarray]) -> Arrays:
+    """The index arrays of one file from the cache; on a miss ``read()`` the file and keep its array in ``arrays``."""
+    def compute() -> Arrays:
+        array, index = read()
+        arrays[str(path)] = array
+        return index
+
+    return cached_arrays(cache_key(file_identity(path), kind, {}), compute)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.data.sources.base import ArraySource, ShapeRecord, ShapeSource, split_from_name
+from core.data.sources.base import ArraySource, ShapeRecord, cached_index, split_from_name
 from core.errors import InputError
 from core.shapes import PointCloud
 
@@ -22,11 +22,17 @@ CLASS_NAMES_FILE = "shape_names.txt"
 
 @dataclass
 class PointNetSource(ArraySource):
-    """Point clouds held in memory, one array per file (a 4,899-shape ModelNet10 is 60 MB)."""
+    """Point clouds, one (N, P, 3) array per file (the 4,899-shape ModelNet10 is 60 MB in memory)."""
+
+    def read(self, path: str) -> np.ndarray:
+        """The file's ``data``."""
+        from core.io import read_pointnet_h5
+
+        return read_pointnet_h5(path)[0]
 
     def load(self, record: ShapeRecord) -> PointCloud:
         """The record's raw points."""
-        return PointCloud(self.arrays[record.source][record.row])
+        return PointCloud(self.array(record.source)[record.row])
 
 
 def is_h5_file(path: Path) -> bool:
@@ -36,14 +42,12 @@ def is_h5_file(path: Path) -> bool:
 
 def open_pointnet(root: Path, files: list[Path]) -> PointNetSource:
     """Read ``files`` (``root`` itself, or HDF5 files in the folder ``root``) into one point-cloud source."""
-    from core.io import read_pointnet_h5
-
     files = sorted(files)
     folder = root.parent if root.is_file() else root
     names = _read_lines(folder / CLASS_NAMES_FILE)
     arrays, labels = {}, {}
     for path in files:
-        arrays[str(path)], labels[str(path)] = read_pointnet_h5(path)
+        labels[str(path)] = cached_index(path, "pointnet-labels", lambda: _split_labels(path), arrays)["label"]
     for path, rows in labels.items():
         if len(rows) and rows.min() < 0:
             raise InputError(path, f"'label' has negative class index {int(rows.min())}")
@@ -61,6 +65,14 @@ def open_pointnet(root: Path, files: list[Path]) -> PointNetSource:
     if not records:
         raise InputError(root, "HDF5 files hold no shapes")
     return PointNetSource(str(root), "points", classes, records, arrays=arrays)
+
+
+def _split_labels(path: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The file's points, and its labels as the index kept in the cache."""
+    from core.io import read_pointnet_h5
+
+    data, labels = read_pointnet_h5(path)
+    return data, {"label": labels}
 
 
 def _read_lines(path: Path) -> list[str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.data.sources.base import ArraySource, DroppedRow, ShapeRecord, ShapeSource, split_from_name
+from core.data.sources.base import ArraySource, DroppedRow, ShapeRecord, cached_index, split_from_name
 from core.errors import InputError
 from core.shapes import VoxelGrid
 
@@ -23,9 +23,13 @@ ARRAY_SUFFIXES = (".npy", ".npy.gz", ".npz")
 class VoxelArraySource(ArraySource):
     """Boolean (N, R, R, R) occupancy per file, held in memory (ModelNet10 chair: 29 MB as bool)."""
 
+    def read(self, path: str) -> np.ndarray:
+        """The file's grids as bool (N, R, R, R)."""
+        return _read_grids(Path(path))
+
     def load(self, record: ShapeRecord) -> VoxelGrid:
         """The record's grid in the default [-1, 1]³ frame."""
-        return VoxelGrid(self.arrays[record.source][record.row])
+        return VoxelGrid(self.array(record.source)[record.row])
 
 
 def is_array_file(path: Path) -> bool:
@@ -42,23 +46,31 @@ def array_stem(path: Path) -> str:
 
 def open_voxel_arrays(root: Path, files: list[Path]) -> VoxelArraySource:
     """Read each file's grids; a file that is not a stack of cubic grids is an InputError naming it."""
-    from core.io import read_array, read_voxel_h5
-
     arrays, records, dropped, classes = {}, [], [], []
     for path in files:
-        raw = read_array(path) if is_array_file(path) else read_voxel_h5(path)
-        grids = _as_grid_stack(path, raw)
-        empty = ~grids.reshape(len(grids), -1).any(axis=1)
+        empty = cached_index(path, "voxel-empty-rows", lambda: _empty_rows(path), arrays)["empty"]
         name = array_stem(path)
         classes.append(name)
         split = split_from_name(name)
-        arrays[str(path)] = grids
         dropped += [DroppedRow(str(path), int(row), "all-empty grid") for row in np.flatnonzero(empty)]
         records += [ShapeRecord(f"{name}_{row:04d}", name, split, str(path), int(row))
                     for row in np.flatnonzero(~empty)]
     if not records:
         raise InputError(root, "every voxel grid is empty")
-    return VoxelArraySource(str(root), "voxels", classes, records, dropped, arrays=arrays)
+    return VoxelArraySource(str(root), "voxels", list(dict.fromkeys(classes)), records, dropped, arrays=arrays)
+
+
+def _read_grids(path: Path) -> np.ndarray:
+    """Boolean (N, R, R, R) grids of an array or voxel HDF5 file."""
+    from core.io import read_array, read_voxel_h5
+
+    return _as_grid_stack(path, read_array(path) if is_array_file(path) else read_voxel_h5(path))
+
+
+def _empty_rows(path: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The file's grids, and which rows are all empty as the index kept in the cache."""
+    grids = _read_grids(path)
+    return grids, {"empty": ~grids.reshape(len(grids), -1).any(axis=1)}
 
 
 def _as_grid_stack(path: Path, array: np.ndarray) -> np.ndarray:
