@@ -1,0 +1,36 @@
+"""``python -m core convert IN --to {points,voxels,splats,mesh} --out OUT``: change a shape's representation."""
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``convert`` command."""
+    parser = subparsers.add_parser(
+        "convert", help="convert a shape file or a dataset to points, voxels, splats or a mesh",
+        description="Convert a shape file (OUT is a file; its suffix picks the format) or a dataset "
+                    "(a folder, an .h5 or batched array file, or 'builtin'; OUT is a folder that gets "
+                    "CLASS/SPLIT/NAME.{ply,npy,obj}). Splats converted to splats are written back bit for bit.")
+    parser.add_argument("source", metavar="IN", help="shape file, dataset file or folder, or builtin[:SEED]")
+    parser.add_argument("--to", dest="target", required=True, choices=("points", "voxels", "splats", "mesh"))
+    parser.add_argument("--out", required=True, metavar="OUT", help="output file (one shape) or folder (dataset)")
+    parser.add_argument("--points", type=int, default=2048, metavar="N",
+                        help="points sampled (and splats made) per shape (default 2048)")
+    parser.add_argument("--res", type=int, default=32, metavar="R", help="voxel grid resolution (default 32)")
+    parser.add_argument("--filled", action="store_true", help="fill the inside of voxelised closed surfaces")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of surface sampling (default 0)")
+    parser.set_defaults(handler=run_convert)
+
+
+def run_convert(args: argparse.Namespace) -> int:
+    """Run :class:`ConvertJob` with a progress bar and print where the output went."""
+    from core.cli.runner import run_in_terminal
+    from core.jobs.convert import ConvertJob
+
+    job = ConvertJob(args.source, args.target, args.out, points=args.points, resolution=args.res,
+                     filled=args.filled, seed=args.seed)
+    result = run_in_terminal(job)
+    outputs = result["outputs"]
+    print(outputs[0] if len(outputs) == 1 and outputs[0] == str(args.out)
+          else f"{args.out}: {result['count']} shapes")
+    return 0
