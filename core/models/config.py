@@ -49,6 +49,7 @@ class AutoencoderConfig(_DictConfig):
     n_points: int = 2048
     resolution: int = 32
     in_channels: int = 1
+    decoder_queries: int = 256
     # sizes
     width: int = 64
     depth: int = 1

@@ -6,58 +6,64 @@ own with :func:`register_grid_loss` instead of editing the autoencoder.
 """
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from core.metrics.distances import chamfer_distance
+from core.metrics.distances import nearest_neighbours
 
 LossFn = Callable[[Tensor, Tensor], tuple[Tensor, dict[str, float]]]
 
-#: Projection directions of the sliced Wasserstein term (enough to see the density, cheap to sort).
-SLICED_DIRECTIONS = 64
+#: Sharpness of the density-aware Chamfer distance's exp(-alpha * d^2) (Wu et al. 2021 use 1000
+#: for clouds in the unit cube; nearest-neighbour squared distances here are ~1e-3).
+DCD_ALPHA = 1000.0
 
 
-def fibonacci_sphere(n: int) -> Tensor:
-    """``n`` quasi-uniform unit vectors (n, 3) on the sphere (the golden-angle spiral); deterministic."""
-    i = torch.arange(n, dtype=torch.float32) + 0.5
-    z = 1.0 - 2.0 * i / n
-    r = torch.sqrt(1.0 - z * z)
-    phi = i * math.pi * (3.0 - math.sqrt(5.0))
-    return torch.stack([r * torch.cos(phi), r * torch.sin(phi), z], dim=-1)
+def density_aware_chamfer(a: Tensor, b: Tensor, idx_ab: Tensor, idx_ba: Tensor,
+                          d_ab: Tensor, d_ba: Tensor, alpha: float = DCD_ALPHA) -> Tensor:
+    """Density-aware Chamfer distance (Wu et al., NeurIPS 2021) of clouds (B, N, 3), (B, M, 3) -> (B,).
 
-
-def sliced_wasserstein(a: Tensor, b: Tensor, directions: Tensor) -> Tensor:
-    """Squared sliced 2-Wasserstein distance of equal-size clouds (B, P, 3) -> (B,).
-
-    An EMD-like term (Bonneel et al. 2015; used for point clouds by Nguyen et al. 2021): unlike
-    Chamfer it compares densities, so points spread evenly instead of clumping on easy regions,
-    and it costs only a sort per direction.
+    ``1/2 [mean_i (1 - exp(-alpha d_i) / n_j(i)) + mean_j (1 - exp(-alpha d_j) / n_i(j))]`` where
+    ``n`` counts how many points share the same nearest neighbour. Many points collapsing onto one
+    target (the clumping plain Chamfer allows) weaken each other's pull, so the loss only falls
+    when the points spread like the target: the EMD-like uniformity term, without EMD's matching
+    and without sorting (torch's batched sort costs ~0.4 ms per 1,024-row here).
     """
-    proj_a = torch.sort(a @ directions.t(), dim=1).values
-    proj_b = torch.sort(b @ directions.t(), dim=1).values
-    return (proj_a - proj_b).square().mean(dim=(1, 2))
+
+    def one_way(dist: Tensor, idx: Tensor, size: int) -> Tensor:
+        counts = torch.zeros(idx.shape[0], size, dtype=dist.dtype, device=dist.device)
+        counts.scatter_add_(1, idx, torch.ones_like(dist))
+        return (1 - torch.exp(-alpha * dist) / torch.gather(counts, 1, idx)).mean(dim=1)
+
+    return 0.5 * (one_way(d_ab, idx_ab, b.shape[1]) + one_way(d_ba, idx_ba, a.shape[1]))
 
 
 class PointLoss:
-    """Chamfer distance (PointFlow's, squared) + ``uniformity_weight`` x sliced Wasserstein."""
+    """Chamfer distance (PointFlow's, squared) + ``uniformity_weight`` x density-aware Chamfer / alpha.
+
+    Dividing the density-aware term by its alpha puts its per-point gradient
+    (``exp(-alpha d) / n`` times the Chamfer one) on Chamfer's scale. Nearest neighbours are searched
+    once (:func:`core.metrics.distances.nearest_neighbours`) and feed both terms; the Chamfer part
+    equals :func:`core.metrics.distances.chamfer_distance`.
+    """
 
     def __init__(self, uniformity_weight: float) -> None:
         self.uniformity_weight = uniformity_weight
-        self.directions = fibonacci_sphere(SLICED_DIRECTIONS)
 
     def __call__(self, pred: Tensor, target: Tensor) -> tuple[Tensor, dict[str, float]]:
         pred, target = pred.float(), target.float()
-        chamfer = chamfer_distance(pred, target).mean()
+        idx_ab, idx_ba = nearest_neighbours(pred, target)
+        d_ab = (pred - torch.gather(target, 1, idx_ab[..., None].expand(-1, -1, 3))).square().sum(-1)
+        d_ba = (target - torch.gather(pred, 1, idx_ba[..., None].expand(-1, -1, 3))).square().sum(-1)
+        chamfer = (d_ab.mean(dim=1) + d_ba.mean(dim=1)).mean()
         logs = {"recon": chamfer.item(), "chamfer": chamfer.item()}
-        if self.uniformity_weight == 0 or pred.shape[1] != target.shape[1]:
+        if self.uniformity_weight == 0:
             return chamfer, logs
-        uniform = sliced_wasserstein(pred, target, self.directions.to(pred.device)).mean()
-        logs["uniformity"] = uniform.item()
-        return chamfer + self.uniformity_weight * uniform, logs
+        density = density_aware_chamfer(pred, target, idx_ab, idx_ba, d_ab, d_ba).mean()
+        logs["dcd"] = density.item()
+        return chamfer + self.uniformity_weight / DCD_ALPHA * density, logs
 
 
 def _occupancy_logs(logits: Tensor, target: Tensor) -> dict[str, float]:

@@ -1,0 +1,283 @@
+import json
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from core.models import (
+    AutoencoderConfig,
+    DenoiserConfig,
+    autoencoder_config,
+    build_autoencoder,
+    build_denoiser,
+    denoiser_config,
+)
+from core.models.dit import DiT
+from core.models.layers import voxel_shuffle, voxel_unshuffle
+from core.models.losses import GRID_LOSSES, register_grid_loss
+from core.models.quantizer import VectorQuantizer
+from core.models.unet import UNet3d
+
+N_POINTS = 256
+
+
+def _points(batch: int, seed: int = 0) -> torch.Tensor:
+    """Points on ellipsoids of different proportions, inside the unit sphere."""
+    gen = torch.Generator().manual_seed(seed)
+    dirs = F.normalize(torch.randn(batch, N_POINTS, 3, generator=gen), dim=-1)
+    axes = 0.3 + 0.6 * torch.rand(batch, 1, 3, generator=gen)
+    return dirs * axes
+
+
+def _voxels(batch: int, resolution: int = 32) -> torch.Tensor:
+    """Solid boxes and balls of different sizes, (B, 1, R, R, R) in {0, 1}."""
+    c = (torch.arange(resolution) + 0.5) / resolution * 2 - 1
+    x, y, z = torch.meshgrid(c, c, c, indexing="ij")
+    grids = []
+    for i in range(batch):
+        size = 0.3 + 0.15 * i
+        shape = (x.abs() < size) & (y.abs() < size / 2) & (z.abs() < 0.6) if i % 2 else x**2 + y**2 + z**2 < size**2
+        grids.append(shape.float())
+    return torch.stack(grids)[:, None]
+
+
+def _tiny_ae(representation: str, kind: str, **overrides) -> torch.nn.Module:
+    if representation == "points":
+        overrides.setdefault("n_points", N_POINTS)
+        overrides.setdefault("decoder_queries", 64)
+    return build_autoencoder(autoencoder_config("tiny", representation, kind, **overrides))
+
+
+@pytest.mark.parametrize("kind", ["ae", "vae", "vqvae"])
+@pytest.mark.parametrize("representation,resolution", [("points", None), ("voxels", 32), ("voxels", 64)])
+def test_autoencoder_shapes(representation, resolution, kind):
+    torch.manual_seed(0)
+    overrides = {} if resolution is None else {"resolution": resolution}
+    ae = _tiny_ae(representation, kind, **overrides)
+    x = _points(2) if representation == "points" else _voxels(2, resolution)
+    z = ae.encode(x)
+    assert z.shape == (2, *ae.latent_shape)
+    assert ae.decode(z).shape == x.shape
+    out = ae(x)
+    assert out.recon.shape == x.shape
+    assert out.loss.ndim == 0 and torch.isfinite(out.loss)
+    out.loss.backward()
+    assert all(p.grad is not None for p in ae.parameters() if p.requires_grad)
+    expected = {"points": "chamfer", "voxels": "iou"}[representation]
+    assert {"loss", "recon", expected} <= set(out.logs)
+    assert {"kl": kind == "vae", "perplexity": kind == "vqvae"} == {k: k in out.logs for k in ("kl", "perplexity")}
+
+
+def test_point_decoder_returns_exactly_n_points_when_queries_do_not_divide_them():
+    ae = build_autoencoder(AutoencoderConfig(representation="points", n_points=100, decoder_queries=64, width=16, heads=2))
+    assert ae.decode(torch.zeros(3, *ae.latent_shape)).shape == (3, 100, 3)
+
+
+def _overfit(ae: torch.nn.Module, x: torch.Tensor, steps: int) -> tuple[float, float]:
+    opt = torch.optim.Adam(ae.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(steps):
+        out = ae(x)
+        opt.zero_grad()
+        out.loss.backward()
+        opt.step()
+        losses.append(out.loss.item())
+    return losses[0], min(losses[-5:])
+
+
+def test_point_autoencoder_overfits_four_shapes():
+    torch.manual_seed(0)
+    first, last = _overfit(_tiny_ae("points", "ae"), _points(4), steps=25)
+    assert last < 0.5 * first
+
+
+def test_voxel_autoencoder_overfits_four_shapes():
+    torch.manual_seed(0)
+    ae = _tiny_ae("voxels", "ae")
+    x = _voxels(4)
+    first, last = _overfit(ae, x, steps=20)
+    assert last < 0.5 * first
+    assert ae(x).logs["iou"] > 0.5
+
+
+def test_vae_kl_is_positive_and_encode_is_deterministic():
+    torch.manual_seed(0)
+    ae = _tiny_ae("voxels", "vae")
+    x = _voxels(2)
+    assert ae(x).logs["kl"] > 0
+    torch.testing.assert_close(ae.encode(x), ae.encode(x), rtol=0, atol=0)
+    # the training path samples: two forwards differ, the mean does not
+    assert not torch.equal(ae(x).recon, ae(x).recon)
+
+
+def test_vq_logs_usage_and_perplexity_and_encode_is_quantised():
+    torch.manual_seed(0)
+    ae = _tiny_ae("points", "vqvae")
+    x = _points(4)
+    logs = ae(x).logs
+    codebook = ae.bottleneck.quantizer.codebook
+    assert 0 < logs["codebook_usage"] <= 1
+    assert 1 <= logs["perplexity"] <= codebook.shape[0]
+    z = ae.encode(x).reshape(-1, codebook.shape[1])
+    assert (z[:, None] - codebook[None]).abs().sum(-1).min(dim=1).values.max() == 0  # every latent is a code
+
+
+def test_vq_restarts_dead_codes_on_encoder_outputs():
+    torch.manual_seed(0)
+    vq = VectorQuantizer(size=16, dim=4, dead_threshold=0.5).train()
+    vq(torch.randn(64, 4))  # data-dependent initialisation
+    far = torch.full((4,), 100.0)
+    vq.codebook[:3] = far  # three codes nothing maps to ...
+    vq.ema_count[:3] = 0.01  # ... whose usage has decayed below the threshold
+    batch = torch.randn(64, 4)
+    _, _, logs = vq(batch)
+    assert logs["dead_restarts"] >= 3
+    restarted = vq.codebook[:3]
+    assert (restarted - far).abs().min() > 50
+    assert (restarted[:, None] - batch[None]).abs().sum(-1).min(dim=1).values.max() == 0  # encoder outputs
+
+
+def test_vq_ema_pulls_a_code_to_the_mean_of_its_vectors():
+    vq = VectorQuantizer(size=2, dim=2, decay=0.5, dead_threshold=0.0).train()
+    vq.initialized.fill_(True)
+    vq.codebook.copy_(torch.tensor([[0.0, 0.0], [5.0, 5.0]]))
+    vq.ema_sum.copy_(vq.codebook)
+    cluster = torch.tensor([[1.0, 1.0]]) + 0.1 * torch.randn(8, 2, generator=torch.Generator().manual_seed(0))
+    for _ in range(12):  # decay 0.5: the initial code weighs 0.5^12 after 12 steps
+        vq(cluster)
+    torch.testing.assert_close(vq.codebook[0], cluster.mean(0), atol=1e-3, rtol=0)
+
+
+def _cond(cond: str, batch: int, num_classes: int = 3) -> torch.Tensor | None:
+    if cond == "class":
+        return torch.tensor([0, num_classes])[:batch]
+    if cond == "text":
+        return torch.randn(batch, 384)
+    return None
+
+
+@pytest.mark.parametrize("cond", ["none", "class", "text"])
+@pytest.mark.parametrize("latent_shape", [(16, 8), (4, 8, 8, 8)])
+def test_denoiser_output_shape(latent_shape, cond):
+    net = build_denoiser(denoiser_config("tiny", latent_shape, cond, num_classes=3))
+    assert isinstance(net, DiT if len(latent_shape) == 2 else UNet3d)
+    x = torch.randn(2, *latent_shape)
+    for t in (torch.tensor([3, 999]), torch.tensor([0.5, 998.2])):
+        assert net(x, t, _cond(cond, 2)).shape == x.shape
+
+
+def test_dit_adaln_zero_blocks_are_identity_at_init():
+    torch.manual_seed(0)
+    net = build_denoiser(denoiser_config("tiny", (16, 8), "class", num_classes=3))
+    for block in net.blocks:
+        assert block.modulation[1].weight.abs().sum() == 0 and block.modulation[1].bias.abs().sum() == 0
+    x, t, c = torch.randn(2, 16, 8), torch.tensor([10, 500]), torch.tensor([1, 3])
+    hidden, _ = net.hidden(x, t, c)
+    torch.testing.assert_close(hidden, net.embed(x) + net.position)
+    assert torch.equal(net(x, t, c), torch.zeros_like(x))
+
+
+@pytest.mark.parametrize("cond", ["class", "text"])
+@pytest.mark.parametrize("latent_shape", [(16, 8), (4, 8, 8, 8)])
+def test_null_condition_changes_the_output_once_trained(latent_shape, cond):
+    torch.manual_seed(0)
+    net = build_denoiser(denoiser_config("tiny", latent_shape, cond, num_classes=3))
+    x, t = torch.randn(2, *latent_shape), torch.tensor([100, 100])
+    real = _cond(cond, 1)
+    null = torch.tensor([3]) if cond == "class" else torch.zeros(1, 384)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+    for _ in range(3):  # learn: real condition -> +1, null -> -1
+        pred = net(x, t, torch.cat([real, null]))
+        loss = (pred[0] - 1).square().mean() + (pred[1] + 1).square().mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        same_x = x[:1].repeat(2, *[1] * len(latent_shape))
+        out = net(same_x, t, torch.cat([real, null]))
+    assert (out[0] - out[1]).abs().mean() > 1e-3
+
+
+def test_unet_predicts_zero_at_init():
+    net = build_denoiser(denoiser_config("tiny", (4, 8, 8, 8), "none"))
+    assert torch.equal(net(torch.randn(2, 4, 8, 8, 8), torch.tensor([1, 2])), torch.zeros(2, 4, 8, 8, 8))
+
+
+def test_class_denoiser_rejects_missing_or_float_labels():
+    net = build_denoiser(denoiser_config("tiny", (16, 8), "class", num_classes=3))
+    x, t = torch.randn(2, 16, 8), torch.tensor([1, 2])
+    with pytest.raises(ValueError, match="cond"):
+        net(x, t)
+    with pytest.raises(ValueError, match="LongTensor"):
+        net(x, t, torch.tensor([0.0, 1.0]))
+
+
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        autoencoder_config("tiny", "points", "vqvae", n_points=512),
+        autoencoder_config("tiny", "voxels", "vae", resolution=64),
+        denoiser_config("tiny", (16, 8), "text"),
+        denoiser_config("tiny", (4, 8, 8, 8), "class", num_classes=10),
+    ],
+    ids=["points-vqvae", "voxels64-vae", "dit-text", "unet-class"],
+)
+def test_config_round_trip_rebuilds_the_same_network(cfg):
+    build = build_autoencoder if isinstance(cfg, AutoencoderConfig) else build_denoiser
+    loaded = type(cfg).from_dict(json.loads(json.dumps(cfg.to_dict())))
+    assert loaded == cfg
+    original, rebuilt = build(cfg).state_dict(), build(loaded).state_dict()
+    assert {k: v.shape for k, v in original.items()} == {k: v.shape for k, v in rebuilt.items()}
+
+
+def test_config_rejects_unknown_keys_and_bad_values():
+    with pytest.raises(ValueError, match="unknown keys"):
+        DenoiserConfig.from_dict({"latent_shape": [4, 8], "widht": 3})
+    with pytest.raises(ValueError, match="representation"):
+        AutoencoderConfig(representation="mesh")
+    with pytest.raises(ValueError, match="power of two"):
+        AutoencoderConfig(representation="voxels", resolution=48)
+    with pytest.raises(ValueError, match="num_classes"):
+        DenoiserConfig(cond="class")
+
+
+@pytest.mark.parametrize("latent_shape", [(16, 8), (4, 8, 8, 8)])
+def test_gradient_checkpointing_gives_the_same_gradients(latent_shape):
+    torch.manual_seed(0)
+    plain = build_denoiser(denoiser_config("tiny", latent_shape, "text"))
+    ckpt = build_denoiser(denoiser_config("tiny", latent_shape, "text", gradient_checkpointing=True))
+    ckpt.load_state_dict(plain.state_dict())
+    for net in (plain, ckpt):  # leave the zero init so gradients reach every layer
+        for p in net.parameters():
+            torch.nn.init.normal_(p, std=0.05, generator=torch.Generator().manual_seed(p.numel()))
+    x, t, c = torch.randn(2, *latent_shape), torch.tensor([5, 50]), torch.randn(2, 384)
+    for net in (plain, ckpt):
+        net(x, t, c).square().sum().backward()
+    for (name, a), b in zip(plain.named_parameters(), ckpt.parameters()):
+        torch.testing.assert_close(a.grad, b.grad, msg=name)
+
+
+def test_voxel_shuffle_inverts_unshuffle():
+    x = torch.randn(2, 3, 8, 8, 8)
+    y = voxel_unshuffle(x, 2)
+    assert y.shape == (2, 24, 4, 4, 4)
+    torch.testing.assert_close(voxel_shuffle(y, 2), x, rtol=0, atol=0)
+    # each output voxel holds one 2x2x2 block of the input
+    torch.testing.assert_close(y[0, :8, 0, 0, 0], x[0, 0, :2, :2, :2].flatten())
+
+
+def test_grid_losses_are_pluggable_for_new_representations(monkeypatch):
+    monkeypatch.setattr("core.models.losses.GRID_LOSSES", dict(GRID_LOSSES))
+    monkeypatch.setattr("core.models.losses.DEFAULT_GRID_LOSS", {"voxels": "focal"})
+    calls = []
+
+    def mse(pred, target):
+        calls.append(pred.shape)
+        loss = (pred - target).square().mean()
+        return loss, {"recon": loss.item()}
+
+    register_grid_loss("mse", lambda cfg: mse, default_for="splats")
+    ae = build_autoencoder(autoencoder_config("tiny", "splats", "ae", resolution=16, in_channels=14))
+    x = torch.randn(2, 14, 16, 16, 16)
+    out = ae(x)
+    assert calls == [(2, 14, 16, 16, 16)] and out.recon.shape == x.shape
