@@ -12,7 +12,10 @@ PRESET_NAMES = ("tiny", "small", "base")
 
 @dataclass(frozen=True)
 class TrainingPreset:
-    """Steps, batch sizes and peak learning rates of both stages, plus the data size of points."""
+    """Steps, batch sizes and peak learning rates of both stages, points per shape, validation size.
+
+    ``val_examples`` held-out shapes are enough for a stable validation number; more only costs time.
+    """
 
     ae_steps: int
     ldm_steps: int
@@ -21,6 +24,7 @@ class TrainingPreset:
     ae_lr: float
     ldm_lr: float
     n_points: int
+    val_examples: int
     warmup_steps: int
     log_every: int
     val_every: int
@@ -29,13 +33,13 @@ class TrainingPreset:
 
 PRESETS: dict[str, TrainingPreset] = {
     "tiny": TrainingPreset(ae_steps=100, ldm_steps=100, ae_batch_size=8, ldm_batch_size=32, ae_lr=2e-3,
-                           ldm_lr=1e-3, n_points=512, warmup_steps=10, log_every=5, val_every=20,
+                           ldm_lr=1e-3, n_points=512, val_examples=16, warmup_steps=10, log_every=5, val_every=20,
                            checkpoint_every=20),
     "small": TrainingPreset(ae_steps=2000, ldm_steps=6000, ae_batch_size=16, ldm_batch_size=64, ae_lr=1e-3,
-                            ldm_lr=5e-4, n_points=1024, warmup_steps=100, log_every=25, val_every=250,
+                            ldm_lr=5e-4, n_points=1024, val_examples=64, warmup_steps=100, log_every=25, val_every=250,
                             checkpoint_every=250),
     "base": TrainingPreset(ae_steps=40000, ldm_steps=100000, ae_batch_size=64, ldm_batch_size=256, ae_lr=4e-4,
-                           ldm_lr=2e-4, n_points=2048, warmup_steps=1000, log_every=100, val_every=2000,
+                           ldm_lr=2e-4, n_points=2048, val_examples=256, warmup_steps=1000, log_every=100, val_every=2000,
                            checkpoint_every=2000),
 }
 

@@ -26,7 +26,7 @@ from core.training.representations import Representation, representation
 from core.training.run_config import (CONFIG_NAME, RunSpec, build_run_config, read_run_config,
                                       write_run_config)
 from core.training.stages import autoencoder_loss, denoiser_loss, encode_all, latent_scale_factor
-from core.training.trainer import MAX_VAL_EXAMPLES, Trainer, TrainConfig
+from core.training.trainer import Trainer, TrainConfig
 
 STAGES = ("ae", "ldm")
 
@@ -51,11 +51,21 @@ def _class_labels(dataset, classes: list[str]) -> torch.Tensor:
     return torch.from_numpy(lookup[np.asarray(dataset.labels(), dtype=np.int64)])
 
 
+def _some(tensors: list[torch.Tensor], count: int | None, seed: int) -> list[torch.Tensor]:
+    """A fixed random choice of ``count`` examples (all when count is None or larger), in dataset order."""
+    total = len(tensors[0])
+    if count is None or count >= total:
+        return tensors
+    chosen = torch.randperm(total, generator=torch.Generator().manual_seed(seed))[:count].sort().values
+    return [t[chosen] for t in tensors]
+
+
 def load_training_data(config: dict[str, Any], rep: Representation) -> TrainingData:
-    """The run's shapes: train split for training; the test split (or a held-out slice) for validation."""
+    """The run's shapes: the train split (at most ``max_shapes``) for training; ``val_examples`` shapes of
+    the test split, or of a held-out slice of the training shapes, for validation."""
     from core.data import open_dataset
 
-    data = config["data"]
+    data, seed = config["data"], config["seed"]
     classes = config["classes"]
     selected = open_dataset(data["path"]).subset(classes=classes)
     splits = {record.split for record in selected.records}
@@ -63,12 +73,14 @@ def load_training_data(config: dict[str, Any], rep: Representation) -> TrainingD
     train = load(selected.subset(split="train") if "train" in splits else selected)
     if "train" in splits and "test" in splits:
         val, source = load(selected.subset(split="test")), "test split"
-    else:  # a single-split source: hold out a fixed slice of the shuffled training shapes
-        held = max(1, min(MAX_VAL_EXAMPLES, len(train[0]) // 10)) if len(train[0]) > 1 else 0
-        order = torch.randperm(len(train[0]), generator=torch.Generator().manual_seed(config["seed"]))
-        val = [t[order[:held]] for t in train] if held else [t[:1] for t in train]
-        train = [t[order[held:]] for t in train] if held else train
-        source = f"held-out slice of {held} training shapes"
+    elif len(train[0]) > 1:  # a single-split source: hold out a fixed slice of the shuffled training shapes
+        held = max(1, min(data["val_examples"], len(train[0]) // 10))
+        order = torch.randperm(len(train[0]), generator=torch.Generator().manual_seed(seed))
+        val, train = [t[order[:held]] for t in train], [t[order[held:]] for t in train]
+        source = "held-out training shapes"
+    else:
+        raise InputError(data["path"], "needs at least 2 shapes (one to train on, one to validate with)")
+    train, val = _some(train, data.get("max_shapes"), seed), _some(val, data["val_examples"], seed + 1)
     stats = {"classes": classes, "n_train": len(train[0]), "n_val": len(val[0]), "val_source": source,
              "normalization": data["normalization"], "source": data["path"]}
     return TrainingData(train, val, classes, stats)

@@ -6,7 +6,7 @@ Configurations are data (MONAI's rule): training writes this file once, and ever
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +42,10 @@ class RunSpec:
     prediction: str = DEFAULT_PREDICTION
     batch_size: int | None = None
     lr: float | None = None
+    max_shapes: int | None = None
     seed: int = 0
     bf16: bool = False
     gradient_checkpointing: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _stage_config(steps: int, batch_size: int, lr: float, spec: RunSpec) -> dict[str, Any]:
@@ -80,7 +80,8 @@ def build_run_config(spec: RunSpec, classes: list[str], normalization: str) -> d
         "preset": spec.preset,
         "seed": spec.seed,
         "data": {"path": str(spec.data), "classes": spec.classes, "n_points": n_points,
-                 "resolution": spec.resolution, "normalization": normalization},
+                 "resolution": spec.resolution, "normalization": normalization, "max_shapes": spec.max_shapes,
+                 "val_examples": preset.val_examples},
         "autoencoder": ae.to_dict(),
         "denoiser": denoiser.to_dict(),
         "prediction": spec.prediction,

@@ -27,10 +27,6 @@ from core.training.schedule import learning_rate
 
 LossFn = Callable[[nn.Module, Sequence[torch.Tensor], torch.Generator], tuple[torch.Tensor, dict[str, float]]]
 
-#: the most validation examples a check uses: enough for a stable number, cheap on 2 CPU cores
-MAX_VAL_EXAMPLES = 64
-
-
 class TrainingDiverged(InputError):
     """The loss became NaN/Inf: training stopped, the last good checkpoint is kept untouched."""
 
@@ -165,7 +161,7 @@ class Trainer:
     def validate(self) -> float:
         """Mean loss of the EMA weights on held-out examples, with fixed noise so values are comparable."""
         val = self.val
-        count = min(len(val[0]), MAX_VAL_EXAMPLES)
+        count = len(val[0])
         generator = torch.Generator().manual_seed(step_seed(self.config.seed, self.stage + "/val", 0))
         torch.manual_seed(step_seed(self.config.seed, self.stage + "/val", 1))
         total, seen = 0.0, 0

@@ -25,6 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--points", dest="n_points", type=int, help="points per shape (default: the preset's)")
     parser.add_argument("--prediction", choices=PREDICTIONS, default=None,
                         help="what the denoiser predicts: noise (epsilon) or velocity (v)")
+    parser.add_argument("--max-shapes", type=int, help="train on at most N shapes (a fixed random choice; quick tries)")
     parser.add_argument("--batch-size", type=int, help="per-process batch size of both stages")
     parser.add_argument("--lr", type=float, help="peak learning rate of both stages")
     parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast (faster on CPUs with AVX512-BF16)")
@@ -43,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from core.jobs.train import TrainJob
     from core.training import DEFAULT_PREDICTION, RunSpec
 
-    for name in ("ae_steps", "ldm_steps", "n_points", "batch_size"):
+    for name in ("ae_steps", "ldm_steps", "n_points", "batch_size", "max_shapes"):
         value = getattr(args, name)
         if value is not None and value < 1:
             raise InputError(f"--{name.replace('_', '-')}", f"must be a positive integer, got {value}")
@@ -58,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
                        cond=args.cond, preset=args.preset, ae_steps=args.ae_steps, ldm_steps=args.ldm_steps,
                        resolution=args.resolution, n_points=args.n_points,
                        prediction=args.prediction or DEFAULT_PREDICTION, batch_size=args.batch_size, lr=args.lr,
-                       seed=args.seed, bf16=args.bf16, gradient_checkpointing=args.grad_checkpointing)
+                       max_shapes=args.max_shapes, seed=args.seed, bf16=args.bf16,
+                       gradient_checkpointing=args.grad_checkpointing)
     result = run_in_terminal(TrainJob(args.out, spec, args.device))
     print(result["run_dir"])
     return 0
