@@ -102,6 +102,8 @@ class DenoiserConfig(_DictConfig):
     mlp_ratio: float = 4.0
     channel_mults: tuple[int, ...] = (1, 2)
     text_tokens: int = 4
+    # UNet only: space-to-depth factor of the input grid (2: a 4x8^3 latent runs as 32x4^3)
+    patch_size: int = 1
     gradient_checkpointing: bool = False
 
     def __post_init__(self) -> None:
@@ -110,5 +112,10 @@ class DenoiserConfig(_DictConfig):
             raise ValueError(f"latent_shape must be (K, C) or (C, r, r, r), got {self.latent_shape}")
         if self.cond not in CONDITIONINGS:
             raise ValueError(f"cond must be one of {CONDITIONINGS}, got {self.cond!r}")
+        if len(self.latent_shape) == 4 and self.latent_shape[1] % (self.patch_size * 2 ** (len(self.channel_mults) - 1)):
+            raise ValueError(
+                f"latent grid {self.latent_shape} does not divide into patches of {self.patch_size} "
+                f"and {len(self.channel_mults) - 1} downsamplings"
+            )
         if self.cond == "class" and self.num_classes < 1:
             raise ValueError("cond='class' needs num_classes >= 1")

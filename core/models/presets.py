@@ -14,7 +14,7 @@ PRESETS = ("tiny", "small", "base")
 
 _GRID_AE = {
     "tiny": {"width": 8, "depth": 1, "channel_mults": (1, 2), "latent_channels": 4, "latent_resolution": 8},
-    "small": {"width": 32, "depth": 1, "channel_mults": (1, 2), "latent_channels": 4, "latent_resolution": 8},
+    "small": {"width": 16, "depth": 1, "channel_mults": (1, 2), "latent_channels": 4, "latent_resolution": 8},
     "base": {"width": 64, "depth": 2, "channel_mults": (1, 2, 2), "latent_channels": 4, "latent_resolution": 8},
 }
 
@@ -41,11 +41,11 @@ AUTOENCODER_PRESETS: dict[str, dict[str, dict[str, Any]]] = {
 DENOISER_PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "tiny": {
         "dit": {"width": 64, "depth": 2, "heads": 4, "mlp_ratio": 2.0},
-        "unet": {"width": 16, "depth": 1, "heads": 2, "channel_mults": (1, 2)},
+        "unet": {"width": 16, "depth": 1, "heads": 2, "channel_mults": (1, 1), "patch_size": 2},
     },
     "small": {
         "dit": {"width": 128, "depth": 4, "heads": 4, "mlp_ratio": 4.0},
-        "unet": {"width": 32, "depth": 1, "heads": 4, "channel_mults": (1, 2)},
+        "unet": {"width": 48, "depth": 1, "heads": 4, "channel_mults": (1, 1), "patch_size": 2},
     },
     "base": {
         "dit": {"width": 384, "depth": 12, "heads": 6, "mlp_ratio": 4.0},

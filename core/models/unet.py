@@ -4,6 +4,10 @@ ResBlocks (GroupNorm, SiLU) take the timestep/condition vector as a scale-shift 
 Nichol 2021); the coarsest level has self-attention and, for text, cross-attention to the prompt
 tokens (Rombach et al. 2022). The output convolution starts at zero, so the untrained network
 predicts zeros, like the DiT's adaLN-Zero.
+
+3D convolutions dominate sampling time on a CPU (a 16-shape guided step is a batch of 32), so
+``patch_size=2`` first folds each 2³ block of the latent into channels (as the grid autoencoder
+does): the network then runs at (r/2)³, eight times fewer positions per convolution.
 """
 from __future__ import annotations
 
@@ -12,7 +16,15 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from core.models.config import DenoiserConfig
-from core.models.layers import Attention, ConditionEmbedder, ResBlock3d, group_norm, run_block
+from core.models.layers import (
+    Attention,
+    ConditionEmbedder,
+    ResBlock3d,
+    group_norm,
+    run_block,
+    voxel_shuffle,
+    voxel_unshuffle,
+)
 
 #: Width of the timestep/condition embedding relative to the first level's channels (DDPM's 4x).
 EMBED_MULT = 4
@@ -43,7 +55,7 @@ class UNet3d(nn.Module):
     def __init__(self, cfg: DenoiserConfig) -> None:
         super().__init__()
         self.config = cfg
-        channels = cfg.latent_shape[0]
+        channels = cfg.latent_shape[0] * cfg.patch_size**3
         chans = [cfg.width * m for m in cfg.channel_mults]
         emb = cfg.width * EMBED_MULT
         self.condition = ConditionEmbedder(emb, cfg.cond, cfg.num_classes, cfg.text_dim, cfg.text_tokens)
@@ -78,7 +90,7 @@ class UNet3d(nn.Module):
 
     def forward(self, x: Tensor, t: Tensor, cond: Tensor | None = None) -> Tensor:
         emb, context = self.condition(t, cond)
-        h = self.conv_in(x)
+        h = self.conv_in(voxel_unshuffle(x, self.config.patch_size))
         skips = []
         for i, blocks in enumerate(self.down):
             for block in blocks:
@@ -95,4 +107,4 @@ class UNet3d(nn.Module):
             h = torch.cat([h, skips.pop()], dim=1)
             for block in blocks:
                 h = self._res(block, h, emb)
-        return self.conv_out(F.silu(self.norm_out(h)))
+        return voxel_shuffle(self.conv_out(F.silu(self.norm_out(h))), self.config.patch_size)
