@@ -31,6 +31,12 @@ from core.training.trainer import Trainer, TrainConfig
 STAGES = ("ae", "ldm")
 
 
+def check_device(device: str) -> None:
+    """Refuse ``cuda`` on a machine without a CUDA GPU with one clear line instead of a torch traceback."""
+    if device == "cuda" and not torch.cuda.is_available():
+        raise InputError("--device", "cuda was asked for but no CUDA GPU is available")
+
+
 def checkpoint_path(run_dir: str | Path, stage: str, tag: str = "last") -> Path:
     """``RUN/checkpoints/<stage>_<tag>.safetensors``."""
     return Path(run_dir) / "checkpoints" / f"{stage}_{tag}.safetensors"
@@ -120,6 +126,7 @@ def train_run(run_dir: str | Path, spec: RunSpec | None = None, device: str = "c
     from core.models import AutoencoderConfig, DenoiserConfig, build_autoencoder, build_denoiser
 
     run_dir, cancel = Path(run_dir), cancel or CancelToken()
+    check_device(device)
     info = setup_distributed(torch.device(device))
     torch_device = device_for(device, info)
     if spec is None:
@@ -191,6 +198,7 @@ def load_trained(run_dir: str | Path, device: str = "cpu") -> TrainedRun:
     from core.models import AutoencoderConfig, DenoiserConfig, build_autoencoder, build_denoiser
 
     run_dir = Path(run_dir)
+    check_device(device)
     config = read_run_config(run_dir)
     rep = representation(config["representation"], run_dir / CONFIG_NAME)
     try:

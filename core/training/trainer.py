@@ -82,7 +82,8 @@ class Trainer:
         self.stage, self.model, self.loss_fn, self.config = stage, model.to(device), loss_fn, config
         self.train, self.val = list(train), list(val) if val is not None else None
         self.run_dir, self.manifest, self.device = Path(run_dir), manifest, device
-        self.emit, self.cancel, self.dist = emit, cancel, dist
+        # under DDP the ranks run in lockstep: rank 0 alone reports, like it alone writes
+        self.emit, self.cancel, self.dist = (emit if dist.is_main else lambda event: None), cancel, dist
         self.ema = EMA(self.model, config.ema_decay)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.lr, betas=config.betas,
                                            weight_decay=config.weight_decay)
