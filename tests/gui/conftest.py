@@ -1,0 +1,37 @@
+"""GUI fixtures: one render thread per test, stopped (renderer released in its thread) before Qt goes away."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from app.viewport.render_thread import RenderThread
+
+
+@pytest.fixture
+def render_thread(qtbot):
+    """A running render thread, released at the end of the test."""
+    thread = RenderThread()
+    thread.start()
+    yield thread
+    thread.stop()
+
+
+@pytest.fixture
+def error_boxes(monkeypatch) -> list[str]:
+    """Every error dialog the app tried to show (the dialogs themselves are never opened)."""
+    shown: list[str] = []
+
+    def record(parent, title, text, *args, **kwargs):
+        shown.append(f"{title}: {text}")
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "critical", record)
+    monkeypatch.setattr(QMessageBox, "warning", record)
+    return shown
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A seeded generator so test shapes are the same every run."""
+    return np.random.default_rng(0)

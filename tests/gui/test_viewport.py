@@ -1,0 +1,87 @@
+"""The viewport draws every shape kind off the GUI thread, survives repeated type switches, and follows the mouse."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QImage
+
+from app.viewport.camera import OrbitCamera
+from app.viewport.scene import voxel_faces
+from app.viewport.widget import Viewport
+from core.shapes import GaussianSplats, Mesh, PointCloud, VoxelGrid
+
+FRAME_TIMEOUT_MS = 60000  # llvmpipe frames take seconds when the shared machine is loaded
+
+
+def _shapes(rng: np.random.Generator) -> list:
+    sphere = rng.normal(size=(800, 3))
+    sphere /= np.linalg.norm(sphere, axis=1, keepdims=True)
+    occupancy = np.zeros((16, 16, 16), dtype=bool)
+    occupancy[4:12, 4:12, 2:14] = True
+    tetra = Mesh(np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], float),
+                 np.array([[0, 2, 1], [0, 1, 3], [0, 3, 2], [1, 2, 3]]))
+    splats = GaussianSplats.from_colors(sphere[:300] * 0.5, rng.uniform(size=(300, 3)),
+                                        np.full((300, 3), 0.05), np.tile([1.0, 0, 0, 0], (300, 1)),
+                                        np.full(300, 0.9))
+    return [PointCloud(sphere), VoxelGrid(occupancy), splats, tetra]
+
+
+def _non_background(image: QImage) -> int:
+    """Pixels that differ from the top-left corner's colour (the background)."""
+    array = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    array = array[:, : image.width() * 3].reshape(image.height(), image.width(), 3)
+    return int((np.abs(array.astype(int) - array[0, 0]).sum(axis=2) > 30).sum())
+
+
+def test_switching_geometry_kinds_repeatedly_never_hangs(qtbot, render_thread, rng):
+    viewport = Viewport(render_thread)
+    qtbot.addWidget(viewport)
+    viewport.resize(320, 260)
+    viewport.show()
+    shapes = _shapes(rng)
+    for shape in shapes * 3:  # points -> voxels -> splats -> mesh, three rounds (the Filament deadlock pattern)
+        with qtbot.waitSignal(viewport.frame_shown, timeout=FRAME_TIMEOUT_MS):
+            viewport.show_shape(shape)
+        assert _non_background(viewport.image) > 50, type(shape).__name__
+
+
+def test_orbit_drag_changes_camera_and_frame(qtbot, render_thread, rng):
+    viewport = Viewport(render_thread)
+    qtbot.addWidget(viewport)
+    viewport.resize(320, 260)
+    viewport.show()
+    with qtbot.waitSignal(viewport.frame_shown, timeout=FRAME_TIMEOUT_MS):
+        viewport.show_shape(_shapes(rng)[3])
+    before_camera, before_image = viewport.canvas.camera, viewport.image
+    with qtbot.waitSignal(viewport.frame_shown, timeout=FRAME_TIMEOUT_MS):
+        qtbot.mousePress(viewport.canvas, Qt.MouseButton.LeftButton, pos=QPoint(100, 100))
+        qtbot.mouseMove(viewport.canvas, QPoint(160, 120))
+        qtbot.mouseRelease(viewport.canvas, Qt.MouseButton.LeftButton, pos=QPoint(160, 120))
+    assert viewport.canvas.camera.azimuth != before_camera.azimuth
+    assert viewport.image != before_image
+
+
+def test_screenshot_writes_the_frame(qtbot, render_thread, rng, tmp_path):
+    viewport = Viewport(render_thread)
+    qtbot.addWidget(viewport)
+    viewport.resize(300, 240)
+    with qtbot.waitSignal(viewport.frame_shown, timeout=FRAME_TIMEOUT_MS):
+        viewport.show_shape(_shapes(rng)[0])
+    assert viewport.save_screenshot(tmp_path / "shot.png")
+    assert QImage(str(tmp_path / "shot.png")).size() == viewport.image.size()
+
+
+def test_voxel_faces_are_only_the_exposed_ones():
+    occupancy = np.zeros((3, 3, 3), dtype=bool)
+    occupancy[0, 0, 0] = occupancy[1, 0, 0] = True  # two touching cubes: 12 faces - 2 shared
+    quads, ids = voxel_faces(occupancy)
+    assert len(quads) == 10 and sorted(np.bincount(ids, minlength=6)) == [1, 1, 2, 2, 2, 2]
+
+
+def test_orbit_camera_fit_and_moves():
+    camera = OrbitCamera().fitted(np.array([-1, -1, -1]), np.array([1, 1, 1]))
+    assert np.allclose(camera.target, 0)
+    assert np.linalg.norm(camera.eye()) > np.sqrt(3)  # outside the bounding sphere
+    assert camera.zoom(0.5).distance == camera.distance * 0.5
+    assert abs(camera.orbit(0, 10000).elevation) <= 89.0
+    assert not np.allclose(camera.pan(10, 0, 100).target, camera.target)
