@@ -5,6 +5,8 @@ squared Euclidean nearest-neighbour distances, averaged in each direction, and t
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 from torch import Tensor
 
@@ -68,3 +70,188 @@ def chamfer_distance(a: Tensor, b: Tensor, chunk_elements: int = CHUNK_ELEMENTS)
     """
     a_to_b, b_to_a = nearest_squared_distances(a, b, chunk_elements)
     return a_to_b.mean(dim=1) + b_to_a.mean(dim=1)
+
+
+def _augmented(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+    """Rows ``[x, |x|^2, 1]`` and ``[-2y, 1, |y|^2]``: their dot product is ``|x - y|^2``, in one matmul."""
+    ones_x, ones_y = torch.ones_like(x[..., :1]), torch.ones_like(y[..., :1])
+    x_aug = torch.cat([x, x.square().sum(-1, keepdim=True), ones_x], dim=-1)
+    y_aug = torch.cat([-2.0 * y, ones_y, y.square().sum(-1, keepdim=True)], dim=-1)
+    return x_aug, y_aug
+
+
+def _chamfer_block(x_aug: Tensor, y_aug: Tensor) -> Tensor:
+    """Chamfer of each augmented cloud of ``x_aug`` (a,P,5) with each of ``y_aug`` (b,Q,5) -> (a,b).
+
+    One (a*P, 5) x (5, b*Q) matmul gives every squared distance of the block, laid out (a,P,b,Q)
+    without a copy; both nearest-neighbour minima reduce it in place of a second pass per direction.
+    """
+    a, p, _ = x_aug.shape
+    b, q, _ = y_aug.shape
+    d = (x_aug.reshape(a * p, 5) @ y_aug.reshape(b * q, 5).T).view(a, p, b, q)
+    x_to_y = d.amin(dim=3).clamp_(min=0.0).mean(dim=1)  # (a, b)
+    y_to_x = d.amin(dim=1).clamp_(min=0.0).mean(dim=2)  # (a, b)
+    return x_to_y + y_to_x
+
+
+def pairwise_chamfer(x: Tensor, y: Tensor, chunk_elements: int = CHUNK_ELEMENTS,
+                     on_progress: Callable[[int, int], None] | None = None) -> Tensor:
+    """Chamfer distance (PointFlow's) between every cloud of x (n,P,3) and of y (m,Q,3) -> (n,m) float32.
+
+    This is the hot path of MMD/COV/1-NNA. Blocks of cloud pairs are evaluated with the matmul form
+    in float32 (bf16 was measured ~2x faster but its 8-bit mantissa makes |x|^2+|y|^2-2xy err by
+    ~1e-3 on unit-scale shapes, the size of the distances themselves). ``on_progress(done, total)``
+    is called after each block of rows. When ``x is y`` only the upper triangle is computed.
+    """
+    if x.ndim != 3 or y.ndim != 3 or x.shape[-1] != 3 or y.shape[-1] != 3:
+        raise ValueError(f"expected cloud sets (n,P,3) and (m,Q,3), got {tuple(x.shape)} and {tuple(y.shape)}")
+    symmetric = x is y
+    x, y = x.float(), y.float()
+    n, m, pair_size = x.shape[0], y.shape[0], x.shape[1] * y.shape[1]
+    cols = max(1, min(m, chunk_elements // pair_size))
+    rows = max(1, min(n, chunk_elements // (pair_size * cols)))
+    x_aug, y_aug = _augmented(x, y)
+    out = torch.empty(n, m)
+    with torch.no_grad():
+        for i in range(0, n, rows):
+            first_col = (i // cols) * cols if symmetric else 0
+            for j in range(first_col, m, cols):
+                out[i:i + rows, j:j + cols] = _chamfer_block(x_aug[i:i + rows], y_aug[j:j + cols])
+            if on_progress is not None:
+                on_progress(min(n, i + rows), n)
+    if symmetric:
+        upper = torch.triu(torch.ones(n, n, dtype=torch.bool))
+        out = torch.where(upper, out, out.T)
+    return out
+
+
+def emd_exact(a: Tensor, b: Tensor) -> Tensor:
+    """Exact EMD of paired equal-sized clouds a, b (B,N,3) -> (B,): mean Euclidean distance of the optimal bijection.
+
+    PointFlow's ``emd_approx`` divides the (Euclidean, not squared) matching cost by N; this solves
+    that matching exactly with the Jonker-Volgenant solver (``scipy.optimize.linear_sum_assignment``,
+    O(N^3), ~0.2 s for 1,024 points on this CPU).
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    _check_equal_sized(a, b)
+    costs = torch.cdist(a.double(), b.double()).numpy()
+    values = [cost[linear_sum_assignment(cost)].mean() for cost in costs]
+    return torch.tensor(values, dtype=torch.float32)
+
+
+#: Sinkhorn schedule: start at the cost scale, shrink by EPS_DECAY per round down to EPS_FINAL
+#: (in the clouds' units; shapes are normalised to a unit box first), SINKHORN_ROUND_ITERS each.
+#: Measured on ModelNet10 chairs/sofas/tables (1,024 points, bbox-normalised): within 1.3 % of the
+#: exact EMD (tests/unit/test_metrics_emd.py checks 2 %).
+EPS_FINAL = 3e-3
+EPS_DECAY = 0.7
+SINKHORN_ROUND_ITERS = 10
+
+
+def emd_sinkhorn(a: Tensor, b: Tensor, eps_final: float = EPS_FINAL) -> Tensor:
+    """Approximate EMD of paired equal-sized clouds (B,N,3) -> (B,) by entropic OT (Sinkhorn, Cuturi 2013).
+
+    Log-domain iterations with epsilon scaling (Schmitzer 2019), batched over pairs, returning the
+    transport cost of the final plan. Batched and GPU-friendly; on a 2-core CPU the exact solver is
+    as fast at 1,024 points, so :func:`earth_movers_distance` picks by device.
+    """
+    _check_equal_sized(a, b)
+    cost = torch.cdist(a.float(), b.float())
+    n = cost.shape[1]
+    log_weight = -torch.log(torch.tensor(float(n)))
+    f = torch.zeros(cost.shape[:2], device=cost.device)
+    g = torch.zeros(cost.shape[0], n, device=cost.device)
+    eps = float(cost.amax())
+    while True:
+        for _ in range(SINKHORN_ROUND_ITERS):
+            f = -eps * torch.logsumexp((g[:, None, :] - cost) / eps + log_weight, dim=2)
+            g = -eps * torch.logsumexp((f[:, :, None] - cost) / eps + log_weight, dim=1)
+        if eps <= eps_final:
+            break
+        eps = max(eps * EPS_DECAY, eps_final)
+    plan = torch.exp((f[:, :, None] + g[:, None, :] - cost) / eps + 2 * log_weight)
+    return (plan * cost).sum(dim=(1, 2))
+
+
+def earth_movers_distance(a: Tensor, b: Tensor) -> Tensor:
+    """EMD (PointFlow's normalisation) of paired equal-sized clouds: exact on CPU, Sinkhorn on GPU."""
+    return emd_exact(a.cpu(), b.cpu()) if a.device.type == "cpu" else emd_sinkhorn(a, b).cpu()
+
+
+def _check_equal_sized(a: Tensor, b: Tensor) -> None:
+    _check_clouds(a, b)
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"EMD needs equal-sized clouds, got {a.shape[1]} and {b.shape[1]} points")
+
+
+def pairwise_emd(x: Tensor, y: Tensor, on_progress: Callable[[int, int], None] | None = None) -> Tensor:
+    """EMD between every cloud of x (n,P,3) and of y (m,P,3) -> (n,m); upper triangle only when ``x is y``."""
+    symmetric = x is y
+    n, m = x.shape[0], y.shape[0]
+    out = torch.zeros(n, m)
+    for i in range(n):
+        first = i if symmetric else 0
+        if first < m:
+            out[i, first:] = earth_movers_distance(x[i:i + 1].expand(m - first, -1, -1), y[first:])
+        if on_progress is not None:
+            on_progress(i + 1, n)
+    if symmetric:
+        out = torch.triu(out) + torch.triu(out, diagonal=1).T
+    return out
+
+
+def voxel_iou(a: Tensor, b: Tensor) -> Tensor:
+    """Intersection over union of paired occupancy grids (B,R,R,R) -> (B,); two empty grids count as 1."""
+    a, b = a.bool().flatten(1), b.bool().flatten(1)
+    inter = (a & b).sum(1).float()
+    union = (a | b).sum(1).float()
+    return torch.where(union > 0, inter / union.clamp(min=1), torch.ones_like(union))
+
+
+def pairwise_iou(x: Tensor, y: Tensor) -> Tensor:
+    """IoU between every grid of x (n,R,R,R) and of y (m,R,R,R) -> (n,m), as two matmuls of the flattened grids."""
+    xf, yf = x.flatten(1).float(), y.flatten(1).float()
+    inter = xf @ yf.T
+    union = xf.sum(1)[:, None] + yf.sum(1)[None, :] - inter
+    return torch.where(union > 0, inter / union.clamp(min=1), torch.ones_like(union))
+
+
+def f_score(a: Tensor, b: Tensor, threshold: float = 0.01) -> Tensor:
+    """F-score at ``threshold`` of paired clouds a (B,N,3) (prediction) and b (B,M,3) (reference) -> (B,).
+
+    Tatarchenko et al. (CVPR 2019): precision = share of a within ``threshold`` (Euclidean) of b,
+    recall = share of b within it of a, F = 2PR/(P+R) (0 when both are 0).
+    """
+    a_to_b, b_to_a = nearest_squared_distances(a, b)
+    precision = (a_to_b <= threshold ** 2).float().mean(1)
+    recall = (b_to_a <= threshold ** 2).float().mean(1)
+    return torch.where(precision + recall > 0, 2 * precision * recall / (precision + recall).clamp(min=1e-12),
+                       torch.zeros_like(precision))
+
+
+def pairwise_chamfer_ragged(xs: list[Tensor], ys: list[Tensor], chunk_elements: int = CHUNK_ELEMENTS,
+                            on_progress: Callable[[int, int], None] | None = None) -> Tensor:
+    """Chamfer (PointFlow's) between clouds of different sizes, e.g. occupied-voxel centres -> (len(xs), len(ys)).
+
+    The ``ys`` are padded with copies of their first point, which never changes a nearest distance
+    into them, and masked out of their own mean. Empty clouds have no Chamfer distance: ValueError.
+    """
+    if any(len(c) == 0 for c in (*xs, *ys)):
+        raise ValueError("Chamfer distance of an empty cloud is undefined")
+    counts = torch.tensor([len(c) for c in ys])
+    width = int(counts.max())
+    padded = torch.stack([torch.cat([c, c[:1].expand(width - len(c), 3)]) for c in ys]).float()
+    valid = torch.arange(width)[None, :] < counts[:, None]  # (m, width)
+    out = torch.empty(len(xs), len(ys))
+    for i, x in enumerate(xs):
+        cols = max(1, chunk_elements // (len(x) * width))
+        for j in range(0, len(ys), cols):
+            d = torch.cdist(x.float()[None], padded[j:j + cols]).square_()  # (c, Px, width)
+            mask = valid[j:j + cols]
+            to_y = d.amin(dim=2).mean(dim=1)
+            to_x = (d.amin(dim=1) * mask).sum(dim=1) / counts[j:j + cols]
+            out[i, j:j + cols] = to_y + to_x
+        if on_progress is not None:
+            on_progress(i + 1, len(xs))
+    return out
