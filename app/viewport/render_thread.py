@@ -58,6 +58,7 @@ class RenderThread(QThread):
         self._view: tuple[OrbitCamera, tuple[int, int], int] | None = None
         self._thumbnails: OrderedDict[object, _ThumbnailRequest] = OrderedDict()
         self._stopping = False
+        self._busy = False
 
     # -- GUI-thread API ---------------------------------------------------------------------------------
     def set_shape(self, shape: object | None, style: Style) -> None:
@@ -84,6 +85,12 @@ class RenderThread(QThread):
         with self._lock:
             self._thumbnails.clear()
 
+    @property
+    def idle(self) -> bool:
+        """True when nothing is queued or being drawn (screenshots wait for this)."""
+        with self._lock:
+            return not (self._busy or self._shape_dirty or self._view or self._thumbnails)
+
     def stop(self) -> None:
         """Finish the current frame, release the renderer in its own thread, and wait for the thread."""
         with self._lock:
@@ -103,6 +110,7 @@ class RenderThread(QThread):
                         self._lock.wait()
                     if self._stopping:
                         return
+                    self._busy = True
                     shape_dirty, shape_style = self._shape_dirty, self._shape
                     view, self._view = self._view, None
                     self._shape_dirty = False
@@ -115,15 +123,18 @@ class RenderThread(QThread):
                 if shape_dirty:
                     bounds = self._load(self._renderer, shape_style)
                     if view is None:
+                        self._busy = False
                         continue
                 if thumb is not None:
                     self._thumbnail(self._renderer, thumb, bounds is not None)
+                    self._busy = False
                     continue
                 camera, (width, height), request_id = view
                 _aim(self._renderer, camera, width / height)
                 frame = to_qimage(np.asarray(self._renderer.render_to_image()))
                 self.frame_ready.emit(frame.scaled(width, height, Qt.AspectRatioMode.IgnoreAspectRatio,
                                                    Qt.TransformationMode.SmoothTransformation), request_id)
+                self._busy = False
         finally:
             self._release()
 

@@ -39,7 +39,7 @@ class Canvas(QWidget):
 
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
         painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor(28, 31, 36))
+        painter.fillRect(self.rect(), QColor(0, 0, 0))
         if self.image is not None and self.caption:
             scaled = self.image.scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio,
                                        Qt.TransformationMode.SmoothTransformation)
@@ -103,10 +103,10 @@ class Viewport(QWidget):
         self._resize_timer = QTimer(self, singleShot=True, interval=RESIZE_DEBOUNCE_MS, timeout=self._request_frame)
 
         self.color_combo = QComboBox(toolTip="Point and voxel colouring")
-        self.color_combo.addItems([f"colour: {mode}" for mode in COLOR_MODES])
+        self.color_combo.addItems(list(COLOR_MODES))
         self.color_combo.currentIndexChanged.connect(self._style_changed)
         self.point_size = QDoubleSpinBox(minimum=1.0, maximum=12.0, singleStep=0.5, value=self._style.point_size,
-                                         prefix="point size ", toolTip="Point size in pixels")
+                                         suffix=" px", toolTip="Point size in pixels")
         self.point_size.valueChanged.connect(self._style_changed)
         self.up_combo = QComboBox(toolTip="World up axis")
         self.up_combo.addItems(["Z up", "Y up"])
@@ -123,6 +123,8 @@ class Viewport(QWidget):
         title.setObjectName("sectionTitle")
         bar.addWidget(title)
         bar.addStretch(1)
+        for widget in (self.color_combo, self.point_size, self.up_combo):
+            widget.setMinimumWidth(0)
         for widget in (self.color_combo, self.point_size, self.up_combo, reset, self.screenshot_button):
             bar.addWidget(widget)
         layout = QVBoxLayout(self)

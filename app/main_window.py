@@ -1,0 +1,188 @@
+"""The main window: left navigation, the page stack, the shared viewport, the jobs dock, menus, status bar."""
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSize, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QListWidget, QListWidgetItem, QMainWindow,
+                               QMessageBox, QSplitter, QStackedWidget)
+
+from app import settings
+from app.dialogs import show_error, show_failure
+from app.icons import APP_ICON, icon
+from app.jobs_panel import JobsPanel
+from app.pages.base import Studio
+from app.pages.datasets import DatasetsPage
+from app.pages.evaluate import EvaluatePage
+from app.pages.sample import SamplePage
+from app.pages.train import TrainPage
+from app.viewport.render_thread import RenderThread
+from app.viewport.widget import Viewport
+
+PAGES = ("datasets", "train", "sample", "evaluate")
+
+
+class MainWindow(QMainWindow):
+    """Latent3D Studio's window; call :meth:`shutdown` (closeEvent does) before the application quits."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWindowTitle("Latent3D Studio")
+        self.setWindowIcon(icon(APP_ICON))
+        self.render_thread = RenderThread(self)
+        self.render_thread.start()
+        self.viewport = Viewport(self.render_thread)
+        self.jobs = JobsPanel()
+        studio = Studio(self.viewport, self.jobs)
+        self.datasets = DatasetsPage(studio)
+        self.train = TrainPage(studio)
+        self.sample = SamplePage(studio)
+        self.evaluate = EvaluatePage(studio)
+        self.pages = dict(zip(PAGES, (self.datasets, self.train, self.sample, self.evaluate)))
+
+        self.nav = QListWidget()
+        self.nav.setObjectName("nav")
+        self.nav.setIconSize(QSize(22, 22))
+        self.nav.setFixedWidth(150)
+        self.stack = QStackedWidget()
+        for name, page in self.pages.items():
+            item = QListWidgetItem(icon(name), page.title)
+            item.setSizeHint(QSize(140, 44))
+            self.nav.addItem(item)
+            self.stack.addWidget(page)
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.setCurrentRow(0)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.nav)
+        splitter.addWidget(self.stack)
+        splitter.addWidget(self.viewport)
+        splitter.setStretchFactor(1, 3)
+        splitter.setStretchFactor(2, 4)
+        splitter.setCollapsible(0, False)
+        self.splitter = splitter
+        self.setCentralWidget(splitter)
+
+        dock = QDockWidget("Jobs & log", self)
+        dock.setObjectName("jobsDock")
+        dock.setWidget(self.jobs)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        self.resizeDocks([dock], [150], Qt.Orientation.Vertical)
+
+        self.status_label = QLabel("Ready")
+        self.statusBar().addWidget(self.status_label, 1)
+        self.jobs.status.connect(self.status_label.setText)
+        self.jobs.job_failed.connect(lambda title, failed: show_failure(self, title, failed))
+        self.viewport.error.connect(lambda message: show_error(self, "Viewport", message))
+        self.datasets.dataset_opened.connect(self._on_dataset)
+        self._build_menus()
+        self._restore()
+
+    # -- public API (CLI, tests) -----------------------------------------------------------------------------
+    def show_page(self, name: str) -> None:
+        """Switch to the page ``name`` (one of PAGES)."""
+        self.nav.setCurrentRow(PAGES.index(name))
+
+    def open_path(self, path: str | Path) -> None:
+        """Open a dataset, a single shape file, or a run folder (a folder with config.json)."""
+        path = Path(path)
+        if path.is_dir() and (path / "config.json").is_file():
+            self.open_run(path)
+        else:
+            self.datasets.open(path)
+
+    def open_run(self, path: str | Path) -> None:
+        """Make the run at ``path`` the Sample page's model and remember it."""
+        settings.remember("runs", str(path))
+        self.sample.add_run(path)
+        self.evaluate.set_samples(path)
+
+    def shutdown(self) -> None:
+        """Cancel jobs, wait for them, release the renderer in its thread (no abort at exit), save geometry."""
+        store = settings.settings()
+        store.setValue("window/geometry", self.saveGeometry())
+        store.setValue("window/state", self.saveState())
+        store.setValue("window/splitter", self.splitter.saveState())
+        self.jobs.cancel_all()
+        self.render_thread.stop()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.shutdown()
+        super().closeEvent(event)
+
+    # -- internals -------------------------------------------------------------------------------------------
+    def _on_dataset(self, dataset) -> None:
+        self.train.set_dataset(dataset)
+        self.evaluate.set_dataset(dataset)
+        self.status_label.setText(f"{dataset.root}: {len(dataset):,} shapes")
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        actions = [("Open dataset folder…", QKeySequence.StandardKey.Open, self.datasets._ask_folder),
+                   ("Open shape file…", None, self.datasets._ask_file),
+                   ("Open run…", None, self._ask_run),
+                   ("Export viewport screenshot…", None, self.viewport._ask_screenshot)]
+        for text, shortcut, slot in actions:
+            action = QAction(text, self)
+            if shortcut is not None:
+                action.setShortcut(shortcut)
+            action.triggered.connect(slot)
+            file_menu.addAction(action)
+        self.recent_menu = file_menu.addMenu("Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file_menu.addSeparator()
+        quit_action = QAction("Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("About Latent3D Studio", self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for key, opener in (("datasets", self.datasets.open), ("runs", self.open_run)):
+            for entry in settings.recent(key):
+                self.recent_menu.addAction(f"{key[:-1]}: {entry}", lambda e=entry, o=opener: o(e))
+
+    def _ask_run(self) -> None:
+        start = (settings.recent("runs") or [str(Path.home())])[0]
+        path = QFileDialog.getExistingDirectory(self, "Open run", start)
+        if path:
+            self.open_run(path)
+            self.show_page("sample")
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About Latent3D Studio", about_text())
+
+    def _restore(self) -> None:
+        store = settings.settings()
+        geometry = store.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        state = store.value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        split = store.value("window/splitter")
+        if isinstance(split, QByteArray):
+            self.splitter.restoreState(split)
+
+
+def about_text() -> str:
+    """Versions of the app and of the libraries it stands on (for bug reports)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    import PySide6
+
+    lines = ["<b>Latent3D Studio</b> — latent diffusion for voxels, point clouds and Gaussian splats.", ""]
+    for package in ("latent3d-studio", "torch", "open3d-cpu", "diffusers", "numpy", "pyqtgraph"):
+        try:
+            lines.append(f"{package}: {version(package)}")
+        except PackageNotFoundError:
+            lines.append(f"{package}: not installed")
+    lines.append(f"PySide6: {PySide6.__version__} · Python {platform.python_version()}")
+    return "<br>".join(lines)

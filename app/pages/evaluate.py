@@ -1,0 +1,202 @@
+"""Evaluate page: score generated samples against a reference set, with the oracle (real train shapes) beside
+them as the bound no generator can beat; export the result as JSON or CSV."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox,
+                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QSpinBox, QTableWidget,
+                               QTableWidgetItem)
+
+from app.dialogs import show_error
+from app.icons import icon
+from app.pages.base import Page, Studio
+
+METRICS = ("cd", "emd", "jsd", "iou")
+DEFAULT_METRICS = ("cd", "jsd")
+ALL = "all"
+#: bar colours: samples (Okabe–Ito blue) and oracle (Okabe–Ito bluish green)
+SAMPLE_COLOR, ORACLE_COLOR = "#56B4E9", "#009E73"
+
+
+class EvaluatePage(Page):
+    """Runs an EvalJob on the samples, then one with ``oracle=True``, and tabulates both."""
+
+    title = "Evaluate"
+    subtitle = ("MMD / COV / 1-NNA (Chamfer, EMD) and JSD against a reference split. "
+                "The oracle column scores real training shapes: the best a generator can do.")
+
+    def __init__(self, studio: Studio, parent=None) -> None:
+        super().__init__(studio, parent)
+        self.results: dict[str, dict] = {}
+        self._queue: list[tuple[str, object]] = []
+
+        box = QGroupBox("Set-up")
+        form = QFormLayout(box)
+        self.samples_edit = QLineEdit(placeholderText="samples .npy, a folder of PLY files, or a run folder")
+        browse = QPushButton(icon("open"), "")
+        browse.clicked.connect(self._ask_samples)
+        row = QHBoxLayout()
+        row.addWidget(self.samples_edit, 1)
+        row.addWidget(browse)
+        self.ref_edit = QLineEdit(placeholderText="reference dataset")
+        self.class_combo = QComboBox(editable=True)
+        self.class_combo.addItem(ALL)
+        self.split_combo = QComboBox()
+        self.split_combo.addItems(["test", "train"])
+        self.n_spin = QSpinBox(minimum=0, maximum=100_000, value=32, specialValueText="all")
+        self.metric_boxes = {m: QCheckBox(m.upper(), checked=m in DEFAULT_METRICS) for m in METRICS}
+        metrics_row = QHBoxLayout()
+        for check in self.metric_boxes.values():
+            metrics_row.addWidget(check)
+        metrics_row.addStretch(1)
+        self.oracle_box = QCheckBox("also score the oracle", checked=True)
+        form.addRow("Samples", row)
+        form.addRow("Reference", self.ref_edit)
+        form.addRow("Class", self.class_combo)
+        form.addRow("Split", self.split_combo)
+        form.addRow("n", self.n_spin)
+        form.addRow("Metrics", metrics_row)
+        form.addRow("", self.oracle_box)
+        self.run_button = QPushButton(icon("evaluate"), "Evaluate")
+        self.run_button.setObjectName("primary")
+        self.run_button.clicked.connect(self.evaluate)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addStretch(1)
+        for fmt in ("json", "csv"):
+            button = QPushButton(icon("export"), f"Export {fmt.upper()}")
+            button.clicked.connect(lambda _=False, f=fmt: self._ask_export(f))
+            buttons.addWidget(button)
+        form.addRow(buttons)
+        self.body.addWidget(box)
+
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["metric", "samples", "oracle"])
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.chart = pg.PlotWidget(title="samples vs oracle (lower MMD / 1-NNA→50 % / JSD is better)")
+        self.chart.showGrid(y=True, alpha=0.15)
+        self.chart.setMinimumHeight(180)
+        results = QHBoxLayout()
+        results.addWidget(self.table, 1)
+        results.addWidget(self.chart, 1)
+        self.note = QLabel("")
+        self.note.setObjectName("dim")
+        self.body.addLayout(results, 1)
+        self.body.addWidget(self.note)
+
+    def set_dataset(self, dataset) -> None:
+        """Use the dataset opened on the Datasets page as the reference."""
+        self.ref_edit.setText(str(dataset.root))
+        current = self.class_combo.currentText()
+        self.class_combo.clear()
+        self.class_combo.addItems([ALL, *dataset.classes])
+        self.class_combo.setCurrentText(current)
+
+    def set_samples(self, path: str | Path) -> None:
+        """Evaluate these samples next (the Sample page hands over its output)."""
+        self.samples_edit.setText(str(path))
+
+    def _ask_samples(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Samples", self.samples_edit.text(), "Arrays (*.npy *.npz)")
+        if path:
+            self.samples_edit.setText(path)
+
+    def evaluate(self) -> None:
+        """Queue the samples' evaluation and, if asked, the oracle's; they run one after the other."""
+        from core.jobs.evaluate import EvalJob
+
+        ref = self.ref_edit.text().strip()
+        if not ref:
+            show_error(self, "Evaluate", "Choose a reference dataset (open one on the Datasets page)")
+            return
+        class_name = self.class_combo.currentText()
+        common = dict(ref=ref, split=self.split_combo.currentText(),
+                      class_name=None if class_name in ("", ALL) else class_name,
+                      n=self.n_spin.value() or None,
+                      metrics=tuple(m for m, box in self.metric_boxes.items() if box.isChecked()) or None)
+        self.results.clear()
+        self._queue = []
+        if self.samples_edit.text().strip():
+            self._queue.append(("samples", EvalJob(self.samples_edit.text().strip(), **common)))
+        if self.oracle_box.isChecked():
+            self._queue.append(("oracle", EvalJob(None, oracle=True, **common)))
+        self.run_button.setEnabled(False)
+        self._next()
+
+    def _next(self) -> None:
+        if not self._queue:
+            self.run_button.setEnabled(True)
+            return
+        column, job = self._queue.pop(0)
+        runner = self.studio.jobs.start(job)
+        runner.done.connect(lambda result, c=column: self._on_result(c, result))
+        runner.failed.connect(lambda failed: self._queue.clear())
+        runner.finished.connect(self._next)
+
+    def _on_result(self, column: str, result: dict) -> None:
+        self.results[column] = result
+        names = sorted({k for r in self.results.values() for k in r.get("metrics", {})})
+        self.table.setRowCount(len(names))
+        for row, name in enumerate(names):
+            self.table.setItem(row, 0, QTableWidgetItem(name))
+            for col, key in ((1, "samples"), (2, "oracle")):
+                value = self.results.get(key, {}).get("metrics", {}).get(name)
+                item = QTableWidgetItem("—" if value is None else _format(name, value))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(row, col, item)
+        self._draw_chart(names)
+        first = next(iter(self.results.values()))
+        self.note.setText(f"reference: {first.get('ref')} · split {first.get('split')} · "
+                          f"{first.get('n_ref', '?')} reference shapes · normalisation {first.get('normalisation')}")
+
+    def _draw_chart(self, names: list[str]) -> None:
+        self.chart.clear()
+        width = 0.38
+        for offset, key, color in ((-width / 2, "samples", SAMPLE_COLOR), (width / 2, "oracle", ORACLE_COLOR)):
+            values = [self.results.get(key, {}).get("metrics", {}).get(n) for n in names]
+            xs = [i + offset for i, v in enumerate(values) if v is not None]
+            heights = [float(v) for v in values if v is not None]
+            if xs:
+                self.chart.addItem(pg.BarGraphItem(x=xs, height=heights, width=width, brush=color, name=key))
+        self.chart.getAxis("bottom").setTicks([list(enumerate(names))])
+
+    def _ask_export(self, fmt: str) -> None:
+        if not self.results:
+            show_error(self, "Export", "Nothing to export yet: run an evaluation first")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {fmt.upper()}", f"eval.{fmt}", f"{fmt.upper()} (*.{fmt})")
+        if path:
+            self.export(path)
+
+    def export(self, path: str | Path) -> Path:
+        """Write the results: JSON (both result objects) or CSV (metric, samples, oracle), atomically."""
+        from core.io import atomic_write
+
+        path = Path(path)
+        with atomic_write(path) as temporary:
+            if path.suffix.lower() == ".csv":
+                names = sorted({k for r in self.results.values() for k in r.get("metrics", {})})
+                with open(temporary, "w", newline="", encoding="utf-8") as stream:
+                    writer = csv.writer(stream)
+                    writer.writerow(["metric", "samples", "oracle"])
+                    for name in names:
+                        writer.writerow([name, *[self.results.get(k, {}).get("metrics", {}).get(name, "")
+                                                 for k in ("samples", "oracle")]])
+            else:
+                serialisable = {k: {kk: vv for kk, vv in r.items() if kk != "array"} for k, r in self.results.items()}
+                Path(temporary).write_text(json.dumps(serialisable, indent=2) + "\n", encoding="utf-8")
+        return path
+
+
+def _format(name: str, value: float) -> str:
+    """Percentages for COV/1-NNA, scientific notation for distances."""
+    if name.startswith(("COV", "1-NNA")):
+        return f"{100 * value:.1f} %"
+    return f"{value:.3e}"

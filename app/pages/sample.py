@@ -1,0 +1,250 @@
+"""Sample page: pick a trained run, set class/guidance/steps/sampler/seed, watch the denoising live, export."""
+from __future__ import annotations
+
+import json
+import random
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+                               QListWidget, QListWidgetItem, QPushButton, QSlider, QSpinBox, QToolButton)
+
+from app import settings
+from app.dialogs import show_error
+from app.icons import icon
+from app.pages.base import Page, Studio
+
+#: the samplers of core.diffusion.SAMPLERS, listed here so the page opens without importing torch
+SAMPLERS = ("dpmpp", "ddim", "euler", "ddpm")
+#: guidance slider: 0 .. 10 in steps of 0.25 (CFG weights above ~10 over-saturate)
+GUIDANCE_STEPS_PER_UNIT, GUIDANCE_MAX = 4, 10
+GALLERY_THUMB = 96
+UNCONDITIONAL = "(unconditional)"
+
+
+class SamplePage(Page):
+    """Generate shapes with a SampleJob; ``Preview`` events redraw the viewport while the sampler runs."""
+
+    title = "Sample"
+    subtitle = "Generate shapes from a trained run. The viewport shows the denoised estimate at every preview step."
+
+    def __init__(self, studio: Studio, parent=None) -> None:
+        super().__init__(studio, parent)
+        self.runner = None
+        self.result: dict | None = None
+        self.previews_shown = 0
+
+        box = QGroupBox("Generate")
+        form = QFormLayout(box)
+        self.model_combo = QComboBox(editable=True)
+        self.model_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.model_combo.lineEdit().setPlaceholderText("run folder")
+        self.model_combo.currentTextChanged.connect(self._model_changed)
+        browse = QPushButton(icon("open"), "")
+        browse.setToolTip("Choose a run folder")
+        browse.clicked.connect(self._ask_run)
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model_combo, 1)
+        model_row.addWidget(browse)
+        self.class_combo = QComboBox()
+        self.prompt_edit = QLineEdit(placeholderText="text prompt (runs trained with text conditioning)")
+        self.guidance = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=GUIDANCE_MAX * GUIDANCE_STEPS_PER_UNIT,
+                                value=3 * GUIDANCE_STEPS_PER_UNIT)
+        self.guidance_label = QLabel()
+        self.steps = QSlider(Qt.Orientation.Horizontal, minimum=1, maximum=100, value=20)
+        self.steps_label = QLabel()
+        self.guidance.valueChanged.connect(self._update_labels)
+        self.steps.valueChanged.connect(self._update_labels)
+        self.sampler_combo = QComboBox()
+        self.sampler_combo.addItems(SAMPLERS)
+        self.seed = QSpinBox(minimum=0, maximum=2**31 - 1, value=0)
+        dice = QToolButton(icon=icon("dice"), toolTip="Random seed")
+        dice.clicked.connect(lambda: self.seed.setValue(random.randrange(2**31 - 1)))
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.seed, 1)
+        seed_row.addWidget(dice)
+        self.count = QSpinBox(minimum=1, maximum=256, value=8)
+        form.addRow("Model", model_row)
+        form.addRow("Class", self.class_combo)
+        form.addRow("Prompt", self.prompt_edit)
+        form.addRow("Guidance", _with_label(self.guidance, self.guidance_label))
+        form.addRow("Steps", _with_label(self.steps, self.steps_label))
+        form.addRow("Sampler", self.sampler_combo)
+        form.addRow("Seed", seed_row)
+        form.addRow("Shapes", self.count)
+        self.generate_button = QPushButton(icon("sample"), "Generate")
+        self.generate_button.setObjectName("primary")
+        self.generate_button.clicked.connect(self.generate)
+        self.cancel_button = QPushButton(icon("stop"), "Cancel", enabled=False)
+        self.cancel_button.clicked.connect(lambda: self.runner and self.runner.cancel())
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.generate_button)
+        buttons.addWidget(self.cancel_button)
+        form.addRow(buttons)
+        self.body.addWidget(box)
+
+        gallery_title = QLabel("Results")
+        gallery_title.setObjectName("sectionTitle")
+        self.gallery = QListWidget()
+        self.gallery.setViewMode(QListWidget.ViewMode.IconMode)
+        self.gallery.setIconSize(QSize(GALLERY_THUMB, GALLERY_THUMB))
+        self.gallery.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.gallery.setMovement(QListWidget.Movement.Static)
+        self.gallery.setSpacing(6)
+        self.gallery.currentRowChanged.connect(self._show_result)
+        exports = QHBoxLayout()
+        exports.addWidget(gallery_title)
+        exports.addStretch(1)
+        self.export_buttons = {}
+        for fmt in ("ply", "npy", "obj"):
+            button = QPushButton(icon("export"), f"Export {fmt.upper()}", enabled=False)
+            button.clicked.connect(lambda _=False, f=fmt: self._ask_export(f))
+            exports.addWidget(button)
+            self.export_buttons[fmt] = button
+        self.body.addLayout(exports)
+        self.body.addWidget(self.gallery, 1)
+        studio.viewport.render_thread.thumbnail_ready.connect(self._on_thumbnail)
+        for run in settings.recent("runs"):
+            self.add_run(run)
+        self._update_labels()
+
+    # -- settings ------------------------------------------------------------------------------------------
+    @property
+    def guidance_value(self) -> float:
+        """The guidance weight the slider shows."""
+        return self.guidance.value() / GUIDANCE_STEPS_PER_UNIT
+
+    def _update_labels(self) -> None:
+        self.guidance_label.setText(f"{self.guidance_value:.2f}")
+        self.steps_label.setText(str(self.steps.value()))
+
+    def add_run(self, run_dir: str | Path) -> None:
+        """Offer ``run_dir`` in the model picker and select it."""
+        text = str(run_dir)
+        if self.model_combo.findText(text) < 0:
+            self.model_combo.addItem(text)
+        self.model_combo.setCurrentText(text)
+
+    def _ask_run(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Trained run", self.model_combo.currentText())
+        if path:
+            self.add_run(path)
+
+    def _model_changed(self, text: str) -> None:
+        """Fill the class combo from the run's config.json (no model is loaded for that)."""
+        self.class_combo.clear()
+        config_path = Path(text) / "config.json"
+        try:
+            config = json.loads(config_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if config.get("cond") == "class":
+            self.class_combo.addItems([UNCONDITIONAL, *config.get("classes", [])])
+            if self.class_combo.count() > 1:
+                self.class_combo.setCurrentIndex(1)
+        else:
+            self.class_combo.addItem(UNCONDITIONAL)
+        self.prompt_edit.setEnabled(config.get("cond") == "text")
+
+    # -- generating ----------------------------------------------------------------------------------------
+    def generate(self) -> None:
+        """Start a SampleJob with the page's settings; samples go to the run's samples/ folder."""
+        from core.jobs.sample import SampleJob
+
+        run = self.model_combo.currentText().strip()
+        if not run:
+            show_error(self, "Sample", "Choose a trained run first")
+            return
+        class_name = self.class_combo.currentText()
+        out = Path(run) / "samples" / f"seed{self.seed.value()}" if Path(run).is_dir() else Path(tempfile.mkdtemp())
+        job = SampleJob(run, self.count.value(), out,
+                        class_name=None if class_name in ("", UNCONDITIONAL) else class_name,
+                        prompt=self.prompt_edit.text().strip() or None, guidance=self.guidance_value,
+                        steps=self.steps.value(), sampler=self.sampler_combo.currentText(), seed=self.seed.value())
+        self.previews_shown = 0
+        self.runner = self.studio.jobs.start(job)
+        self.runner.preview.connect(self._on_preview)
+        self.runner.done.connect(self._on_done)
+        self.runner.finished.connect(self._on_finished)
+        self.generate_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+
+    def _on_preview(self, event) -> None:
+        if event.shapes:
+            self.previews_shown += 1
+            self.studio.viewport.show_shape(event.shapes[0], reset_view=self.previews_shown == 1)
+
+    def _on_done(self, result: dict) -> None:
+        self.result = result
+        settings.remember("runs", self.model_combo.currentText())
+        self.gallery.clear()
+        for index, shape in enumerate(result["shapes"]):
+            item = QListWidgetItem(f"#{index}")
+            item.setSizeHint(QSize(GALLERY_THUMB + 12, GALLERY_THUMB + 26))
+            self.gallery.addItem(item)
+            self.studio.viewport.render_thread.request_thumbnail(("sample", id(result), index), shape,
+                                                                 self.studio.viewport.style, GALLERY_THUMB)
+        for button in self.export_buttons.values():
+            button.setEnabled(True)
+        if result["shapes"]:
+            self.studio.viewport.show_shape(result["shapes"][0], reset_view=False)
+
+    def _on_finished(self) -> None:
+        self.generate_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.runner = None
+
+    def _on_thumbnail(self, key: object, image: QImage) -> None:
+        if isinstance(key, tuple) and len(key) == 3 and key[0] == "sample" and self.result is not None \
+                and key[1] == id(self.result) and key[2] < self.gallery.count():
+            self.gallery.item(key[2]).setIcon(QIcon(QPixmap.fromImage(image)))
+
+    def _show_result(self, row: int) -> None:
+        if self.result is not None and 0 <= row < len(self.result["shapes"]):
+            self.studio.viewport.show_shape(self.result["shapes"][row])
+
+    # -- export --------------------------------------------------------------------------------------------
+    def _ask_export(self, fmt: str) -> None:
+        suggested = "samples.npy" if fmt == "npy" else f"sample_{max(self.gallery.currentRow(), 0):03d}.{fmt}"
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {fmt.upper()}", suggested, f"{fmt.upper()} (*.{fmt})")
+        if path:
+            self.export(path)
+
+    def export(self, path: str | Path) -> Path | None:
+        """Write the selected result (NPY: all results as one array) to ``path``; errors show a dialog."""
+        from core.errors import InputError, ShapeError
+        from core.io import write_array, write_shape
+
+        if self.result is None:
+            return None
+        path = Path(path)
+        try:
+            if path.suffix.lower() == ".npy":
+                write_array(self.result["array"], path)
+            else:
+                shape = self.result["shapes"][max(self.gallery.currentRow(), 0)]
+                if path.suffix.lower() == ".obj" and not hasattr(shape, "faces"):
+                    shape = _as_mesh(shape)
+                write_shape(shape, path)
+        except (InputError, ShapeError, OSError, TypeError, ValueError) as exc:
+            show_error(self, "Export", str(exc))
+            return None
+        self.studio.jobs.append(f"exported {path}")
+        return path
+
+
+def _as_mesh(shape):
+    """A mesh for OBJ export: voxels through marching cubes, anything else through a filled voxel grid."""
+    from core.data.conversions import convert
+
+    return convert(shape, "mesh")
+
+
+def _with_label(slider: QSlider, label: QLabel) -> QHBoxLayout:
+    row = QHBoxLayout()
+    row.addWidget(slider, 1)
+    label.setMinimumWidth(36)
+    row.addWidget(label)
+    return row

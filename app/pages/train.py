@@ -1,0 +1,272 @@
+"""Train page: a step-by-step set-up (data → representation → autoencoder → conditioning → preset → output)
+and a monitor with live loss/learning-rate curves, steps/s and ETA, fed by TrainJob's Metric events."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
+                               QLabel, QLineEdit, QPushButton, QSpinBox, QWidget)
+
+from app import settings
+from app.icons import icon
+from app.pages.base import Page, Studio
+
+#: choices of the train command (DESIGN.md, "Commands")
+REPRESENTATIONS = ("points", "voxels", "splats")
+AE_KINDS = ("ae", "vae", "vqvae")
+CONDITIONING = ("class", "none")
+PRESETS = ("tiny", "small", "base")
+#: curve colours per (stage, value): a colour-blind-safe pair (Okabe–Ito orange and blue) plus their light tints
+CURVE_COLORS = {("ae", "loss"): "#E69F00", ("ae", "val_loss"): "#F5C767",
+                ("ldm", "loss"): "#56B4E9", ("ldm", "val_loss"): "#A7D8F5"}
+
+
+class LiveCurves(QWidget):
+    """Two stacked plots: losses of both stages (log scale) and the learning rate, appended point by point."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        pg.setConfigOptions(antialias=True, background="#1c1f24", foreground="#aab2bf")
+        self.loss_plot = pg.PlotWidget(title="loss")
+        self.loss_plot.setLogMode(y=True)
+        self.loss_plot.addLegend(offset=(-10, 10))
+        self.loss_plot.showGrid(x=True, y=True, alpha=0.15)
+        self.lr_plot = pg.PlotWidget(title="learning rate")
+        self.lr_plot.showGrid(x=True, y=True, alpha=0.15)
+        self.lr_plot.setMaximumHeight(170)
+        self.curves: dict[tuple[str, str], pg.PlotDataItem] = {}
+        self.data: dict[tuple[str, str], tuple[list[float], list[float]]] = {}
+        layout = QGridLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.loss_plot, 0, 0)
+        layout.addWidget(self.lr_plot, 1, 0)
+
+    def clear(self) -> None:
+        """Forget every curve (a new run starts)."""
+        for plot in (self.loss_plot, self.lr_plot):
+            for curve in [c for k, c in self.curves.items()]:
+                plot.removeItem(curve)
+        self.curves.clear()
+        self.data.clear()
+
+    def add(self, stage: str, step: int, values: dict[str, float]) -> None:
+        """Append one logged step; the LDM stage is drawn after the AE stage on a shared step axis."""
+        for name, value in values.items():
+            if name not in ("loss", "val_loss", "lr") or value != value:
+                continue
+            key = (stage, name)
+            if key not in self.curves:
+                plot = self.lr_plot if name == "lr" else self.loss_plot
+                color = CURVE_COLORS.get(key, "#E69F00" if stage == "ae" else "#56B4E9")
+                style = {"pen": pg.mkPen(color, width=2)}
+                if name == "val_loss":
+                    style.update(symbol="o", symbolSize=5, symbolBrush=color)
+                self.curves[key] = plot.plot(name=f"{stage} {name.replace('_', ' ')}", **style)
+                self.data[key] = ([], [])
+            xs, ys = self.data[key]
+            xs.append(step)
+            ys.append(max(value, 1e-12) if name != "lr" else value)
+            self.curves[key].setData(xs, ys)
+
+    def points(self, stage: str, name: str = "loss") -> int:
+        """How many points the curve (stage, name) holds."""
+        return len(self.data.get((stage, name), ([], []))[0])
+
+
+class TrainPage(Page):
+    """Configure and start a TrainJob, or resume one; watch it train."""
+
+    title = "Train"
+    subtitle = "Two stages: an autoencoder compresses shapes into latents, then a diffusion model learns the latents."
+
+    def __init__(self, studio: Studio, parent=None) -> None:
+        super().__init__(studio, parent)
+        self.runner = None
+        self._started = 0.0
+        self._totals: dict[str, int] = {}
+
+        setup = QGroupBox("New run")
+        form = QFormLayout(setup)
+        self.data_edit = QLineEdit(placeholderText="dataset folder, file or 'builtin'")
+        browse = QPushButton(icon("open"), "")
+        browse.setToolTip("Choose the dataset folder")
+        browse.clicked.connect(self._ask_data)
+        data_row = QHBoxLayout()
+        data_row.addWidget(self.data_edit, 1)
+        data_row.addWidget(browse)
+        self.classes_edit = QLineEdit(placeholderText="all classes (or e.g. chair,sofa)")
+        self.repr_combo = QComboBox()
+        self.repr_combo.addItems(REPRESENTATIONS)
+        self.ae_combo = QComboBox()
+        self.ae_combo.addItems(AE_KINDS)
+        self.cond_combo = QComboBox()
+        self.cond_combo.addItems(CONDITIONING)
+        self.preset_combo = QComboBox()
+        self.preset_combo.addItems(PRESETS)
+        self.advanced = QCheckBox("advanced")
+        self.ae_steps = QSpinBox(minimum=1, maximum=1_000_000, value=200, singleStep=100)
+        self.ldm_steps = QSpinBox(minimum=1, maximum=1_000_000, value=200, singleStep=100)
+        self.max_shapes = QSpinBox(minimum=0, maximum=1_000_000, value=0, specialValueText="all shapes")
+        self.seed = QSpinBox(minimum=0, maximum=2**31 - 1, value=0)
+        self.advanced.toggled.connect(self._toggle_advanced)
+        self.out_edit = QLineEdit(placeholderText="run folder to create")
+        out_browse = QPushButton(icon("open"), "")
+        out_browse.clicked.connect(self._ask_out)
+        out_row = QHBoxLayout()
+        out_row.addWidget(self.out_edit, 1)
+        out_row.addWidget(out_browse)
+        form.addRow("1  Data", data_row)
+        form.addRow("   Classes", self.classes_edit)
+        form.addRow("2  Representation", self.repr_combo)
+        form.addRow("3  Autoencoder", self.ae_combo)
+        form.addRow("4  Conditioning", self.cond_combo)
+        preset_row = QHBoxLayout()
+        preset_row.addWidget(self.preset_combo, 1)
+        preset_row.addWidget(self.advanced)
+        form.addRow("5  Preset", preset_row)
+        self._advanced_rows = []
+        for label, widget in (("   AE steps", self.ae_steps), ("   LDM steps", self.ldm_steps),
+                              ("   Max shapes", self.max_shapes), ("   Seed", self.seed)):
+            form.addRow(label, widget)
+            self._advanced_rows.append((form.labelForField(widget), widget))
+        form.addRow("6  Output", out_row)
+        self.start_button = QPushButton(icon("play"), "Start training")
+        self.start_button.setObjectName("primary")
+        self.start_button.clicked.connect(self.start)
+        self.resume_button = QPushButton(icon("resume"), "Resume run…")
+        self.resume_button.clicked.connect(self._ask_resume)
+        self.cancel_button = QPushButton(icon("stop"), "Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        buttons = QHBoxLayout()
+        for button in (self.start_button, self.resume_button, self.cancel_button):
+            buttons.addWidget(button)
+        form.addRow(buttons)
+        self._toggle_advanced(False)
+
+        self.curves = LiveCurves()
+        self.stage_label = QLabel("idle")
+        self.speed_label = QLabel("—")
+        self.eta_label = QLabel("—")
+        stats = QHBoxLayout()
+        for caption, label in (("stage", self.stage_label), ("steps/s", self.speed_label), ("ETA", self.eta_label)):
+            name = QLabel(caption)
+            name.setObjectName("dim")
+            label.setObjectName("stat")
+            stats.addWidget(name)
+            stats.addWidget(label)
+            stats.addSpacing(18)
+        stats.addStretch(1)
+        self.body.addWidget(setup)
+        self.body.addLayout(stats)
+        self.body.addWidget(self.curves, 1)
+
+    def set_dataset(self, dataset) -> None:
+        """Pre-fill the data step with the dataset opened on the Datasets page."""
+        self.data_edit.setText(str(dataset.root))
+
+    def _toggle_advanced(self, on: bool) -> None:
+        for label, widget in self._advanced_rows:
+            label.setVisible(on)
+            widget.setVisible(on)
+
+    def _ask_data(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Training data", self.data_edit.text())
+        if path:
+            self.data_edit.setText(path)
+
+    def _ask_out(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Parent folder of the run", str(Path.home()))
+        if path:
+            self.out_edit.setText(str(Path(path) / "run"))
+
+    def _ask_resume(self) -> None:
+        start = (settings.recent("runs") or [str(Path.home())])[0]
+        path = QFileDialog.getExistingDirectory(self, "Run folder to resume", start)
+        if path:
+            self.resume(path)
+
+    def spec(self):
+        """The RunSpec of the form (advanced values only when 'advanced' is ticked)."""
+        from core.training import RunSpec
+
+        classes = [c.strip() for c in self.classes_edit.text().split(",") if c.strip()] or None
+        advanced = self.advanced.isChecked()
+        return RunSpec(data=self.data_edit.text().strip(), representation=self.repr_combo.currentText(),
+                       classes=classes, ae_kind=self.ae_combo.currentText(), cond=self.cond_combo.currentText(),
+                       preset=self.preset_combo.currentText(),
+                       ae_steps=self.ae_steps.value() if advanced else None,
+                       ldm_steps=self.ldm_steps.value() if advanced else None,
+                       max_shapes=(self.max_shapes.value() or None) if advanced else None,
+                       seed=self.seed.value() if advanced else 0)
+
+    def start(self) -> None:
+        """Start a new run from the form."""
+        from core.jobs.train import TrainJob
+
+        out = self.out_edit.text().strip()
+        if not out:
+            from app.dialogs import show_error
+            show_error(self, "Train", "Choose an output folder for the run (step 6)")
+            return
+        self._launch(TrainJob(out, self.spec()), out)
+
+    def resume(self, run_dir: str | Path) -> None:
+        """Continue the run in ``run_dir`` from its last checkpoints."""
+        from core.jobs.train import TrainJob
+
+        self._launch(TrainJob(run_dir, None), str(run_dir))
+
+    def cancel(self) -> None:
+        """Stop the running training (it keeps a loadable checkpoint)."""
+        if self.runner is not None:
+            self.runner.cancel()
+
+    def _launch(self, job, run_dir: str) -> None:
+        self.curves.clear()
+        self._started, self._totals = time.perf_counter(), {}
+        self.runner = self.studio.jobs.start(job)
+        self.runner.metric.connect(self._on_metric)
+        self.runner.progress.connect(self._on_progress)
+        self.runner.preview.connect(lambda event: event.shapes and self.studio.viewport.show_shape(
+            event.shapes[0], reset_view=False))
+        self.runner.done.connect(lambda result, d=run_dir: settings.remember("runs", d))
+        self.runner.finished.connect(self._on_finished)
+        self.start_button.setEnabled(False)
+        self.resume_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.stage_label.setText("starting")
+
+    def _on_metric(self, metric) -> None:
+        self.curves.add(metric.stage, metric.step, metric.values)
+        self.stage_label.setText(metric.stage)
+
+    def _on_progress(self, done: int, total: int, message: str) -> None:
+        elapsed = time.perf_counter() - self._started
+        key = message or "train"
+        if key not in self._totals:  # a new stage: restart the clock for its rate
+            self._totals[key] = total
+            self._started, elapsed = time.perf_counter(), 0.0
+        if done and elapsed > 0:
+            rate = done / elapsed
+            self.speed_label.setText(f"{rate:.2f}")
+            self.eta_label.setText(_duration((total - done) / rate) if total else "—")
+
+    def _on_finished(self) -> None:
+        self.start_button.setEnabled(True)
+        self.resume_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.stage_label.setText("idle")
+        self.runner = None
+
+
+def _duration(seconds: float) -> str:
+    """'1 h 02 min', '3 min 05 s' or '12 s'."""
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    if seconds >= 60:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds} s"

@@ -1,0 +1,54 @@
+"""Small jobs the app runs for its own views (opening a dataset, loading shapes); the heavy ones live in core.jobs."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from core.jobs import CancelToken, EventHandler, Job, Preview, Progress
+
+
+class OpenDatasetJob(Job):
+    """Open a dataset (file, folder or "builtin") and return ``(dataset, counts)`` for the browser.
+
+    The counts come from the records alone (no shape is loaded), so even ModelNet's 4,899 shapes open in
+    about a second; ``core.jobs.inspect.InspectJob`` measures sizes and bounds when those are wanted.
+    """
+
+    name = "open dataset"
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = path
+
+    def execute(self, emit: EventHandler, cancel: CancelToken) -> tuple[Any, dict[str, dict[str, int]]]:
+        """Open, then count shapes per (class, split)."""
+        from core.data import open_dataset
+
+        emit(Progress(0, 0, f"opening {self.path}"))
+        dataset = open_dataset(self.path)
+        counts: dict[str, dict[str, int]] = {name: {} for name in dataset.classes}
+        for record in dataset.records:
+            per_split = counts.setdefault(record.class_name, {})
+            per_split[record.split] = per_split.get(record.split, 0) + 1
+        return dataset, counts
+
+
+class LoadShapesJob(Job):
+    """Load shapes ``indices`` of a dataset in ``representation``, one ``Preview`` event per shape.
+
+    ``Preview.step`` is the dataset index and ``Preview.shapes`` the one shape, so a view can show
+    each as soon as it is converted (conversions are cached on disk by core.data).
+    """
+
+    name = "load shapes"
+
+    def __init__(self, dataset: Any, indices: list[int], representation: str) -> None:
+        self.dataset, self.indices, self.representation = dataset, list(indices), representation
+
+    def execute(self, emit: EventHandler, cancel: CancelToken) -> int:
+        """Convert and report each shape; returns how many were loaded."""
+        for done, index in enumerate(self.indices, start=1):
+            cancel.raise_if_cancelled()
+            shape = self.dataset.get(index, self.representation)
+            emit(Preview(index, len(self.indices), [shape]))
+            emit(Progress(done, len(self.indices), f"{self.representation}"))
+        return len(self.indices)
