@@ -1,0 +1,184 @@
+"""Drive every page of the window offscreen against the real data: open, train, sample, export, evaluate, cancel."""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QImage
+
+from app.main_window import MainWindow
+from core.io import read_shape
+from core.shapes import PointCloud
+
+MODELNET = "modelnet10_pointclouds_1024"
+#: generous: llvmpipe frames and CPU training steps take seconds when the shared machine is loaded
+JOB_TIMEOUT_MS = 120_000
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    """The main window with settings isolated in tmp; shut down (jobs cancelled, renderer released) afterwards."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    from PySide6.QtCore import QSettings
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "config"))
+    main = MainWindow()
+    qtbot.addWidget(main)
+    main.resize(1280, 800)
+    main.show()
+    yield main
+    main.shutdown()
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, shared_data):
+    """A class-conditional point-cloud run trained for a few steps on two ModelNet classes (no GUI)."""
+    from core.jobs.train import TrainJob
+    from core.training import RunSpec
+
+    run_dir = tmp_path_factory.mktemp("run") / "tiny"
+    spec = RunSpec(data=str(shared_data / MODELNET), representation="points", classes=["chair", "sofa"],
+                   cond="class", preset="tiny", ae_steps=4, ldm_steps=4, max_shapes=16)
+    TrainJob(run_dir, spec).run()
+    assert (run_dir / "config.json").is_file()
+    return run_dir
+
+
+def _wait_idle(qtbot, window, timeout=JOB_TIMEOUT_MS) -> None:
+    qtbot.waitUntil(lambda: not window.jobs.busy, timeout=timeout)
+
+
+def test_datasets_page_shows_classes_and_thumbnails(qtbot, window, shared_data, error_boxes):
+    window.datasets.open(shared_data / MODELNET)
+    qtbot.waitUntil(lambda: window.datasets.table.rowCount() == 10, timeout=JOB_TIMEOUT_MS)
+    classes = [window.datasets.table.item(r, 0).text() for r in range(10)]
+    assert "chair" in classes and "night_stand" in classes
+    chair = classes.index("chair")
+    headers = [window.datasets.table.horizontalHeaderItem(c).text() for c in range(4)]
+    assert window.datasets.table.item(chair, headers.index("train")).text() == "889"
+    qtbot.waitUntil(lambda: window.datasets.thumbnails_shown > 0, timeout=JOB_TIMEOUT_MS)
+    window.datasets._show_item(window.datasets.grid.item(0))
+    qtbot.waitUntil(lambda: window.viewport.frames_shown > 0, timeout=JOB_TIMEOUT_MS)
+    assert isinstance(window.viewport.shape, PointCloud)
+    assert window.train.data_edit.text().endswith(MODELNET)  # the other pages follow the opened dataset
+    assert error_boxes == []
+
+
+def test_corrupt_file_shows_one_error_and_the_app_stays_usable(qtbot, window, tmp_path, error_boxes):
+    corrupt = tmp_path / "broken.ply"
+    corrupt.write_bytes(b"ply\nformat binary_little_endian 1.0\nelement vertex 99999999\nend_header\n\x00\x01")
+    window.datasets.open(corrupt)
+    qtbot.waitUntil(lambda: len(error_boxes) == 1, timeout=JOB_TIMEOUT_MS)
+    assert "broken.ply" in error_boxes[0]
+    _wait_idle(qtbot, window)
+    window.datasets.open("builtin")  # still usable afterwards
+    qtbot.waitUntil(lambda: window.datasets.table.rowCount() > 0, timeout=JOB_TIMEOUT_MS)
+    assert len(error_boxes) == 1
+
+
+def test_tiny_training_feeds_the_loss_curve(qtbot, window, shared_data, tmp_path, error_boxes):
+    page = window.train
+    page.data_edit.setText(str(shared_data / MODELNET))
+    page.classes_edit.setText("chair")
+    page.repr_combo.setCurrentText("points")
+    page.cond_combo.setCurrentText("none")
+    page.advanced.setChecked(True)
+    page.ae_steps.setValue(3)
+    page.ldm_steps.setValue(3)
+    page.max_shapes.setValue(12)
+    page.out_edit.setText(str(tmp_path / "run"))
+    page.start_button.click()
+    qtbot.waitUntil(lambda: page.curves.points("ae") > 0, timeout=JOB_TIMEOUT_MS)
+    _wait_idle(qtbot, window)
+    assert page.curves.points("ldm") > 0
+    assert (tmp_path / "run" / "config.json").is_file()
+    assert error_boxes == []
+
+
+def test_cancel_a_running_training(qtbot, window, shared_data, tmp_path, error_boxes):
+    page = window.train
+    page.data_edit.setText(str(shared_data / MODELNET))
+    page.classes_edit.setText("chair")
+    page.advanced.setChecked(True)
+    page.ae_steps.setValue(100_000)
+    page.max_shapes.setValue(12)
+    page.out_edit.setText(str(tmp_path / "long"))
+    page.start_button.click()
+    runner = page.runner
+    cancelled = []
+    runner.failed.connect(lambda failed: cancelled.append(failed.cancelled))
+    qtbot.waitUntil(lambda: window.jobs.rows.count() > 1 and page.cancel_button.isEnabled(), timeout=JOB_TIMEOUT_MS)
+    with qtbot.waitSignal(runner.progress, timeout=JOB_TIMEOUT_MS):
+        pass
+    page.cancel_button.click()
+    _wait_idle(qtbot, window)
+    assert cancelled == [True] and error_boxes == []  # a cancellation is not an error
+    assert page.start_button.isEnabled()
+
+
+def test_sample_live_preview_export_and_evaluate(qtbot, window, tiny_run, tmp_path, shared_data, error_boxes):
+    page = window.sample
+    window.open_run(tiny_run)
+    assert page.class_combo.findText("sofa") >= 0
+    page.class_combo.setCurrentText("sofa")
+    page.guidance.setValue(8)   # 2.0
+    page.steps.setValue(4)
+    page.seed.setValue(7)
+    page.count.setValue(3)
+    page.sampler_combo.setCurrentText("ddim")
+    before = QImage(window.viewport.image) if window.viewport.image is not None else None
+    page.generate_button.click()
+    qtbot.waitUntil(lambda: page.result is not None, timeout=JOB_TIMEOUT_MS)
+    _wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: window.viewport.frames_shown > 0 and window.render_thread.idle, timeout=JOB_TIMEOUT_MS)
+    assert page.previews_shown >= 1 and window.viewport.image != before
+    request = json.loads((tiny_run / "samples" / "seed7" / "samples.json").read_text())
+    assert request["guidance"] == 2.0 and request["steps"] == 4 and request["sampler"] == "ddim"
+    assert page.gallery.count() == 3
+
+    page.gallery.setCurrentRow(1)
+    exported = page.export(tmp_path / "out" / "shape.ply")
+    cloud = read_shape(exported)
+    assert isinstance(cloud, PointCloud)
+    assert np.allclose(cloud.points, page.result["shapes"][1].points, atol=1e-6)
+
+    evaluate = window.evaluate
+    evaluate.set_samples(tiny_run / "samples" / "seed7" / "samples.npy")
+    evaluate.ref_edit.setText(str(shared_data / MODELNET))
+    evaluate.class_combo.setCurrentText("sofa")
+    evaluate.n_spin.setValue(3)
+    evaluate.metric_boxes["jsd"].setChecked(False)
+    evaluate.evaluate()
+    qtbot.waitUntil(lambda: len(evaluate.results) == 2, timeout=JOB_TIMEOUT_MS)
+    _wait_idle(qtbot, window)
+    names = [evaluate.table.item(r, 0).text() for r in range(evaluate.table.rowCount())]
+    assert "MMD-CD" in names
+    assert all(evaluate.table.item(r, c).text() != "—" for r in range(len(names)) for c in (1, 2))
+    csv_text = evaluate.export(tmp_path / "eval.csv").read_text()
+    assert csv_text.splitlines()[0] == "metric,samples,oracle" and "MMD-CD" in csv_text
+    assert set(json.loads(evaluate.export(tmp_path / "eval.json").read_text())) == {"samples", "oracle"}
+    assert error_boxes == []
+
+
+def test_install_desktop_respects_xdg_data_home(tmp_path, monkeypatch):
+    from app.__main__ import main
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert main(["--install-desktop"]) == 0
+    entry = tmp_path / "xdg" / "applications" / "latent3d-studio.desktop"
+    text = entry.read_text()
+    assert "Exec=" in text and "Icon=latent3d-studio" in text and os.access(entry, os.X_OK)
+    assert (tmp_path / "xdg" / "icons" / "hicolor" / "scalable" / "apps" / "latent3d-studio.svg").stat().st_size > 0
+
+
+def test_screenshot_cli_writes_the_window(qtbot, tmp_path, shared_data, monkeypatch):
+    from PySide6.QtCore import QSettings
+
+    from app.__main__ import main
+
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "config"))
+    shot = tmp_path / "shot.png"
+    assert main(["--open", str(shared_data / MODELNET), "--page", "datasets", "--screenshot", str(shot)]) == 0
+    image = QImage(str(shot))
+    assert image.width() >= 1280 and image.height() >= 800
