@@ -24,7 +24,7 @@ class TrainClassifierJob(Job):
     name = "train-classifier"
 
     def __init__(self, data: str | Path, out_dir: str | Path, epochs: int = 8, batch_size: int = 32,
-                 lr: float = 2e-3, seed: int = 0, n_points: int = 512) -> None:
+                 lr: float = 2e-3, seed: int = 0, n_points: int = 256) -> None:
         self.data, self.out_dir = data, Path(out_dir)
         self.epochs, self.batch_size, self.lr, self.seed, self.n_points = epochs, batch_size, lr, seed, n_points
 

@@ -1,7 +1,7 @@
 """A small PointNet classifier (Qi et al., CVPR 2017, without the T-nets) to check conditional samples.
 
 ``eval --classifier`` reports how often a sample drawn for class c is classified as c. The model is
-small on purpose (~0.1 M parameters, < 1 MB) so it ships in ``resources/classifier/``.
+small on purpose (~20 k parameters, < 100 kB) so it ships in ``resources/classifier/``.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ class ClassifierConfig:
     """Widths of the shared per-point MLP and of the head; ``n_points`` clouds are resampled to."""
 
     n_classes: int
-    point_widths: tuple[int, ...] = (64, 128, 256)
+    point_widths: tuple[int, ...] = (32, 64, 128)
     head_widths: tuple[int, ...] = (128,)
     dropout: float = 0.3
     n_points: int = 512

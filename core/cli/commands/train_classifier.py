@@ -14,7 +14,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=2e-3)
-    parser.add_argument("--points", type=int, default=512, help="points per cloud")
+    parser.add_argument("--points", type=int, default=256, help="points per cloud")
     parser.add_argument("--seed", type=int, default=0)
     parser.set_defaults(handler=run)
 
