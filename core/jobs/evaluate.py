@@ -80,7 +80,7 @@ class EvalJob(Job):
                 raise InputError("--metrics", "iou needs voxel samples; point samples take cd, emd, jsd")
             x = torch.from_numpy(normalise_clouds(samples, self.normalisation))
             y = torch.from_numpy(normalise_clouds(refs, self.normalisation))
-            metrics = point_set_metrics(x, y, chosen, progress)
+            metrics = point_set_metrics(x, y, chosen, progress, _matrix_cache(y))
             result.update(points=n_points, normalisation=self.normalisation)
         else:
             resolution = samples.shape[1]
@@ -92,7 +92,7 @@ class EvalJob(Job):
             if "cd" in chosen and len(empty_grids(x)):
                 raise InputError(source, f"{len(empty_grids(x))} empty voxel grid(s) (first: index "
                                          f"{int(empty_grids(x)[0])}); Chamfer between voxel centres needs occupied voxels")
-            metrics = voxel_set_metrics(x, y, chosen, progress)
+            metrics = voxel_set_metrics(x, y, chosen, progress, _matrix_cache(y))
             result.update(resolution=resolution, normalisation="grid")
         if self.classifier is not None and kind == "points":
             metrics["class-accuracy"] = self._class_accuracy(samples)
@@ -160,6 +160,24 @@ class EvalJob(Job):
             raise InputError(self.classifier, f"classifier does not know class {self.class_name!r}")
         predicted = model.predict(samples)
         return float(np.mean(predicted == classes.index(self.class_name)))
+
+
+def _matrix_cache(refs):
+    """Keeps ref x ref distance matrices in the data cache, keyed by the (normalised) reference tensor,
+    so evaluating several generators against one reference set pays for that matrix once."""
+    import hashlib
+
+    import torch
+
+    from core.data.cache import cache_key, cached_arrays
+
+    digest = hashlib.sha256(refs.contiguous().numpy().tobytes()).hexdigest()
+
+    def cache(name: str, compute):
+        key = cache_key(f"{digest}|{tuple(refs.shape)}", f"eval-{name}", {})
+        return torch.from_numpy(cached_arrays(key, lambda: {"distances": compute().numpy()})["distances"])
+
+    return cache
 
 
 def _check_array(array: np.ndarray, source: str) -> np.ndarray:

@@ -17,21 +17,46 @@ VOXEL_METRICS = ("cd", "iou", "jsd")
 StageProgress = Callable[[str, int, int], None]
 
 
+#: cache(name, compute) -> Tensor: lets a caller keep the ref x ref matrix between evaluations
+MatrixCache = Callable[[str, Callable[[], Tensor]], Tensor]
+
+
+def _deduplicated(pairwise: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """``pairwise`` computed on the distinct shapes of each set only, then expanded.
+
+    A collapsed generator's copies of one shape cost one row instead of n.
+    """
+    def distinct(shapes: Tensor) -> tuple[Tensor, Tensor]:
+        unique, inverse = torch.unique(shapes.flatten(1), dim=0, return_inverse=True)
+        return unique.view(-1, *shapes.shape[1:]), inverse
+
+    def wrapped(x: Tensor, y: Tensor, on_progress) -> Tensor:
+        ux, ix = distinct(x)
+        if x is y:  # keep the identity so the pairwise function can use symmetry
+            return pairwise(ux, ux, on_progress)[ix][:, ix]
+        uy, iy = distinct(y)
+        return pairwise(ux, uy, on_progress)[ix][:, iy]
+
+    return wrapped
+
+
 def _set_metrics(suffix: str, pairwise: Callable[[Tensor, Tensor, Callable], Tensor], samples, refs,
-                 on_progress: StageProgress | None) -> dict[str, float]:
+                 on_progress: StageProgress | None, cache: MatrixCache | None = None) -> dict[str, float]:
     """MMD/COV/1-NNA from one pairwise distance, as PointFlow's ``compute_all_metrics`` builds them."""
     def stage(name: str):
         return None if on_progress is None else (lambda done, total: on_progress(f"{suffix} {name}", done, total))
 
+    pairwise = _deduplicated(pairwise)
     d_rs = pairwise(refs, samples, stage("ref×sample"))
     mmd, cov = mmd_cov(d_rs.T)
-    d_rr = pairwise(refs, refs, stage("ref×ref"))
+    ref_ref = lambda: pairwise(refs, refs, stage("ref×ref"))  # noqa: E731
+    d_rr = ref_ref() if cache is None else cache(f"ref-ref-{suffix}", ref_ref)
     d_ss = pairwise(samples, samples, stage("sample×sample"))
     return {f"MMD-{suffix}": mmd, f"COV-{suffix}": cov, f"1-NNA-{suffix}": one_nn_accuracy(d_rr, d_rs, d_ss)}
 
 
 def point_set_metrics(samples: Tensor, refs: Tensor, metrics: tuple[str, ...] = POINT_METRICS,
-                      on_progress: StageProgress | None = None) -> dict[str, float]:
+                      on_progress: StageProgress | None = None, cache: MatrixCache | None = None) -> dict[str, float]:
     """MMD/COV/1-NNA for CD and EMD and JSD of normalised cloud sets (n,P,3) vs (m,P,3).
 
     Keys: ``MMD-CD``, ``COV-CD``, ``1-NNA-CD``, ``MMD-EMD``, ``COV-EMD``, ``1-NNA-EMD``, ``JSD``.
@@ -39,17 +64,17 @@ def point_set_metrics(samples: Tensor, refs: Tensor, metrics: tuple[str, ...] = 
     out: dict[str, float] = {}
     if "cd" in metrics:
         out.update(_set_metrics("CD", lambda x, y, p: pairwise_chamfer(x, y, on_progress=p), samples, refs,
-                                on_progress))
+                                on_progress, cache))
     if "emd" in metrics:
         out.update(_set_metrics("EMD", lambda x, y, p: pairwise_emd(x, y, on_progress=p), samples, refs,
-                                on_progress))
+                                on_progress, cache))
     if "jsd" in metrics:
         out["JSD"] = jsd_point_sets(samples, refs)
     return out
 
 
 def voxel_set_metrics(samples: Tensor, refs: Tensor, metrics: tuple[str, ...] = VOXEL_METRICS,
-                      on_progress: StageProgress | None = None) -> dict[str, float]:
+                      on_progress: StageProgress | None = None, cache: MatrixCache | None = None) -> dict[str, float]:
     """The KAIST voxel evaluation (JSD of summed grids; MMD/COV by Chamfer between occupied-voxel
     centres) plus 1-NNA, and MMD/COV/1-NNA with 1 - IoU as the distance. Grids (n,R,R,R), (m,R,R,R).
 
@@ -57,14 +82,12 @@ def voxel_set_metrics(samples: Tensor, refs: Tensor, metrics: tuple[str, ...] = 
     """
     out: dict[str, float] = {}
     if "cd" in metrics:
-        sample_pts = [voxel_centres(g) for g in samples]
-        ref_pts = [voxel_centres(g) for g in refs]
-        by_index = {id(samples): sample_pts, id(refs): ref_pts}
-        out.update(_set_metrics("CD", lambda x, y, p: pairwise_chamfer_ragged(by_index[id(x)], by_index[id(y)],
-                                                                               on_progress=p),
-                                samples, refs, on_progress))
+        def centres_chamfer(x: Tensor, y: Tensor, p) -> Tensor:
+            return pairwise_chamfer_ragged([voxel_centres(g) for g in x], [voxel_centres(g) for g in y], on_progress=p)
+
+        out.update(_set_metrics("CD", centres_chamfer, samples, refs, on_progress, cache))
     if "iou" in metrics:
-        out.update(_set_metrics("IoU", lambda x, y, p: 1.0 - pairwise_iou(x, y), samples, refs, on_progress))
+        out.update(_set_metrics("IoU", lambda x, y, p: 1.0 - pairwise_iou(x, y), samples, refs, on_progress, cache))
     if "jsd" in metrics:
         out["JSD"] = jsd_voxel_sets(samples, refs)
     return out
