@@ -93,7 +93,7 @@ class EvalJob(Job):
                 raise InputError(source, f"{len(empty_grids(x))} empty voxel grid(s) (first: index "
                                          f"{int(empty_grids(x)[0])}); Chamfer between voxel centres needs occupied voxels")
             metrics = voxel_set_metrics(x, y, chosen, progress, _matrix_cache(y))
-            result.update(resolution=resolution, normalisation="grid")
+            result.update(points=None, resolution=resolution, normalisation="grid (occupied-voxel centres / (R-1))")
         if self.classifier is not None and kind == "points":
             metrics["class-accuracy"] = self._class_accuracy(samples)
         emit(Metric("eval", 0, dict(metrics)))
@@ -182,7 +182,7 @@ def _matrix_cache(refs):
 
 def _check_array(array: np.ndarray, source: str) -> np.ndarray:
     """Points (N,P,3) float or voxels (N,R,R,R); finite, non-empty. Anything else is an InputError."""
-    if array.dtype == object or not np.issubdtype(array.dtype, np.number) and array.dtype != bool:
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
         raise InputError(source, f"expected a numeric array, got dtype {array.dtype}")
     is_points = array.ndim == 3 and array.shape[2] == 3
     is_voxels = array.ndim == 4 and array.shape[1] == array.shape[2] == array.shape[3]

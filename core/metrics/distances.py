@@ -84,7 +84,7 @@ def _chamfer_block(x_aug: Tensor, y_aug: Tensor) -> Tensor:
     """Chamfer of each augmented cloud of ``x_aug`` (a,P,5) with each of ``y_aug`` (b,Q,5) -> (a,b).
 
     One (a*P, 5) x (5, b*Q) matmul gives every squared distance of the block, laid out (a,P,b,Q)
-    without a copy; both nearest-neighbour minima reduce it in place of a second pass per direction.
+    without a copy; both nearest-neighbour directions are minima over that one block.
     """
     a, p, _ = x_aug.shape
     b, q, _ = y_aug.shape
