@@ -68,6 +68,7 @@ class JobsPanel(QWidget):
         self.log_view = QPlainTextEdit(readOnly=True)
         self.log_view.setMaximumBlockCount(MAX_LOG_LINES)
         self.log_view.setObjectName("log")
+        self.log_view.setMinimumHeight(60)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 6)
         layout.addLayout(self.rows)

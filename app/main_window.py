@@ -6,8 +6,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSize, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QListWidget, QListWidgetItem, QMainWindow,
-                               QMessageBox, QSplitter, QStackedWidget)
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+                               QMainWindow, QMessageBox, QSplitter, QStackedWidget, QWidget)
 
 from app import settings
 from app.dialogs import show_error, show_failure
@@ -56,21 +56,27 @@ class MainWindow(QMainWindow):
         self.nav.setCurrentRow(0)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.nav)
         splitter.addWidget(self.stack)
         splitter.addWidget(self.viewport)
-        splitter.setStretchFactor(1, 3)
-        splitter.setStretchFactor(2, 4)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
         splitter.setCollapsible(0, False)
+        splitter.setSizes([580, 550])
         self.splitter = splitter
-        self.setCentralWidget(splitter)
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.nav)
+        row.addWidget(splitter, 1)
+        self.setCentralWidget(central)
 
-        dock = QDockWidget("Jobs & log", self)
+        dock = QDockWidget("Jobs and log", self)
         dock.setObjectName("jobsDock")
         dock.setWidget(self.jobs)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-        self.resizeDocks([dock], [150], Qt.Orientation.Vertical)
+        self.resizeDocks([dock], [130], Qt.Orientation.Vertical)
 
         self.status_label = QLabel("Ready")
         self.statusBar().addWidget(self.status_label, 1)

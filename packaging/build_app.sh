@@ -14,7 +14,7 @@ if [ ! -x "$BUILD_VENV/bin/pyinstaller" ]; then
   site=$("$PROJECT_PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
   build_site=$("$BUILD_VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
   echo "$site" > "$build_site/latent3d-project.pth"
-  "$BUILD_VENV/bin/pip" install --quiet "pyinstaller>=6"
+  "$BUILD_VENV/bin/python" -m pip install --quiet "pyinstaller>=6"
 fi
 
 cd "$ROOT"

@@ -6,7 +6,7 @@ from pathlib import Path
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
-                               QListWidget, QListWidgetItem, QPushButton, QSpinBox, QTableWidget,
+                               QListWidget, QListWidgetItem, QPushButton, QSizePolicy, QSpinBox, QTableWidget,
                                QTableWidgetItem)
 
 from app import settings
@@ -42,11 +42,14 @@ class DatasetsPage(Page):
         builtin.clicked.connect(lambda: self.open("builtin"))
         self.path_label = QLabel("No dataset open")
         self.path_label.setObjectName("dim")
+        self.path_label.setWordWrap(True)
+        self.path_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         row = QHBoxLayout()
         for button in (open_folder, open_file, builtin):
             row.addWidget(button)
-        row.addWidget(self.path_label, 1)
+        row.addStretch(1)
         self.body.addLayout(row)
+        self.body.addWidget(self.path_label)
 
         self.table = QTableWidget(0, 0)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

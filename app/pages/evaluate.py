@@ -80,13 +80,14 @@ class EvaluatePage(Page):
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.chart = pg.PlotWidget(title="samples vs oracle (lower MMD / 1-NNA→50 % / JSD is better)")
+        self.chart = pg.PlotWidget(title="COV and 1-NNA (%): samples vs oracle")
         self.chart.showGrid(y=True, alpha=0.15)
         self.chart.setMinimumHeight(180)
+        self.chart.addLegend(offset=(-10, 10))
         results = QHBoxLayout()
         results.addWidget(self.table, 1)
         results.addWidget(self.chart, 1)
-        self.note = QLabel("")
+        self.note = QLabel("Better is lower MMD and JSD, higher COV, 1-NNA closer to 50 %.")
         self.note.setObjectName("dim")
         self.body.addLayout(results, 1)
         self.body.addWidget(self.note)
@@ -157,14 +158,18 @@ class EvaluatePage(Page):
                           f"{first.get('n_ref', '?')} reference shapes · normalisation {first.get('normalisation')}")
 
     def _draw_chart(self, names: list[str]) -> None:
+        """COV and 1-NNA in percent (same scale, 50 % is the ideal 1-NNA); distances stay in the table."""
         self.chart.clear()
+        names = [n for n in names if n.startswith(("COV", "1-NNA"))]
         width = 0.38
         for offset, key, color in ((-width / 2, "samples", SAMPLE_COLOR), (width / 2, "oracle", ORACLE_COLOR)):
             values = [self.results.get(key, {}).get("metrics", {}).get(n) for n in names]
             xs = [i + offset for i, v in enumerate(values) if v is not None]
-            heights = [float(v) for v in values if v is not None]
+            heights = [100 * float(v) for v in values if v is not None]
             if xs:
                 self.chart.addItem(pg.BarGraphItem(x=xs, height=heights, width=width, brush=color, name=key))
+        self.chart.addItem(pg.InfiniteLine(pos=50, angle=0, pen=pg.mkPen("#aab2bf", style=Qt.PenStyle.DashLine)))
+        self.chart.setYRange(0, 100)
         self.chart.getAxis("bottom").setTicks([list(enumerate(names))])
 
     def _ask_export(self, fmt: str) -> None:

@@ -24,7 +24,7 @@ CURVE_COLORS = {("ae", "loss"): "#E69F00", ("ae", "val_loss"): "#F5C767",
 
 
 class LiveCurves(QWidget):
-    """Two stacked plots: losses of both stages (log scale) and the learning rate, appended point by point."""
+    """Two plots side by side: losses of both stages (log scale) and the learning rate, appended point by point."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -35,13 +35,15 @@ class LiveCurves(QWidget):
         self.loss_plot.showGrid(x=True, y=True, alpha=0.15)
         self.lr_plot = pg.PlotWidget(title="learning rate")
         self.lr_plot.showGrid(x=True, y=True, alpha=0.15)
-        self.lr_plot.setMaximumHeight(170)
+
         self.curves: dict[tuple[str, str], pg.PlotDataItem] = {}
         self.data: dict[tuple[str, str], tuple[list[float], list[float]]] = {}
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.loss_plot, 0, 0)
-        layout.addWidget(self.lr_plot, 1, 0)
+        layout.addWidget(self.lr_plot, 0, 1)
+        layout.setColumnStretch(0, 3)
+        layout.setColumnStretch(1, 2)
 
     def clear(self) -> None:
         """Forget every curve (a new run starts)."""

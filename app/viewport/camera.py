@@ -68,9 +68,10 @@ class OrbitCamera:
         """Move closer (factor < 1) or further (factor > 1)."""
         return replace(self, distance=float(np.clip(self.distance * factor, 1e-3, 1e4)))
 
-    def fitted(self, lower: np.ndarray, upper: np.ndarray) -> "OrbitCamera":
-        """The default view angle, framed so an axis-aligned box fills the view."""
+    def fitted(self, lower: np.ndarray, upper: np.ndarray, aspect: float = 1.0) -> "OrbitCamera":
+        """The default view angle, framed so an axis-aligned box fills a view of ``aspect`` (width/height)."""
         centre = (np.asarray(lower, float) + np.asarray(upper, float)) / 2
         radius = max(float(np.linalg.norm(np.asarray(upper, float) - lower)) / 2, 1e-6)
         distance = radius * FIT_MARGIN / np.sin(np.radians(FIELD_OF_VIEW / 2))
+        distance /= min(aspect, 1.0)  # a tall view: the horizontal field of view is the narrower one
         return OrbitCamera(target=tuple(float(v) for v in centre), distance=distance, up=self.up)

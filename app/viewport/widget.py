@@ -49,7 +49,7 @@ class Canvas(QWidget):
         if self.caption:
             painter.drawText(QRect(10, 6, self.width() - 20, 20), Qt.AlignmentFlag.AlignLeft, self.caption)
             painter.drawText(QRect(10, self.height() - 24, self.width() - 20, 20), Qt.AlignmentFlag.AlignRight,
-                             "drag: orbit · right-drag: pan · wheel: zoom · double-click: reset")
+                             "drag orbit · right-drag pan · wheel zoom")
         else:
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.placeholder)
 
@@ -105,7 +105,7 @@ class Viewport(QWidget):
         self.color_combo = QComboBox(toolTip="Point and voxel colouring")
         self.color_combo.addItems(list(COLOR_MODES))
         self.color_combo.currentIndexChanged.connect(self._style_changed)
-        self.point_size = QDoubleSpinBox(minimum=1.0, maximum=12.0, singleStep=0.5, value=self._style.point_size,
+        self.point_size = QDoubleSpinBox(decimals=1, minimum=1.0, maximum=12.0, singleStep=0.5, value=self._style.point_size,
                                          suffix=" px", toolTip="Point size in pixels")
         self.point_size.valueChanged.connect(self._style_changed)
         self.up_combo = QComboBox(toolTip="World up axis")
@@ -157,7 +157,8 @@ class Viewport(QWidget):
     def reset_view(self) -> None:
         """Frame the current shape from the default angle."""
         if self.shape is not None:
-            self.canvas.camera = OrbitCamera(up=self._style.up).fitted(*shape_bounds(self.shape))
+            aspect = self.canvas.width() / max(self.canvas.height(), 1)
+            self.canvas.camera = OrbitCamera(up=self._style.up).fitted(*shape_bounds(self.shape), aspect=aspect)
         self._request_frame()
 
     def save_screenshot(self, path: str | Path) -> bool:
