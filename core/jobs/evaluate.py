@@ -54,6 +54,8 @@ class EvalJob(Job):
         unknown = set(self.metrics or ()) - set(KNOWN_METRICS)
         if unknown:
             raise InputError("--metrics", f"unknown metric(s) {', '.join(sorted(unknown))}; use {', '.join(KNOWN_METRICS)}")
+        if self.classifier is not None and self.class_name is None:
+            raise InputError("--classifier", "class accuracy needs --class (the class the samples were drawn for)")
         if self.n is not None and self.n < 1:
             raise InputError("--n", f"need at least one sample, got {self.n}")
         samples, source = self._samples(emit)
@@ -153,8 +155,6 @@ class EvalJob(Job):
         """Share of samples the classifier puts in ``class_name`` (conditional sampling check)."""
         from core.models.classifier import load_classifier
 
-        if self.class_name is None:
-            raise InputError("--classifier", "class accuracy needs --class")
         model, classes = load_classifier(self.classifier)
         if self.class_name not in classes:
             raise InputError(self.classifier, f"classifier does not know class {self.class_name!r}")
