@@ -18,12 +18,13 @@ from core.diffusion.schedulers import alpha_bar_at, build_scheduler, predicted_x
 
 @dataclass(frozen=True)
 class PipelineStep:
-    """What the callback receives: after ``step`` of ``total``, the x0 estimate as latents and decoded."""
+    """What the callback receives: after ``step`` of ``total``, the x0 estimate as latents and decoded
+    (``decoded`` is None when the caller asked for progress only)."""
 
     step: int
     total: int
     latents: torch.Tensor
-    decoded: torch.Tensor
+    decoded: torch.Tensor | None
 
 
 class LatentDiffusionPipeline:
@@ -53,8 +54,12 @@ class LatentDiffusionPipeline:
     @torch.inference_mode()
     def __call__(self, n: int, cond: torch.Tensor | None = None, guidance: float = 1.0, steps: int = 20,
                  sampler: str = "dpmpp", seed: int = 0,
-                 callback: Callable[[PipelineStep], None] | None = None, callback_every: int = 1) -> torch.Tensor:
+                 callback: Callable[[PipelineStep], None] | None = None, callback_every: int = 1,
+                 decode_previews: bool = True) -> torch.Tensor:
         """Sample ``n`` shapes; ``callback`` gets the decoded x0 estimate every ``callback_every`` steps.
+
+        ``decode_previews=False`` skips decoding for callers that only track progress (a decode can
+        cost as much as a denoising step).
 
         All noise is drawn from one CPU generator seeded with ``seed``, so a seed gives the same
         shapes on every run and every device.
@@ -76,6 +81,6 @@ class LatentDiffusionPipeline:
                                               guidance)
             if callback is not None and ((i + 1) % callback_every == 0 or i + 1 == total):
                 x0 = predicted_x0(model_input, output, alpha_bar_at(alphas, t), scheduler.config.prediction_type)
-                callback(PipelineStep(i + 1, total, x0, self.decode(x0)))
+                callback(PipelineStep(i + 1, total, x0, self.decode(x0) if decode_previews else None))
             x = scheduler.step(output, t, x, generator=generator).prev_sample
         return self.decode(x)

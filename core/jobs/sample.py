@@ -25,19 +25,22 @@ class SampleJob(Job):
     one ``sample_NNN.<format>`` per shape unless the format is ``npy`` (points: PLY; voxels: a
     marching-cubes mesh as OBJ or PLY) and ``samples.json`` (the request, for reproducing it).
     Emits Progress and Preview (the decoded x0 estimate as core.shapes objects) every
-    ``preview_every`` steps; the result holds the array, the shapes and the written paths.
+    ``preview_every`` steps, or Progress alone every step with ``previews=False`` (the terminal);
+    the result holds the array, the shapes and the written paths.
     """
 
     name = "sample"
 
     def __init__(self, run_dir: str | Path, n: int, out_dir: str | Path, class_name: str | None = None,
                  prompt: str | None = None, guidance: float = 3.0, steps: int = 20, sampler: str = "dpmpp",
-                 seed: int = 0, fmt: str | None = None, device: str = "cpu", preview_every: int | None = None) -> None:
+                 seed: int = 0, fmt: str | None = None, device: str = "cpu", preview_every: int | None = None,
+                 previews: bool = True) -> None:
         self.run_dir, self.out_dir = Path(run_dir), Path(out_dir)
         self.n, self.class_name, self.prompt = n, class_name, prompt
         self.guidance, self.steps, self.sampler, self.seed = guidance, steps, sampler, seed
         self.fmt, self.device = fmt, device
-        self.preview_every = preview_every or max(1, steps // DEFAULT_PREVIEWS)
+        self.previews = previews
+        self.preview_every = (preview_every or max(1, steps // DEFAULT_PREVIEWS)) if previews else 1
 
     def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
         """Check everything, sample, then write (nothing is written when a check fails)."""
@@ -59,11 +62,12 @@ class SampleJob(Job):
         def on_step(step) -> None:
             cancel.raise_if_cancelled()
             emit(Progress(step.step, step.total, "sampling"))
-            emit(Preview(step.step, step.total, rep.to_shapes(rep.to_array(step.decoded))))
+            if step.decoded is not None:
+                emit(Preview(step.step, step.total, rep.to_shapes(rep.to_array(step.decoded))))
 
         emit(Progress(0, self.steps, "sampling"))
         decoded = run.pipeline()(self.n, cond, guidance, self.steps, self.sampler, self.seed,
-                                 callback=on_step, callback_every=self.preview_every)
+                                 callback=on_step, callback_every=self.preview_every, decode_previews=self.previews)
         array = rep.to_array(decoded)
         if not np.isfinite(array).all():
             raise RuntimeError("sampling produced non-finite values")

@@ -39,8 +39,8 @@ PRESETS: dict[str, TrainingPreset] = {
                             ldm_lr=5e-4, n_points=1024, val_examples=64, warmup_steps=100, log_every=25, val_every=250,
                             checkpoint_every=250),
     "base": TrainingPreset(ae_steps=40000, ldm_steps=100000, ae_batch_size=64, ldm_batch_size=256, ae_lr=4e-4,
-                           ldm_lr=2e-4, n_points=2048, val_examples=256, warmup_steps=1000, log_every=100, val_every=2000,
-                           checkpoint_every=2000),
+                           ldm_lr=2e-4, n_points=2048, val_examples=256, warmup_steps=1000, log_every=100,
+                           val_every=2000, checkpoint_every=2000),
 }
 
 

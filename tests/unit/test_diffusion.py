@@ -106,6 +106,12 @@ def test_every_sampler_runs_and_reports_previews(sampler):
     assert type(build_scheduler(noise_schedule_config(), sampler)).__name__ == SAMPLERS[sampler]
 
 
+def test_progress_only_callbacks_skip_decoding():
+    steps = []
+    _pipeline()(2, steps=3, sampler="ddim", seed=0, callback=steps.append, decode_previews=False)
+    assert [s.step for s in steps] == [1, 2, 3] and all(s.decoded is None for s in steps)
+
+
 def test_same_seed_same_bytes_other_seed_other_samples():
     a = _pipeline()(2, steps=5, sampler="ddpm", seed=3)
     b = _pipeline()(2, steps=5, sampler="ddpm", seed=3)

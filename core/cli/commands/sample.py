@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
 
     job = SampleJob(args.run_dir, args.n, args.out, class_name=args.class_name, prompt=args.prompt,
                     guidance=args.guidance, steps=args.steps, sampler=args.sampler, seed=args.seed, fmt=args.fmt,
-                    device=args.device)
+                    device=args.device, previews=False)  # a terminal shows progress, not shapes
     result = run_in_terminal(job)
     print("\n".join(result["paths"]))
     return 0
