@@ -39,8 +39,9 @@ class AutoencoderConfig(_DictConfig):
     """Stage-1 autoencoder: representation, bottleneck kind, sizes and loss settings.
 
     Points use ``width`` as the token width and ``depth`` as the number of attention blocks on each
-    side; grids (voxels, splats) use ``width * channel_mults[i]`` channels at level ``i`` and
-    ``depth`` ResBlocks per level.
+    side, and decode through ``decoder_queries`` query points; grids (voxels, splats) use
+    ``width * channel_mults[i]`` channels at level ``i`` (from ``resolution / 2`` down to
+    ``latent_resolution``) and ``depth`` ResBlocks per level.
     """
 
     representation: str = "points"
@@ -90,7 +91,11 @@ class AutoencoderConfig(_DictConfig):
 
 @dataclass
 class DenoiserConfig(_DictConfig):
-    """Stage-2 denoiser. ``latent_shape`` picks the network: (K, C) -> DiT, (C, r, r, r) -> 3D UNet."""
+    """Stage-2 denoiser. ``latent_shape`` picks the network: (K, C) -> DiT, (C, r, r, r) -> 3D UNet.
+
+    DiT: ``width`` tokens, ``depth`` blocks. UNet: ``width * channel_mults[i]`` channels per level,
+    ``depth`` ResBlocks per level, attention at the coarsest. ``text_tokens`` prompt tokens (text only).
+    """
 
     latent_shape: tuple[int, ...] = (32, 8)
     cond: str = "none"

@@ -4,19 +4,20 @@ Encoder: a PointNet shared MLP (Qi et al. 2017) with the global max-pooled featu
 back to every point, then K learned queries cross-attend to the points (attention pooling, as in
 Perceiver / 3DShape2VecSet, Zhang et al. 2023) and self-attend.
 
-Decoder: a fixed set of ``decoder_queries`` quasi-uniform query points in the unit ball,
-Fourier-embedded, cross-attend to the latent tokens; a head moves each query to
-``ceil(n_points / decoder_queries)`` output points (folding-style, Yang et al. 2018, made
-coarse-to-fine as in PCN, Yuan et al. 2018). Attending from every one of 2,048 points was the
-decoder's whole cost on a CPU (width 96, 16 shapes: ~0.9 s, memory-bound elementwise ops on
-(B, P, width) tensors); 256 queries x 8 points each cost an eighth of that.
+Decoder, coarse to fine (PCN, Yuan et al. 2018; SnowflakeNet, Xiang et al. 2021): after
+self-attention among the tokens, each token emits ``decoder_queries / K`` coarse points (a point
+patch, its own region of the shape); each coarse point, Fourier-embedded together with its
+token's feature, cross-attends to all tokens and emits ``n_points / decoder_queries`` fine points
+as offsets. On ModelNet10 chairs (1,024 points, ``small``, 300 steps) this reached a held-out
+Chamfer of ~0.010 where fixed ball-shaped query points (a folding decoder) reached 0.0127.
+Attending from every one of 2,048 output points instead was the decoder's whole cost on a CPU
+(memory-bound elementwise ops on (B, P, width) tensors); 256 queries cost an eighth of that.
 """
 from __future__ import annotations
 
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from core.models.autoencoder import Autoencoder
@@ -24,20 +25,10 @@ from core.models.config import AutoencoderConfig
 from core.models.layers import TransformerBlock, run_block
 from core.models.losses import PointLoss
 
-#: Octaves of the query points' Fourier features (frequencies 2^0 .. 2^5 pi over the unit ball).
-FOURIER_OCTAVES = 6
-#: Seed of the fixed decoder query points (a buffer, so checkpoints carry them anyway).
-QUERY_SEED = 0
-#: Standard deviation of the initial offsets of a query's output points (unit-sphere units).
+#: Octaves of the coarse points' Fourier features (frequencies pi .. 8 pi over the unit ball).
+FOURIER_OCTAVES = 4
+#: Standard deviation of the initial fine offsets around a coarse point (unit-sphere units).
 INITIAL_SPREAD = 0.05
-
-
-def ball_points(n: int, seed: int = QUERY_SEED) -> Tensor:
-    """``n`` points uniform in the unit ball (n, 3), from a private generator (global RNG untouched)."""
-    gen = torch.Generator().manual_seed(seed)
-    direction = F.normalize(torch.randn(n, 3, generator=gen), dim=-1)
-    radius = torch.rand(n, 1, generator=gen) ** (1.0 / 3.0)
-    return direction * radius
 
 
 def fourier_features(x: Tensor, octaves: int = FOURIER_OCTAVES) -> Tensor:
@@ -63,13 +54,16 @@ class PointAutoencoder(Autoencoder):
         self.latent_in = nn.Linear(cfg.latent_channels, w)
         self.token_position = nn.Parameter(torch.randn(cfg.latent_tokens, w) * 0.02)
         self.decoder_blocks = nn.ModuleList(TransformerBlock(w, cfg.heads) for _ in range(cfg.depth))
-        self.points_per_query = -(-cfg.n_points // cfg.decoder_queries)
-        self.register_buffer("query_points", ball_points(cfg.decoder_queries))
+        self.coarse_per_token = -(-cfg.decoder_queries // cfg.latent_tokens)
+        self.points_per_query = -(-cfg.n_points // (self.coarse_per_token * cfg.latent_tokens))
+        self.coarse_head = nn.Sequential(
+            nn.LayerNorm(w), nn.Linear(w, 2 * w), nn.GELU(), nn.Linear(2 * w, 3 * self.coarse_per_token)
+        )
         self.query_embed = nn.Sequential(nn.Linear(3 + 6 * FOURIER_OCTAVES, w), nn.GELU(), nn.Linear(w, w))
         self.fold_blocks = nn.ModuleList(TransformerBlock(w, cfg.heads, cross=True) for _ in range(max(1, cfg.depth)))
         self.head = nn.Sequential(nn.LayerNorm(w), nn.Linear(w, 3 * self.points_per_query))
-        # zero weights: every shape starts as the same ball; small random biases split each
-        # query's points apart so Chamfer has distinct points to pull
+        # zero weights: fine points start on their coarse point; small random biases split them
+        # apart so Chamfer has distinct points to pull
         nn.init.zeros_(self.head[1].weight)
         nn.init.normal_(self.head[1].bias, std=INITIAL_SPREAD)
 
@@ -92,10 +86,10 @@ class PointAutoencoder(Autoencoder):
         tokens = self.latent_in(z) + self.token_position
         for block in self.decoder_blocks:
             tokens = run_block(block, tokens, checkpointed=self.config.gradient_checkpointing)
-        h = self.query_embed(fourier_features(self.query_points.to(z.dtype)))
-        h = h.expand(z.shape[0], -1, -1)
+        batch = z.shape[0]
+        coarse = self.coarse_head(tokens).view(batch, -1, 3)  # (B, K * m, 3): m points per token
+        h = self.query_embed(fourier_features(coarse)) + tokens.repeat_interleave(self.coarse_per_token, dim=1)
         for block in self.fold_blocks:
             h = run_block(block, h, tokens, checkpointed=self.config.gradient_checkpointing)
-        offsets = self.head(h).view(z.shape[0], -1, self.points_per_query, 3)
-        points = self.query_points.to(h.dtype)[:, None] + offsets
-        return points.flatten(1, 2)[:, : self.config.n_points]
+        offsets = self.head(h).view(batch, -1, self.points_per_query, 3)
+        return (coarse[:, :, None] + offsets).flatten(1, 2)[:, : self.config.n_points]
