@@ -43,7 +43,7 @@ def one_nn_accuracy(d_ref_ref: Tensor, d_ref_sample: Tensor, d_sample_sample: Te
     full = full + torch.diag(torch.full((n_ref + n_sample,), float("inf")))
     label = torch.cat([torch.ones(n_ref), torch.zeros(n_sample)])
     predicted = label[full.argmin(dim=0)]
-    return (predicted == label).float().mean().item()
+    return (predicted == label).double().mean().item()
 
 
 def _jsd_grid(resolution: int) -> tuple[Tensor, Tensor]:
