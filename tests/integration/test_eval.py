@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,7 +10,8 @@ import torch
 
 from core.cli import main
 from core.data import open_dataset
-from core.jobs import Log
+from core.errors import InputError
+from core.jobs import CancelToken, Log
 from core.jobs.evaluate import EvalJob
 from core.metrics.evaluation import point_set_metrics
 from core.metrics.normalisation import normalise_clouds
@@ -85,3 +87,15 @@ def test_missing_samples_and_unknown_class_exit_2(shared_data, tmp_path, capsys)
     np.save(tmp_path / "s.npy", np.zeros((2, 8, 3), dtype=np.float32))
     code, err = _main(capsys, "eval", str(tmp_path / "s.npy"), "--ref", str(_modelnet(shared_data)), "--class", "spaceship")
     assert code == 2 and "spaceship" in err and len(err.strip().splitlines()) == 1
+
+
+def test_shipped_classifier_recognises_real_chairs_in_eval(shared_data, tmp_path):
+    classifier = Path(__file__).resolve().parents[2] / "resources" / "classifier"
+    chairs = open_dataset(_modelnet(shared_data)).subset(classes=["chair"], split="test").points(n_points=POINTS)
+    np.save(tmp_path / "chairs.npy", chairs[:12] * 3.0)  # any scale: the classifier normalises its input
+    result = EvalJob(tmp_path / "chairs.npy", _modelnet(shared_data), class_name="chair", metrics=("jsd",),
+                     classifier=classifier).run()
+    assert result["metrics"]["class-accuracy"] >= 0.8
+    with pytest.raises(InputError, match="needs --class"):
+        EvalJob(tmp_path / "chairs.npy", _modelnet(shared_data), metrics=("jsd",), classifier=classifier).execute(
+            lambda e: None, CancelToken())
