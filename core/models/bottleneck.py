@@ -5,6 +5,8 @@ the grid AE moves its channel axis last before calling them.
 """
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor, nn
 
@@ -31,13 +33,23 @@ class Bottleneck(nn.Module):
 class GaussianBottleneck(Bottleneck):
     """Diagonal Gaussian posterior, reparameterised (Kingma & Welling 2014).
 
-    The KL to N(0, I) is averaged per latent element and weighted by ``kl_weight`` (default 1e-4):
-    small, as in latent diffusion (Rombach et al. 2022 use 1e-6 on a summed KL), so reconstructions
-    stay sharp while the latent keeps a bounded, roughly unit scale.
+    The KL to N(0, I) is averaged per latent element and weighted by ``kl_weight`` (default 1e-6,
+    latent diffusion's value, Rombach et al. 2022): a light pull on the latent's scale that leaves
+    reconstructions sharp.
+
+    The log-variance starts at :data:`INITIAL_LOGVAR` (std 0.05) instead of 0 (std 1). Measured on
+    chairs: starting at std 1, dimensions the decoder did not use yet kept unit noise, the
+    decoder's LayerNorms learned statistics that include that noise, and decoding the posterior
+    mean (what ``encode`` returns and the diffusion model learns) gave Chamfer 0.086 against 0.015
+    for a sample; starting at std 0.05 the std still grew to ~0.35 and the mean gave 0.049. So the
+    std is also capped at 0.1: samples stay close to the mean, as in LDM's trained VAEs.
     """
 
-    #: Clamp on log-variance, as in LDM's DiagonalGaussianDistribution, against exp overflow.
-    LOGVAR_RANGE = (-30.0, 20.0)
+    #: Clamp on log-variance: the floor is LDM's (DiagonalGaussianDistribution); the ceiling keeps
+    #: the posterior std <= 0.1 (see above), so the mean stays representative of the samples.
+    LOGVAR_RANGE = (-30.0, 2 * math.log(0.1))
+    #: Offset added to the encoder's log-variance output, so the posterior starts narrow.
+    INITIAL_LOGVAR = -6.0
 
     def __init__(self, kl_weight: float) -> None:
         super().__init__()
@@ -48,7 +60,7 @@ class GaussianBottleneck(Bottleneck):
 
     def _split(self, h: Tensor) -> tuple[Tensor, Tensor]:
         mean, logvar = h.chunk(2, dim=-1)
-        return mean, logvar.clamp(*self.LOGVAR_RANGE)
+        return mean, (logvar + self.INITIAL_LOGVAR).clamp(*self.LOGVAR_RANGE)
 
     def encode(self, h: Tensor) -> Tensor:
         return self._split(h)[0]

@@ -66,7 +66,7 @@ class AutoencoderConfig(_DictConfig):
     focal_gamma: float = 2.0
     focal_alpha: float = 0.75
     # vae (Kingma & Welling 2014): KL per latent element, small so the latent stays informative
-    kl_weight: float = 1e-4
+    kl_weight: float = 1e-6
     # vqvae (van den Oord et al. 2017; EMA codebook as in Razavi et al. 2019)
     codebook_size: int = 512
     commitment_beta: float = 0.25
