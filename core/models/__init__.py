@@ -7,12 +7,13 @@ The contract the trainer, pipeline and checkpoints code against::
     AutoencoderConfig      # dataclass; to_dict()/from_dict() JSON-safe (a run's config.json)
         representation: "points" | "voxels" | "splats";  kind: "ae" | "vae" | "vqvae"
         n_points=2048 (points), resolution=32 (grids; 64 allowed), in_channels=1 (voxels; splats more),
-        width/depth/heads/channel_mults, latent_tokens/latent_channels/latent_resolution,
+        width/depth/heads/channel_mults, decoder_queries (points),
+        latent_tokens/latent_channels/latent_resolution,
         loss ("" = representation default), kl_weight, codebook_size=512, commitment_beta=0.25,
         ema_decay=0.99, dead_code_threshold, gradient_checkpointing
     DenoiserConfig         # dataclass; to_dict()/from_dict()
         latent_shape: tuple; cond: "none" | "class" | "text"; num_classes; text_dim=384;
-        width/depth/heads/mlp_ratio/channel_mults/text_tokens; gradient_checkpointing
+        width/depth/heads/mlp_ratio/channel_mults/text_tokens, patch_size (UNet); gradient_checkpointing
 
     ae = build_autoencoder(cfg)
     ae.latent_shape -> tuple                 # per sample: (K, C) for points, (C, r, r, r) for grids

@@ -2,7 +2,25 @@
 
 The dictionaries are overrides of :class:`AutoencoderConfig` / :class:`DenoiserConfig` defaults;
 :func:`autoencoder_config` and :func:`denoiser_config` apply them plus the caller's choices.
-Measured times are in :data:`MEASURED` (see ``benchmarks/models_step_times.py`` for how).
+
+Measured 2026-11-22 on the team machine (2 shared CPU cores, load average ~10 from other jobs,
+``torch.set_num_threads(1)``, which under that load ran 2-10x faster than 2 threads; best of 3-5
+calls of an AdamW step on random inputs at the training presets' batch sizes, class-conditioned
+denoisers, 32³ voxels). FLOPs from ``torch.utils.flop_counter`` are load-independent; this CPU
+did ~20 GFLOPS per thread under that load (``base`` rows: FLOPs only, it is meant for a GPU)::
+
+    preset  repr     AE params  AE step          denoiser params  denoiser step    guided fwd B=32      decode 16
+    tiny    points   0.047 M    84 ms  (B=8)     0.136 M          28 ms  (B=32)    11 ms  / 0.07 GF     22 ms  / 0.08 GF
+    tiny    voxels   0.077 M    221 ms (B=8)     0.163 M          53 ms  (B=32)    5 ms   / 0.32 GF     51 ms  / 1.61 GF
+    small   points   0.373 M    693 ms (B=16)    1.261 M          436 ms (B=64)    78 ms  / 1.64 GF     39 ms  / 0.68 GF
+    small   voxels   0.291 M    544 ms (B=16)    1.287 M          219 ms (B=64)    40 ms  / 2.22 GF     116 ms / 5.95 GF
+    base    points   5.6 M      59 GF  (B=8)     32.6 M           -                88 GF                14 GF
+    base    voxels   6.7 M      359 GF (B=8)     28.8 M           -                138 GF               133 GF
+
+"16 shapes, 20 guided steps, decoded" = 20 x guided fwd + decode: tiny 0.25 s / 0.16 s, small
+1.6 s (points) / 0.9 s (voxels) under that load on one thread. The 3D UNet at 8³ with 32 channels
+(the first ``small``) cost 10.7 GF per guided step; ``patch_size=2`` and a 16-channel first AE
+level brought voxels from 237 GF to 50 GF per 16 sampled shapes.
 """
 from __future__ import annotations
 

@@ -110,6 +110,12 @@ def test_vae_kl_is_positive_and_encode_is_deterministic():
     assert not torch.equal(ae(x).recon, ae(x).recon)
 
 
+def test_vae_posterior_std_is_capped_so_the_mean_represents_samples():
+    ae = _tiny_ae("points", "vae")
+    _, logvar = ae.bottleneck._split(torch.full((2, 16, 16), 50.0))
+    assert torch.exp(0.5 * logvar).max() <= 0.1 + 1e-6
+
+
 def test_vq_logs_usage_and_perplexity_and_encode_is_quantised():
     torch.manual_seed(0)
     ae = _tiny_ae("points", "vqvae")
