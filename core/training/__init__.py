@@ -1,7 +1,7 @@
 """Training: one loop for both stages, checkpoints, presets, runs (see :mod:`core.training.run`)."""
-from core.training.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from core.training.checkpoint import Checkpoint, checkpoint_path, load_checkpoint, save_checkpoint
 from core.training.presets import PRESETS, TrainingPreset, training_preset
-from core.training.run import TrainedRun, checkpoint_path, load_trained, train_run
+from core.training.run import TrainedRun, load_trained, train_run
 from core.training.run_config import DEFAULT_PREDICTION, RunSpec, read_run_config
 from core.training.trainer import TrainConfig, Trainer, TrainingDiverged
 

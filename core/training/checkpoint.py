@@ -4,7 +4,8 @@ The manifest (JSON: stage, model kind and config, data statistics, code version,
 the safetensors header metadata, so weights and manifest are replaced together by one atomic rename
 and can never disagree; a ``.json`` copy beside it is for people and tools. Nothing is pickled:
 optimiser state is flattened into named tensors (``optim.<param index>.<key>``) and its hyper-
-parameters go into the manifest. Loading checks the file before anything else is touched and turns
+parameters go into the manifest. No RNG state is stored either: every random draw of step k is seeded
+from (seed, stage, step, rank) (core.training.batching), so a resumed run needs none. Loading checks the file before anything else is touched and turns
 every problem into an :class:`InputError` naming the file.
 """
 from __future__ import annotations
@@ -23,6 +24,11 @@ from core.io.atomic import atomic_write
 FORMAT = "latent3d-checkpoint"
 FORMAT_VERSION = 1
 _MANIFEST_KEY = "manifest"
+
+
+def checkpoint_path(run_dir: str | Path, stage: str, tag: str = "last") -> Path:
+    """Where a run keeps a stage's checkpoint: ``RUN/checkpoints/<stage>_<tag>.safetensors`` (tag last|best)."""
+    return Path(run_dir) / "checkpoints" / f"{stage}_{tag}.safetensors"
 
 
 def code_version() -> str:

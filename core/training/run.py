@@ -6,7 +6,6 @@ Run folder::
     RUN/metrics.jsonl                   one JSON per logged step: stage, step, epoch, losses, lr, time
     RUN/checkpoints/ae_{last,best}.safetensors  (+ .json manifest copies)   stage 1
     RUN/checkpoints/ldm_{last,best}.safetensors (+ .json)                   stage 2; holds scale_factor
-    RUN/samples/                        default output of ``sample``
 """
 from __future__ import annotations
 
@@ -20,7 +19,7 @@ from torch import nn
 
 from core.errors import InputError
 from core.jobs import CancelToken, EventHandler, Log
-from core.training.checkpoint import load_checkpoint
+from core.training.checkpoint import checkpoint_path, load_checkpoint
 from core.training.distributed import DistInfo, barrier, device_for, setup_distributed
 from core.training.representations import Representation, representation
 from core.training.run_config import (CONFIG_NAME, RunSpec, build_run_config, read_run_config,
@@ -28,18 +27,10 @@ from core.training.run_config import (CONFIG_NAME, RunSpec, build_run_config, re
 from core.training.stages import autoencoder_loss, denoiser_loss, encode_all, latent_scale_factor
 from core.training.trainer import Trainer, TrainConfig
 
-STAGES = ("ae", "ldm")
-
-
 def check_device(device: str) -> None:
     """Refuse ``cuda`` on a machine without a CUDA GPU with one clear line instead of a torch traceback."""
     if device == "cuda" and not torch.cuda.is_available():
         raise InputError("--device", "cuda was asked for but no CUDA GPU is available")
-
-
-def checkpoint_path(run_dir: str | Path, stage: str, tag: str = "last") -> Path:
-    """``RUN/checkpoints/<stage>_<tag>.safetensors``."""
-    return Path(run_dir) / "checkpoints" / f"{stage}_{tag}.safetensors"
 
 
 @dataclass

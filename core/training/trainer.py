@@ -20,7 +20,7 @@ from core.errors import InputError
 from core.io.atomic import atomic_write
 from core.jobs import CancelToken, Cancelled, EventHandler, Metric, Progress
 from core.training.batching import batch_indices, epoch_of, step_seed
-from core.training.checkpoint import Checkpoint, save_checkpoint
+from core.training.checkpoint import Checkpoint, checkpoint_path, save_checkpoint
 from core.training.distributed import DistInfo, gather_digests, mean_across_ranks, wrap_model
 from core.training.ema import EMA
 from core.training.schedule import learning_rate
@@ -95,7 +95,7 @@ class Trainer:
     # -- paths -------------------------------------------------------------------------------------
     def checkpoint_path(self, tag: str) -> Path:
         """``checkpoints/<stage>_<tag>.safetensors`` (tag ``last`` or ``best``)."""
-        return self.run_dir / "checkpoints" / f"{self.stage}_{tag}.safetensors"
+        return checkpoint_path(self.run_dir, self.stage, tag)
 
     @property
     def metrics_path(self) -> Path:
