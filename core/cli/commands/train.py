@@ -31,7 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast (faster on CPUs with AVX512-BF16)")
     parser.add_argument("--grad-checkpointing", action="store_true", help="recompute activations to save memory")
     parser.add_argument("--out", required=True, help="run folder")
-    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoints (its config.json sets everything else)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --out from its last checkpoints (its config.json sets the rest)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--seed", type=int, default=0)
     parser.set_defaults(handler=run)
