@@ -117,3 +117,17 @@ def test_batches_cover_each_epoch_once_and_shard_across_ranks():
     ranks = torch.cat([batch_indices(n, batch, 0, seed=1, rank=r, world_size=2) for r in range(2)])
     assert sorted(ranks.tolist()) == list(range(n))
     assert torch.equal(batch_indices(n, 7, 3, seed=1), batch_indices(n, 7, 3, seed=1))
+
+
+def test_bf16_autocast_runs_the_forward_in_bfloat16(tmp_path):
+    seen = []
+
+    def loss(model, batch, generator):
+        prediction = model(batch[0])
+        seen.append(prediction.dtype)
+        return ((prediction.float() - batch[1]) ** 2).mean(), {}
+
+    trainer = _trainer(tmp_path, loss=loss, steps=2)
+    trainer.config.bf16 = True
+    trainer.fit()
+    assert seen[0] == torch.bfloat16 and trainer.model[0].weight.dtype == torch.float32
