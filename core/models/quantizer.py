@@ -9,8 +9,8 @@
 * Codes whose EMA count drops below a threshold are restarted on random encoder outputs of the
   current batch (Dhariwal et al., "Jukebox", 2020, section 2.3), so the codebook stays in use.
 
-Under ``torch.distributed`` the counts and sums are all-reduced and restarts come from rank 0, so
-every rank keeps the same codebook.
+Under ``torch.distributed`` the training-mode counts and sums are all-reduced and initial codes
+and restarts come from rank 0, so every rank keeps the same codebook.
 """
 from __future__ import annotations
 
@@ -65,9 +65,10 @@ class VectorQuantizer(nn.Module):
             self._init_from(flat.detach())
         codes = self.nearest(flat.detach())
         one_hot = F.one_hot(codes, self.size).to(flat.dtype)
-        counts = _all_reduce(one_hot.sum(0))
+        counts = one_hot.sum(0)
         restarts = 0
-        if self.training:
+        if self.training:  # only training syncs ranks: evaluation may run on one rank alone
+            counts = _all_reduce(counts)
             restarts = self._ema_update(flat.detach(), one_hot, counts)
         z_q = self.codebook[codes].view_as(z_e).to(z_e.dtype)
         loss = self.beta * F.mse_loss(z_e, z_q.detach())
