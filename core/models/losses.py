@@ -21,9 +21,12 @@ LossFn = Callable[[Tensor, Tensor], tuple[Tensor, dict[str, float]]]
 DCD_ALPHA = 1000.0
 
 
-def density_aware_chamfer(a: Tensor, b: Tensor, idx_ab: Tensor, idx_ba: Tensor,
-                          d_ab: Tensor, d_ba: Tensor, alpha: float = DCD_ALPHA) -> Tensor:
-    """Density-aware Chamfer distance (Wu et al., NeurIPS 2021) of clouds (B, N, 3), (B, M, 3) -> (B,).
+def density_aware_chamfer(idx_ab: Tensor, idx_ba: Tensor, d_ab: Tensor, d_ba: Tensor,
+                          alpha: float = DCD_ALPHA) -> Tensor:
+    """Density-aware Chamfer distance (Wu et al., NeurIPS 2021) of clouds a (B, N, 3), b (B, M, 3) -> (B,).
+
+    Takes the nearest-neighbour indices (B, N) into b and (B, M) into a, and their squared
+    distances, so one neighbour search serves Chamfer and this term.
 
     ``1/2 [mean_i (1 - exp(-alpha d_i) / n_j(i)) + mean_j (1 - exp(-alpha d_j) / n_i(j))]`` where
     ``n`` counts how many points share the same nearest neighbour. Many points collapsing onto one
@@ -37,7 +40,7 @@ def density_aware_chamfer(a: Tensor, b: Tensor, idx_ab: Tensor, idx_ba: Tensor,
         counts.scatter_add_(1, idx, torch.ones_like(dist))
         return (1 - torch.exp(-alpha * dist) / torch.gather(counts, 1, idx)).mean(dim=1)
 
-    return 0.5 * (one_way(d_ab, idx_ab, b.shape[1]) + one_way(d_ba, idx_ba, a.shape[1]))
+    return 0.5 * (one_way(d_ab, idx_ab, idx_ba.shape[1]) + one_way(d_ba, idx_ba, idx_ab.shape[1]))
 
 
 class PointLoss:
@@ -61,7 +64,7 @@ class PointLoss:
         logs = {"recon": chamfer.item(), "chamfer": chamfer.item()}
         if self.uniformity_weight == 0:
             return chamfer, logs
-        density = density_aware_chamfer(pred, target, idx_ab, idx_ba, d_ab, d_ba).mean()
+        density = density_aware_chamfer(idx_ab, idx_ba, d_ab, d_ba).mean()
         logs["dcd"] = density.item()
         return chamfer + self.uniformity_weight / DCD_ALPHA * density, logs
 

@@ -14,7 +14,8 @@ from core.models import (
 )
 from core.models.dit import DiT
 from core.models.layers import voxel_shuffle, voxel_unshuffle
-from core.models.losses import GRID_LOSSES, register_grid_loss
+from core.metrics.distances import chamfer_distance
+from core.models.losses import GRID_LOSSES, PointLoss, register_grid_loss
 from core.models.quantizer import VectorQuantizer
 from core.models.unet import UNet3d
 
@@ -66,6 +67,17 @@ def test_autoencoder_shapes(representation, resolution, kind):
     expected = {"points": "chamfer", "voxels": "iou"}[representation]
     assert {"loss", "recon", expected} <= set(out.logs)
     assert {"kl": kind == "vae", "perplexity": kind == "vqvae"} == {k: k in out.logs for k in ("kl", "perplexity")}
+
+
+def test_point_loss_is_chamfer_plus_a_term_that_penalises_clumping():
+    target = _points(2)
+    spread = target + 0.01 * torch.randn_like(target)
+    clumped = target.clone()
+    clumped[:, ::2] = clumped[:, 1::2]  # half the points doubled up, half the shape's points unmatched
+    loss_fn = PointLoss(uniformity_weight=1.0)
+    _, logs = loss_fn(spread, target)
+    assert logs["chamfer"] == pytest.approx(chamfer_distance(spread, target).mean().item(), rel=1e-5)
+    assert loss_fn(clumped, target)[1]["dcd"] > logs["dcd"]
 
 
 def test_point_decoder_returns_exactly_n_points_when_queries_do_not_divide_them():
