@@ -11,7 +11,7 @@ did ~20 GFLOPS per thread under that load (``base`` rows: FLOPs only, it is mean
 
     preset  repr     AE params  AE step          denoiser params  denoiser step    guided fwd B=32      decode 16
     tiny    points   0.047 M    84 ms  (B=8)     0.136 M          28 ms  (B=32)    11 ms  / 0.07 GF     22 ms  / 0.08 GF
-    tiny    voxels   0.042 M    ~110 ms (B=8)    0.163 M          53 ms  (B=32)    5 ms   / 0.32 GF     51 ms  / 1.61 GF
+    tiny    voxels   0.042 M    2.1 GF (B=8)     0.163 M          53 ms  (B=32)    5 ms   / 0.32 GF     51 ms  / 1.61 GF
     small   points   0.373 M    693 ms (B=16)    1.261 M          436 ms (B=64)    78 ms  / 1.64 GF     39 ms  / 0.68 GF
     small   voxels   0.291 M    544 ms (B=16)    1.287 M          219 ms (B=64)    40 ms  / 2.22 GF     116 ms / 5.95 GF
     base    points   5.6 M      59 GF  (B=8)     32.6 M           -                88 GF                14 GF
