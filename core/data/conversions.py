@@ -132,17 +132,27 @@ def voxelize(shape: Mesh | PointCloud, resolution: int, filled: bool = False) ->
     for points in chunks:
         grid.occupancy[tuple(_voxel_indices(points, grid).T)] = True
     if filled:
-        grid.occupancy = fill_inside(grid.occupancy)
+        grid.occupancy = fill_inside(grid.occupancy, close_gaps=isinstance(shape, PointCloud))
     return grid
 
 
-def fill_inside(surface: np.ndarray) -> np.ndarray:
+def fill_inside(surface: np.ndarray, close_gaps: bool = False) -> np.ndarray:
     """Solid occupancy from a surface shell: all that the 6-connected outside cannot reach.
 
-    The grid is padded by one empty voxel so a shape touching the border is still surrounded.
+    The grid is padded so a shape touching the border is still surrounded. A shell made from
+    scattered points has gaps the outside would leak through; ``close_gaps`` thickens the shell by
+    one voxel before the fill and takes that voxel back off the solid afterwards (a morphological
+    closing of the fill), which seals gaps up to two voxels wide.
     """
-    padded = np.pad(surface, 1)
-    return ndimage.binary_fill_holes(padded)[1:-1, 1:-1, 1:-1]
+    pad = 2 if close_gaps else 1
+    shell = np.pad(surface, pad)
+    if close_gaps:
+        shell = ndimage.binary_dilation(shell)
+    solid = ndimage.binary_fill_holes(shell)
+    if close_gaps:
+        solid = ndimage.binary_erosion(solid) | np.pad(surface, pad)
+    inner = (slice(pad, -pad),) * 3
+    return solid[inner]
 
 
 def _voxel_indices(points: np.ndarray, grid: VoxelGrid) -> np.ndarray:

@@ -2,6 +2,11 @@
 
 Starting a renderer costs 0.1–0.5 s, so one is kept per image size and reused; a lock serialises
 frames because Filament's engine is not meant to be driven from two threads at once.
+
+Known stall (Open3D 0.20, Vulkan on llvmpipe): now and then a lit mesh frame takes ~46 s (or a
+multiple) instead of 0.1 s, e.g. a mesh drawn right after a point cloud late in a sequence; one
+renderer per shape kind and shadowless lights did not avoid it. It is the stall behind the
+VoxelGrid "deadlock" of ``shared/notes/rendering.md``; the frame does complete.
 """
 from __future__ import annotations
 
@@ -47,17 +52,18 @@ def render_shape(shape: Shape, size: tuple[int, int] = (320, 320), color_by: str
     the shape's up axis ("z" for ModelNet, "y" for the built-in set).
     """
     width, height = int(size[0]), int(size[1])
-    geometry = shape_geometry(shape, color_by, up)
-    material = shape_material(shape, height)
     camera = fit_camera(framing_points(shape), aspect=width / height, up=up)
     with _lock:
+        # the renderer must exist before any Open3D geometry is built: built first, some meshes
+        # (a 20³ voxel ball among them) hung the first frame for 30–190 s or for good
         renderer = offscreen_renderer((width, height))
+        geometry = shape_geometry(shape, color_by, up)
+        material = shape_material(shape, height)
         renderer.scene.clear_geometry()
         apply_lighting(renderer.scene, up)
         renderer.scene.add_geometry(_GEOMETRY, geometry, material)
         renderer.setup_camera(camera.fov, camera.center, camera.eye, camera.up)
         image = np.asarray(renderer.render_to_image())
-        renderer.scene.clear_geometry()
     return np.ascontiguousarray(image[..., :3], dtype=np.uint8)
 
 

@@ -34,6 +34,7 @@ MARGIN = 0.12
 #: turned away from the sun readable.
 SUN_INTENSITY = 90_000.0
 AMBIENT_INTENSITY = 25_000.0
+KEY_LIGHT = "key"
 BACKGROUND = (1.0, 1.0, 1.0, 1.0)
 #: Colour ramp for "colour by height" (low → high), a perceptually ordered blue → yellow (viridis-like).
 HEIGHT_RAMP = np.array([[0.27, 0.00, 0.33], [0.23, 0.32, 0.55], [0.13, 0.57, 0.55],
@@ -63,14 +64,17 @@ def world_direction(local: tuple[float, float, float], up: str = DEFAULT_UP) -> 
 
 
 def apply_lighting(scene, up: str = DEFAULT_UP) -> None:
-    """Light an ``Open3DScene``: one sun from the camera's side plus ambient light, no shadows.
+    """Light an ``Open3DScene``: one shadowless key light from the camera's side plus ambient light.
 
-    ``Open3DScene.set_lighting`` did not change the picture here; the low-level scene's sun does.
+    Filament's built-in sun casts shadows; on llvmpipe the shadow pass made some lit frames take
+    30–190 s, so the sun is off and a directional light without shadows takes its place.
     """
+    direction = world_direction(SUN_DIRECTION, up).astype(np.float32)
     low_level = scene.scene
-    low_level.set_sun_light(world_direction(SUN_DIRECTION, up).astype(np.float32), np.ones(3, dtype=np.float32),
-                            SUN_INTENSITY)
-    low_level.enable_sun_light(True)
+    low_level.enable_sun_light(False)
+    if not low_level.add_directional_light(KEY_LIGHT, np.ones(3, dtype=np.float32), direction, SUN_INTENSITY,
+                                           False):
+        low_level.update_light_direction(KEY_LIGHT, direction)
     low_level.set_indirect_light_intensity(AMBIENT_INTENSITY)
 
 
