@@ -164,3 +164,12 @@ def test_resume_after_cancel_retraces_the_uninterrupted_run(points_run, shared_d
     a = load_checkpoint(run / "checkpoints" / "ldm_last.safetensors").tensors
     b = load_checkpoint(points_run / "checkpoints" / "ldm_last.safetensors").tensors
     assert all(torch.equal(a[k], b[k]) for k in b)
+
+
+def test_cancelled_sampling_stops_within_a_step_and_writes_nothing(points_run, tmp_path):
+    cancel, events = CancelToken(), []
+    stop = lambda e: isinstance(e, Progress) and e.done == 1 and cancel.cancel()
+    job = SampleJob(points_run, 2, tmp_path / "s", class_name="chair", steps=6, sampler="ddim", preview_every=1)
+    assert job.run(lambda e: (events.append(e), stop(e)), cancel) is None
+    assert isinstance(events[-1], Failed) and events[-1].cancelled
+    assert max(e.done for e in events if isinstance(e, Progress)) == 1 and not (tmp_path / "s").exists()
