@@ -42,13 +42,39 @@ class EvalJob(Job):
         self.oracle, self.seed, self.classifier, self.resolution = oracle, seed, classifier, resolution
 
     def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
-        """Load both sets, check them, compute the metrics (with progress), return the JSON object."""
-        import torch
-
-        from core.metrics.evaluation import empty_grids, point_set_metrics, voxel_set_metrics
-        from core.metrics.normalisation import NORMALISATIONS, normalise_clouds
-
+        """Check the request, load both sets, compute the metrics (with progress), return the JSON object."""
         start = time.perf_counter()
+        self._check_request()
+        ref_set = self._reference()  # before sampling a run: a bad --ref/--class fails fast
+        samples, source = self._samples(emit)
+        samples = _check_array(samples, source)
+        if self.n is not None:
+            samples = samples[:self.n]
+
+        def progress(stage: str, done: int, total: int) -> None:
+            cancel.raise_if_cancelled()
+            emit(Progress(done, total, stage))
+
+        result: dict[str, Any] = {"samples": source, "ref": str(self.ref), "split": self.split,
+                                  "class": self.class_name, "oracle": self.oracle}
+        if samples.ndim == 3:
+            samples, refs, metrics = self._point_metrics(samples, ref_set, source, emit, progress)
+            result.update(representation="points", points=samples.shape[1], normalisation=self.normalisation)
+            if self.classifier is not None:
+                metrics["class-accuracy"] = self._class_accuracy(samples)
+        else:
+            refs, metrics = self._voxel_metrics(samples, ref_set, source, progress)
+            result.update(representation="voxels", points=None, resolution=samples.shape[1],
+                          normalisation="grid (occupied-voxel centres / (R-1))")
+        emit(Metric("eval", 0, dict(metrics)))
+        result.update(metrics=metrics, n_samples=int(len(samples)), n_ref=int(len(refs)), seed=self.seed,
+                      seconds=round(time.perf_counter() - start, 2))
+        return result
+
+    def _check_request(self) -> None:
+        """Option errors, found before any loading or sampling."""
+        from core.metrics.normalisation import NORMALISATIONS
+
         if self.normalisation not in NORMALISATIONS:
             raise InputError("--normalisation", f"unknown {self.normalisation!r}; use one of {', '.join(NORMALISATIONS)}")
         unknown = set(self.metrics or ()) - set(KNOWN_METRICS)
@@ -58,50 +84,43 @@ class EvalJob(Job):
             raise InputError("--classifier", "class accuracy needs --class (the class the samples were drawn for)")
         if self.n is not None and self.n < 1:
             raise InputError("--n", f"need at least one sample, got {self.n}")
-        samples, source = self._samples(emit)
-        samples = _check_array(samples, source)
-        if self.n is not None:
-            samples = samples[:self.n]
-        kind = "points" if samples.ndim == 3 else "voxels"
-        ref_set = self._reference()
 
-        def progress(stage: str, done: int, total: int) -> None:
-            cancel.raise_if_cancelled()
-            emit(Progress(done, total, stage))
+    def _point_metrics(self, samples: np.ndarray, ref_set, source: str, emit: EventHandler, progress):
+        """Resample to a common count, normalise each shape, then MMD/COV/1-NNA (CD, EMD) and JSD."""
+        import torch
 
-        result: dict[str, Any] = {"samples": source, "ref": str(self.ref), "split": self.split,
-                                  "class": self.class_name, "oracle": self.oracle, "representation": kind}
-        if kind == "points":
-            n_points = self.points or samples.shape[1]
-            if samples.shape[1] != n_points:
-                emit(Log(f"{source}: resampled {samples.shape[1]} to {n_points} points per cloud", "warning"))
-                samples = _resample(samples, n_points, self.seed)
-            refs = ref_set.points(n_points=n_points, seed=self.seed)
-            chosen = tuple(self.metrics or DEFAULT_POINT_METRICS)
-            if "iou" in chosen:
-                raise InputError("--metrics", "iou needs voxel samples; point samples take cd, emd, jsd")
-            x = torch.from_numpy(normalise_clouds(samples, self.normalisation))
-            y = torch.from_numpy(normalise_clouds(refs, self.normalisation))
-            metrics = point_set_metrics(x, y, chosen, progress, _matrix_cache(y))
-            result.update(points=n_points, normalisation=self.normalisation)
-        else:
-            resolution = samples.shape[1]
-            refs = ref_set.voxels(resolution=resolution)
-            chosen = tuple(self.metrics or DEFAULT_VOXEL_METRICS)
-            if "emd" in chosen:
-                raise InputError("--metrics", "emd needs point samples; voxel samples take cd, iou, jsd")
-            x, y = torch.from_numpy(samples.astype(bool)), torch.from_numpy(np.asarray(refs, dtype=bool))
-            if "cd" in chosen and len(empty_grids(x)):
-                raise InputError(source, f"{len(empty_grids(x))} empty voxel grid(s) (first: index "
-                                         f"{int(empty_grids(x)[0])}); Chamfer between voxel centres needs occupied voxels")
-            metrics = voxel_set_metrics(x, y, chosen, progress, _matrix_cache(y))
-            result.update(points=None, resolution=resolution, normalisation="grid (occupied-voxel centres / (R-1))")
-        if self.classifier is not None and kind == "points":
-            metrics["class-accuracy"] = self._class_accuracy(samples)
-        emit(Metric("eval", 0, dict(metrics)))
-        result.update(metrics=metrics, n_samples=int(len(samples)), n_ref=int(len(refs)), seed=self.seed,
-                      seconds=round(time.perf_counter() - start, 2))
-        return result
+        from core.metrics.evaluation import point_set_metrics
+        from core.metrics.normalisation import normalise_clouds
+
+        chosen = tuple(self.metrics or DEFAULT_POINT_METRICS)
+        if "iou" in chosen:
+            raise InputError("--metrics", "iou needs voxel samples; point samples take cd, emd, jsd")
+        n_points = self.points or samples.shape[1]
+        if samples.shape[1] != n_points:
+            emit(Log(f"{source}: resampled {samples.shape[1]} to {n_points} points per cloud", "warning"))
+            samples = _resample(samples, n_points, self.seed)
+        refs = ref_set.points(n_points=n_points, seed=self.seed)
+        x = torch.from_numpy(normalise_clouds(samples, self.normalisation))
+        y = torch.from_numpy(normalise_clouds(refs, self.normalisation))
+        return samples, refs, point_set_metrics(x, y, chosen, progress, _matrix_cache(y))
+
+    def _voxel_metrics(self, samples: np.ndarray, ref_set, source: str, progress):
+        """The reference grids at the samples' resolution, then the KAIST metrics plus 1-NNA and IoU ones."""
+        import torch
+
+        from core.metrics.evaluation import empty_grids, voxel_set_metrics
+
+        chosen = tuple(self.metrics or DEFAULT_VOXEL_METRICS)
+        if "emd" in chosen:
+            raise InputError("--metrics", "emd needs point samples; voxel samples take cd, iou, jsd")
+        x = torch.from_numpy(samples.astype(bool))
+        empty = empty_grids(x)
+        if "cd" in chosen and len(empty):
+            raise InputError(source, f"{len(empty)} empty voxel grid(s) (first: index {int(empty[0])}); "
+                                     "Chamfer between voxel centres needs occupied voxels")
+        refs = ref_set.voxels(resolution=samples.shape[1])
+        y = torch.from_numpy(np.asarray(refs, dtype=bool))
+        return refs, voxel_set_metrics(x, y, chosen, progress, _matrix_cache(y))
 
     def _reference(self):
         from core.data import open_dataset

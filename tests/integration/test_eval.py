@@ -99,3 +99,12 @@ def test_shipped_classifier_recognises_real_chairs_in_eval(shared_data, tmp_path
     with pytest.raises(InputError, match="needs --class"):
         EvalJob(tmp_path / "chairs.npy", _modelnet(shared_data), metrics=("jsd",), classifier=classifier).execute(
             lambda e: None, CancelToken())
+
+
+def test_empty_voxel_grids_exit_2(shared_data, tmp_path, capsys):
+    grids = np.zeros((3, 8, 8, 8), dtype=np.uint8)
+    grids[0, 2:4, 2:4, 2:4] = 1
+    np.save(tmp_path / "vox.npy", grids)
+    code, err = _main(capsys, "eval", str(tmp_path / "vox.npy"), "--ref", str(_modelnet(shared_data)),
+                      "--class", "bathtub")
+    assert code == 2 and "2 empty voxel grid(s) (first: index 1)" in err
