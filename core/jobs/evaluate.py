@@ -76,10 +76,12 @@ class EvalJob(Job):
         from core.metrics.normalisation import NORMALISATIONS
 
         if self.normalisation not in NORMALISATIONS:
-            raise InputError("--normalisation", f"unknown {self.normalisation!r}; use one of {', '.join(NORMALISATIONS)}")
+            raise InputError("--normalisation",
+                             f"unknown {self.normalisation!r}; use one of {', '.join(NORMALISATIONS)}")
         unknown = set(self.metrics or ()) - set(KNOWN_METRICS)
         if unknown:
-            raise InputError("--metrics", f"unknown metric(s) {', '.join(sorted(unknown))}; use {', '.join(KNOWN_METRICS)}")
+            raise InputError("--metrics",
+                             f"unknown metric(s) {', '.join(sorted(unknown))}; use {', '.join(KNOWN_METRICS)}")
         if self.classifier is not None and self.class_name is None:
             raise InputError("--classifier", "class accuracy needs --class (the class the samples were drawn for)")
         if self.n is not None and self.n < 1:
