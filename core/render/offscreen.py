@@ -1,6 +1,7 @@
 """Offscreen pictures of shapes with Open3D's Filament renderer (Vulkan on llvmpipe here).
 
-Starting a renderer costs 0.1–0.5 s, so one is kept per image size and reused; a lock serialises
+Starting a renderer costs 0.1–0.5 s, so one is kept per image size (and up axis, which decides
+where the light comes from) and reused; a lock serialises
 frames because Filament's engine is not meant to be driven from two threads at once.
 
 Known stall (Open3D 0.20, Vulkan on llvmpipe): now and then a lit mesh frame takes ~46 s (or a
@@ -19,12 +20,12 @@ from core.render.scene import (BACKGROUND, DEFAULT_UP, apply_lighting, fit_camer
 from core.shapes import Shape
 
 _GEOMETRY = "shape"
-_renderers: dict[tuple[int, int], object] = {}
+_renderers: dict[tuple[int, int, str], object] = {}
 _lock = threading.Lock()
 
 
-def offscreen_renderer(size: tuple[int, int]):
-    """The shared ``OffscreenRenderer`` of this image size, created with post-processing off.
+def offscreen_renderer(size: tuple[int, int], up: str = DEFAULT_UP):
+    """The shared ``OffscreenRenderer`` of this image size and up axis, lit, with post-processing off.
 
     Post-processing (tone mapping, bloom) off is what keeps colours true: with it on, every
     image comes out washed-out grey (``shared/notes/rendering.md``).
@@ -34,12 +35,13 @@ def offscreen_renderer(size: tuple[int, int]):
     width, height = int(size[0]), int(size[1])
     if width < 1 or height < 1:
         raise ValueError(f"image size must be positive, got {size}")
-    renderer = _renderers.get((width, height))
+    renderer = _renderers.get((width, height, up))
     if renderer is None:
         renderer = rendering.OffscreenRenderer(width, height)
         renderer.scene.view.set_post_processing(False)
         renderer.scene.set_background(list(BACKGROUND))
-        _renderers[(width, height)] = renderer
+        apply_lighting(renderer.scene, up)
+        _renderers[(width, height, up)] = renderer
     return renderer
 
 
@@ -54,13 +56,12 @@ def render_shape(shape: Shape, size: tuple[int, int] = (320, 320), color_by: str
     width, height = int(size[0]), int(size[1])
     camera = fit_camera(framing_points(shape), aspect=width / height, up=up)
     with _lock:
-        # the renderer must exist before any Open3D geometry is built: built first, some meshes
-        # (a 20³ voxel ball among them) hung the first frame for 30–190 s or for good
-        renderer = offscreen_renderer((width, height))
+        # the renderer must exist before any Open3D geometry is built: built first, a 20³ voxel
+        # ball stalled its first frame for over 30 s in every run, and not once built after
+        renderer = offscreen_renderer((width, height), up)
         geometry = shape_geometry(shape, color_by, up)
         material = shape_material(shape, height)
         renderer.scene.clear_geometry()
-        apply_lighting(renderer.scene, up)
         renderer.scene.add_geometry(_GEOMETRY, geometry, material)
         renderer.setup_camera(camera.fov, camera.center, camera.eye, camera.up)
         image = np.asarray(renderer.render_to_image())

@@ -64,7 +64,7 @@ def world_direction(local: tuple[float, float, float], up: str = DEFAULT_UP) -> 
 
 
 def apply_lighting(scene, up: str = DEFAULT_UP) -> None:
-    """Light an ``Open3DScene``: one shadowless key light from the camera's side plus ambient light.
+    """Light a new ``Open3DScene`` once: a shadowless key light from the camera's side plus ambient light.
 
     Filament's built-in sun casts shadows; on llvmpipe the shadow pass made some lit frames take
     30–190 s, so the sun is off and a directional light without shadows takes its place.
@@ -72,9 +72,7 @@ def apply_lighting(scene, up: str = DEFAULT_UP) -> None:
     direction = world_direction(SUN_DIRECTION, up).astype(np.float32)
     low_level = scene.scene
     low_level.enable_sun_light(False)
-    if not low_level.add_directional_light(KEY_LIGHT, np.ones(3, dtype=np.float32), direction, SUN_INTENSITY,
-                                           False):
-        low_level.update_light_direction(KEY_LIGHT, direction)
+    low_level.add_directional_light(KEY_LIGHT, np.ones(3, dtype=np.float32), direction, SUN_INTENSITY, False)
     low_level.set_indirect_light_intensity(AMBIENT_INTENSITY)
 
 
