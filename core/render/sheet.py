@@ -44,17 +44,15 @@ def contact_sheet(images: list[np.ndarray], labels: list[str] | None = None, col
 
 
 def save_png(image: np.ndarray, path: str | Path) -> Path:
-    """Write an RGB(A) uint8 image as PNG, atomically (a temporary file renamed into place)."""
+    """Write an RGB(A) uint8 image as PNG, atomically (:func:`core.io.atomic_write`)."""
     from PIL import Image
 
+    from core.io import atomic_write
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        Image.fromarray(_rgb(image)).save(temporary, format="PNG")
-        temporary.replace(path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    picture = Image.fromarray(_rgb(image))
+    with atomic_write(path) as temporary:
+        picture.save(temporary, format="PNG")
     return path
 
 
