@@ -25,8 +25,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Start the app (or install the launcher); returns the exit code."""
+def main(argv: list[str] | None = None, release_renderer: bool = True) -> int:
+    """Start the app (or install the launcher); returns the exit code.
+
+    ``release_renderer=False`` keeps the process's renderer for a later window (tests run many windows in one
+    process, and a second Filament renderer cannot be created after the first is released).
+    """
     args = parse_args(argv)
     if args.install_desktop:
         from app.desktop import install_desktop
@@ -66,8 +70,12 @@ def main(argv: list[str] | None = None) -> int:
         code = app.exec()
     # the renderer must be released in its thread before QApplication goes (notes/rendering.md)
     window.shutdown()
+    from app.viewport.render_thread import RenderThread
+    if release_renderer:
+        RenderThread.release_shared()
     return code
 
 
 if __name__ == "__main__":
     sys.exit(main())
+

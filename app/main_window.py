@@ -31,8 +31,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("Latent3D Studio")
         self.setWindowIcon(icon(APP_ICON))
-        self.render_thread = RenderThread(self)
-        self.render_thread.start()
+        self.render_thread = RenderThread.shared()
         self.viewport = Viewport(self.render_thread)
         self.jobs = JobsPanel()
         studio = Studio(self.viewport, self.jobs)
@@ -107,13 +106,14 @@ class MainWindow(QMainWindow):
         self.evaluate.set_samples(path)
 
     def shutdown(self) -> None:
-        """Cancel jobs, wait for them, release the renderer in its thread (no abort at exit), save geometry."""
+        """Cancel jobs and wait for them, clear the view, save the geometry (the renderer itself is released by
+        ``RenderThread.release_shared`` before the process exits: no abort at exit)."""
         store = settings.settings()
         store.setValue("window/geometry", self.saveGeometry())
         store.setValue("window/state", self.saveState())
         store.setValue("window/splitter", self.splitter.saveState())
         self.jobs.cancel_all()
-        self.render_thread.stop()
+        self.viewport.show_shape(None)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.shutdown()

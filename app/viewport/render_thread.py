@@ -1,31 +1,33 @@
-"""One thread owns Open3D's Filament renderer; the GUI posts requests, the newest wins, frames come back as signals.
+"""The viewport's render thread: the GUI posts requests (newest frame wins), frames come back as signals.
 
-Why a dedicated thread: a frame costs 50 ms (1k points) to ~1 s (45k splats) on llvmpipe, too long for the GUI
-thread (budget 100 ms). Why one renderer: two live ``OffscreenRenderer`` objects in one process abort at exit
-(measured here), so thumbnails are drawn by this same renderer, between viewport frames.
+The thread forwards requests to the renderer process (``render_process``) and waits for its replies, so
+the GUI thread never blocks on rendering; a renderer that stalls longer than ``STALL_TIMEOUT_S`` is
+replaced by a fresh process and the request is tried once more.
 """
 from __future__ import annotations
 
+import atexit
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QThread, Qt, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
-from app.viewport.camera import FIELD_OF_VIEW, OrbitCamera
-from app.viewport.scene import Style, build_geometry
+from app.viewport import render_process
+from app.viewport.camera import OrbitCamera
+from app.viewport.scene import Style
 
-#: background of the 3D view (RGBA): a dark slate that matches the app theme and keeps splat colours readable
-BACKGROUND = (0.11, 0.12, 0.14, 1.0)
-MAIN, THUMB = "shape", "thumbnail"
-#: the one renderer's fixed buffer: re-creating a Filament renderer at a new size hung ``BeginFrame`` in half of
-#: the runs here, so the buffer never changes; any widget aspect is drawn by the projection and the frame is
-#: stretched back by Qt (so a wide widget gets slightly soft pixels, never distortion)
-RENDER_SIZE = (768, 576)
-#: near/far clip planes as fractions/multiples of the camera distance
-NEAR, FAR = 0.01, 20.0
+#: a reply slower than this means the renderer stalled: a frame takes 0.05–2 s on llvmpipe, but Filament's
+#: BeginFrame sometimes never returns (seen here in about one run in ten, with or without Qt in the process)
+STALL_TIMEOUT_S = 10.0
+#: the first request of a fresh process also imports Open3D and creates the renderer
+STARTUP_TIMEOUT_S = 90.0
+
+
+class RendererStalled(RuntimeError):
+    """The renderer process did not answer in time."""
 
 
 def to_qimage(rgb: np.ndarray) -> QImage:
@@ -43,8 +45,13 @@ class _ThumbnailRequest:
     size: int
 
 
-class RenderThread(QThread):
-    """Renders the viewport's shape and thumbnails; call :meth:`stop` before the application quits."""
+class RenderThread(QObject):
+    """Renders the viewport's shape and thumbnails. Use :meth:`shared`: one per process, released at exit.
+
+    One per app: each owns a renderer process (start-up costs seconds).
+    """
+
+    _shared: "RenderThread | None" = None
 
     frame_ready = Signal(QImage, int)        # image, id of the request it answers
     thumbnail_ready = Signal(object, QImage)  # key, image
@@ -59,6 +66,25 @@ class RenderThread(QThread):
         self._thumbnails: OrderedDict[object, _ThumbnailRequest] = OrderedDict()
         self._stopping = False
         self._busy = False
+        self._thread: threading.Thread | None = None
+        self._process = None
+        self._conn = None
+        self._fresh = False
+
+    @classmethod
+    def shared(cls) -> "RenderThread":
+        """The process's render thread, started on first use."""
+        if cls._shared is None:
+            cls._shared = cls()
+            cls._shared.start()
+        return cls._shared
+
+    @classmethod
+    def release_shared(cls) -> None:
+        """Stop the shared thread (its renderer is cleared and deleted in that thread); safe to call twice."""
+        if cls._shared is not None:
+            cls._shared.stop()
+            cls._shared = None
 
     # -- GUI-thread API ---------------------------------------------------------------------------------
     def set_shape(self, shape: object | None, style: Style) -> None:
@@ -91,18 +117,23 @@ class RenderThread(QThread):
         with self._lock:
             return not (self._busy or self._shape_dirty or self._view or self._thumbnails)
 
+    def start(self) -> None:
+        """Start the render thread (the renderer process starts with the first request)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self.run, name="viewport-render", daemon=True)
+            self._thread.start()
+
     def stop(self) -> None:
-        """Finish the current frame, release the renderer in its own thread, and wait for the thread."""
+        """Finish the current request, stop the renderer process and wait for the thread."""
         with self._lock:
             self._stopping = True
             self._lock.notify()
-        self.wait()
+        if self._thread is not None:
+            self._thread.join()
 
     # -- render thread -------------------------------------------------------------------------------------
-    def run(self) -> None:  # noqa: D102 - QThread entry point
-        from open3d.visualization import rendering
-
-        self._renderer, bounds = None, None
+    def run(self) -> None:
+        """The request loop (runs in the render thread)."""
         try:
             while True:
                 with self._lock:
@@ -117,76 +148,76 @@ class RenderThread(QThread):
                     thumb = None
                     if view is None and not shape_dirty and self._thumbnails:
                         thumb = self._thumbnails.popitem(last=False)[1]
-                if self._renderer is None:
-                    self._create(rendering)
-                    shape_dirty = True
-                if shape_dirty:
-                    bounds = self._load(self._renderer, shape_style)
-                    if view is None:
-                        self._busy = False
-                        continue
-                if thumb is not None:
-                    self._thumbnail(self._renderer, thumb, bounds is not None)
+                try:
+                    self._serve(shape_dirty, shape_style, view, thumb)
+                finally:
                     self._busy = False
-                    continue
-                camera, (width, height), request_id = view
-                _aim(self._renderer, camera, width / height)
-                frame = to_qimage(np.asarray(self._renderer.render_to_image()))
-                self.frame_ready.emit(frame.scaled(width, height, Qt.AspectRatioMode.IgnoreAspectRatio,
-                                                   Qt.TransformationMode.SmoothTransformation), request_id)
-                self._busy = False
         finally:
-            self._release()
+            self._close()
 
-    def _release(self) -> None:
-        """Clear and drop the renderer in this thread (notes/rendering.md: otherwise Filament aborts at exit)."""
-        if self._renderer is not None:
-            self._renderer.scene.clear_geometry()
-            self._renderer = None
+    def _serve(self, shape_dirty: bool, shape_style, view, thumb) -> None:
+        """Forward one round of requests, retrying once with a fresh renderer if it stalls."""
+        for attempt in (1, 2):
+            try:
+                if shape_dirty or self._process is None:
+                    self._ensure_process()
+                    error = self._call(("load", *(shape_style or (None, Style()))), allow_error=True)
+                    if error is not None:
+                        self.shape_failed.emit(error)
+                if thumb is not None:
+                    image = self._call(("thumb", thumb.shape, thumb.style, thumb.size), allow_error=True)
+                    if isinstance(image, np.ndarray):
+                        self.thumbnail_ready.emit(thumb.key, to_qimage(image))
+                    elif image is not None:
+                        self.shape_failed.emit(image)
+                if view is not None:
+                    camera, (width, height), request_id = view
+                    self.frame_ready.emit(to_qimage(self._call(("frame", camera, width / height))), request_id)
+                return
+            except (RendererStalled, EOFError, BrokenPipeError, ConnectionError):
+                self._kill()
+                shape_dirty = True
+                if attempt == 2:
+                    self.shape_failed.emit("the 3D renderer stopped answering; it will restart on the next view")
 
-    def _create(self, rendering) -> None:
-        """The one renderer of this thread (two alive at once abort the process at exit)."""
-        self._renderer = rendering.OffscreenRenderer(*RENDER_SIZE)
-        self._renderer.scene.view.set_post_processing(False)  # notes/rendering.md: otherwise washed-out grey
-        self._renderer.scene.set_background(list(BACKGROUND))
+    def _ensure_process(self) -> None:
+        if self._process is None or not self._process.is_alive():
+            self._kill()
+            self._process, self._conn = render_process.spawn()
+            self._fresh = True
 
-    def _load(self, renderer, shape_style) -> tuple | None:
-        """Replace the scene's main geometry; returns its bounds (None for an empty scene)."""
-        renderer.scene.clear_geometry()
-        if shape_style is None:
-            return None
-        try:
-            drawable = build_geometry(*shape_style)
-        except Exception as exc:  # a shape the viewport cannot draw must not kill the render thread
-            self.shape_failed.emit(f"{type(exc).__name__}: {exc}")
-            return None
-        renderer.scene.add_geometry(MAIN, drawable.geometry, drawable.material)
-        return drawable.lower, drawable.upper
+    def _call(self, request: tuple, allow_error: bool = False):
+        """Send one request and wait for its reply; an error reply is returned as its message if allowed."""
+        self._conn.send(request)
+        timeout = STARTUP_TIMEOUT_S if self._fresh else STALL_TIMEOUT_S
+        self._fresh = False
+        if not self._conn.poll(timeout):
+            raise RendererStalled(request[0])
+        status, payload = self._conn.recv()
+        if status == "error":
+            if allow_error:
+                return payload
+            raise RuntimeError(payload)
+        return None if request[0] == "load" else payload
 
-    def _thumbnail(self, renderer, request: _ThumbnailRequest, has_main: bool) -> None:
-        """Draw one thumbnail with the main shape hidden, crop the centre square and scale it down."""
-        try:
-            drawable = build_geometry(request.shape, request.style)
-        except Exception as exc:
-            self.shape_failed.emit(f"{type(exc).__name__}: {exc}")
-            return
-        if has_main:
-            renderer.scene.show_geometry(MAIN, False)
-        renderer.scene.add_geometry(THUMB, drawable.geometry, drawable.material)
-        _aim(renderer, OrbitCamera(up=request.style.up).fitted(drawable.lower, drawable.upper), 1.0)
-        image = to_qimage(np.asarray(renderer.render_to_image()))
-        renderer.scene.remove_geometry(THUMB)
-        if has_main:
-            renderer.scene.show_geometry(MAIN, True)
-        self.thumbnail_ready.emit(request.key, image.scaled(request.size, request.size,
-                                                            Qt.AspectRatioMode.IgnoreAspectRatio,
-                                                            Qt.TransformationMode.SmoothTransformation))
+    def _kill(self) -> None:
+        """End a stalled or dead renderer process for good."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.join(5)
+        self._process, self._conn = None, None
+
+    def _close(self) -> None:
+        """Ask the renderer to release Filament and exit; kill it if it does not."""
+        if self._process is not None and self._process.is_alive():
+            try:
+                self._conn.send(("stop",))
+                if self._conn.poll(10):
+                    self._conn.recv()
+                self._process.join(10)
+            except (EOFError, BrokenPipeError, ConnectionError):
+                pass
+        self._kill()
 
 
-def _aim(renderer, camera: OrbitCamera, aspect: float) -> None:
-    """Point the renderer's camera; ``aspect`` is the displayed frame's width/height, not the buffer's."""
-    from open3d.visualization import rendering
-
-    renderer.scene.camera.set_projection(FIELD_OF_VIEW, aspect, camera.distance * NEAR, camera.distance * FAR,
-                                         rendering.Camera.FovType.Vertical)
-    renderer.scene.camera.look_at(camera.target, camera.eye(), camera.up_vector())
+atexit.register(RenderThread.release_shared)  # registered after Qt's: runs first, before Qt tears down

@@ -41,10 +41,9 @@ class Canvas(QWidget):
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor(0, 0, 0))
         if self.image is not None and self.caption:
-            scaled = self.image.scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                                       Qt.TransformationMode.SmoothTransformation)
-            painter.drawImage(QPoint((self.width() - scaled.width()) // 2,
-                                     (self.height() - scaled.height()) // 2), scaled)
+            # the frame's buffer has a fixed size; its projection already has this widget's aspect, so it is
+            # stretched to the widget (no smooth scaling: Qt's pooled scaler threads stalled Filament here)
+            painter.drawImage(self.rect(), self.image)
         painter.setPen(QColor(150, 158, 170))
         if self.caption:
             painter.drawText(QRect(10, 6, self.width() - 20, 20), Qt.AlignmentFlag.AlignLeft, self.caption)

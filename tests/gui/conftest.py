@@ -10,11 +10,10 @@ from app.viewport.render_thread import RenderThread
 
 @pytest.fixture
 def render_thread(qtbot):
-    """A running render thread, released at the end of the test."""
-    thread = RenderThread()
-    thread.start()
+    """The process's render thread (one Filament renderer per process), emptied after the test."""
+    thread = RenderThread.shared()
     yield thread
-    thread.stop()
+    thread.cancel_thumbnails()
 
 
 @pytest.fixture

@@ -180,6 +180,7 @@ def test_screenshot_cli_writes_the_window(qtbot, tmp_path, shared_data, monkeypa
 
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "config"))
     shot = tmp_path / "shot.png"
-    assert main(["--open", str(shared_data / MODELNET), "--page", "datasets", "--screenshot", str(shot)]) == 0
+    assert main(["--open", str(shared_data / MODELNET), "--page", "datasets", "--screenshot", str(shot)],
+                release_renderer=False) == 0
     image = QImage(str(shot))
     assert image.width() >= 1280 and image.height() >= 800

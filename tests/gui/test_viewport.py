@@ -52,13 +52,15 @@ def test_orbit_drag_changes_camera_and_frame(qtbot, render_thread, rng):
     viewport.show()
     with qtbot.waitSignal(viewport.frame_shown, timeout=FRAME_TIMEOUT_MS):
         viewport.show_shape(_shapes(rng)[3])
-    before_camera, before_image = viewport.canvas.camera, viewport.image
-    with qtbot.waitSignal(viewport.frame_shown, timeout=FRAME_TIMEOUT_MS):
-        qtbot.mousePress(viewport.canvas, Qt.MouseButton.LeftButton, pos=QPoint(100, 100))
-        qtbot.mouseMove(viewport.canvas, QPoint(160, 120))
-        qtbot.mouseRelease(viewport.canvas, Qt.MouseButton.LeftButton, pos=QPoint(160, 120))
+    qtbot.waitUntil(lambda: render_thread.idle, timeout=FRAME_TIMEOUT_MS)
+    qtbot.wait(300)  # let the resize-debounce frame land
+    qtbot.waitUntil(lambda: render_thread.idle, timeout=FRAME_TIMEOUT_MS)
+    before_camera, before_image = viewport.canvas.camera, QImage(viewport.image)
+    qtbot.mousePress(viewport.canvas, Qt.MouseButton.LeftButton, pos=QPoint(100, 100))
+    qtbot.mouseMove(viewport.canvas, QPoint(160, 120))
+    qtbot.mouseRelease(viewport.canvas, Qt.MouseButton.LeftButton, pos=QPoint(160, 120))
     assert viewport.canvas.camera.azimuth != before_camera.azimuth
-    assert viewport.image != before_image
+    qtbot.waitUntil(lambda: viewport.image != before_image, timeout=FRAME_TIMEOUT_MS)
 
 
 def test_screenshot_writes_the_frame(qtbot, render_thread, rng, tmp_path):
