@@ -218,10 +218,13 @@ def _check_array(array: np.ndarray, source: str) -> np.ndarray:
 
 
 def _resample(clouds, n_points: int, seed: int) -> np.ndarray:
-    """Each cloud (of any size) resampled to ``n_points`` with the datasets' even resampling, stacked."""
+    """Each cloud (of any size) resampled to ``n_points`` with the datasets' even resampling, stacked.
+
+    One seed for all clouds: copies of a shape stay copies, so a collapsed set is still seen as one.
+    """
     from core.data.representations import resample_index
 
-    return np.stack([cloud[resample_index(len(cloud), n_points, seed + i)] for i, cloud in enumerate(clouds)])
+    return np.stack([cloud[resample_index(len(cloud), n_points, seed)] for cloud in clouds])
 
 
 def _read_ply_folder(folder: Path, n_points: int | None, seed: int, emit: EventHandler) -> np.ndarray:

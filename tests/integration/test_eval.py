@@ -108,3 +108,13 @@ def test_empty_voxel_grids_exit_2(shared_data, tmp_path, capsys):
     code, err = _main(capsys, "eval", str(tmp_path / "vox.npy"), "--ref", str(_modelnet(shared_data)),
                       "--class", "bathtub")
     assert code == 2 and "2 empty voxel grid(s) (first: index 1)" in err
+
+
+def test_resampled_copies_stay_one_shape(shared_data, tmp_path):
+    chair = open_dataset(_modelnet(shared_data)).subset(classes=["bathtub"], split="train").points(n_points=96)[:1]
+    np.save(tmp_path / "collapsed.npy", np.repeat(chair, 40, axis=0))
+    events = []
+    result = EvalJob(tmp_path / "collapsed.npy", _modelnet(shared_data), class_name="bathtub", metrics=("cd",),
+                     points=64).run(events.append)
+    assert any(isinstance(e, Log) and "resampled 96 to 64" in e.message for e in events)
+    assert result["metrics"]["COV-CD"] == pytest.approx(1 / 50)  # 40 copies, one shape: one reference covered
