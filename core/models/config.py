@@ -62,7 +62,7 @@ class AutoencoderConfig(_DictConfig):
     latent_resolution: int = 8
     # loss: "" picks the representation's default (points: "chamfer", voxels: "focal")
     loss: str = ""
-    uniformity_weight: float = 0.5
+    uniformity_weight: float = 1.0
     focal_gamma: float = 2.0
     focal_alpha: float = 0.75
     # vae (Kingma & Welling 2014): KL per latent element, small so the latent stays informative
