@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
-                               QLabel, QLineEdit, QPushButton, QSpinBox, QWidget)
+                               QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox, QWidget)
 
 from app import settings
 from app.icons import icon
@@ -21,6 +21,10 @@ PRESETS = ("tiny", "small", "base")
 #: curve colours per (stage, value): a colour-blind-safe pair (Okabe–Ito orange and blue) plus their light tints
 CURVE_COLORS = {("ae", "loss"): "#E69F00", ("ae", "val_loss"): "#F5C767",
                 ("ldm", "loss"): "#56B4E9", ("ldm", "val_loss"): "#A7D8F5"}
+
+
+#: the monitor keeps at least this much height; the set-up form scrolls instead
+CURVES_MIN_HEIGHT = 250
 
 
 class LiveCurves(QWidget):
@@ -161,7 +165,12 @@ class TrainPage(Page):
             stats.addWidget(label)
             stats.addSpacing(18)
         stats.addStretch(1)
-        self.body.addWidget(setup)
+        scroll = QScrollArea()
+        scroll.setWidget(setup)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.curves.setMinimumHeight(CURVES_MIN_HEIGHT)
+        self.body.addWidget(scroll, 1)
         self.body.addLayout(stats)
         self.body.addWidget(self.curves, 1)
 

@@ -6,6 +6,8 @@ RUN_DIR is a trained point-cloud run (``python -m core train ... --repr points -
 """
 from __future__ import annotations
 
+import faulthandler
+import signal
 import sys
 import tempfile
 import time
@@ -19,6 +21,9 @@ from app.theme import apply_theme
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared" / "data" / "modelnet10_pointclouds_1024"
 OUT = Path(__file__).resolve().parent
+
+
+faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` prints where a slow step is waiting
 
 
 def wait_until(condition, timeout: float = 600.0) -> None:
@@ -67,12 +72,12 @@ def main(run_dir: str) -> None:
     page.classes_edit.setText("chair")
     page.preset_combo.setCurrentText("tiny")
     page.advanced.setChecked(True)
-    page.ae_steps.setValue(80)
-    page.ldm_steps.setValue(200)
-    page.max_shapes.setValue(64)
+    page.ae_steps.setValue(40)
+    page.ldm_steps.setValue(400)
+    page.max_shapes.setValue(32)
     page.out_edit.setText(str(Path(tempfile.mkdtemp()) / "chair_run"))
     page.start()
-    wait_until(lambda: page.curves.points("ldm") >= 4)
+    wait_until(lambda: page.curves.points("ldm") >= 8)
     capture(window, "train")
     page.cancel()
     settle(window)
@@ -94,8 +99,9 @@ def main(run_dir: str) -> None:
     window.show_page("evaluate")
     evaluate = window.evaluate
     evaluate.set_samples(Path(sample.result["out_dir"]) / "samples.npy")
-    evaluate.class_combo.setCurrentText("chair")
     evaluate.n_spin.setValue(12)
+    evaluate.class_combo.setCurrentText("chair")
+    evaluate.metric_boxes["jsd"].setChecked(True)
     evaluate.evaluate()
     wait_until(lambda: len(evaluate.results) == 2 and evaluate.run_button.isEnabled(), timeout=1800)
     settle(window)
@@ -105,3 +111,5 @@ def main(run_dir: str) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1])
+    from app.viewport.render_thread import RenderThread
+    RenderThread.release_shared()
