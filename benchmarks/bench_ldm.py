@@ -132,6 +132,16 @@ def compare_predictions(ae_steps: int = 100, ldm_steps: int = 300, n_samples: in
     return {"ae_steps": ae_steps, "ldm_steps": ldm_steps, "n_samples": n_samples, **scores}
 
 
+def run(quick: bool = False, preset: str = "small", predictions: bool = False) -> dict:
+    """Every figure as one dict (``python -m core bench`` calls this); ``quick`` times DDPM over 100 steps."""
+    report = {"preset": preset, "threads": torch.get_num_threads()}
+    for name in ("points", "voxels"):
+        report[name] = {**train_speed(name, preset), **sampling_speed(name, preset, 100 if quick else 1000)}
+    if predictions:
+        report["predictions"] = compare_predictions()
+    return report
+
+
 def main() -> None:
     """Print every figure as one JSON object."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -139,13 +149,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="DDPM baseline with 100 steps, scaled to 1,000")
     parser.add_argument("--predictions", action="store_true", help="also train the ε-vs-v comparison (minutes)")
     args = parser.parse_args()
-    report = {"preset": args.preset, "threads": torch.get_num_threads()}
-    for name in ("points", "voxels"):
-        report[name] = {**train_speed(name, args.preset),
-                        **sampling_speed(name, args.preset, 100 if args.quick else 1000)}
-    if args.predictions:
-        report["predictions"] = compare_predictions()
-    print(json.dumps(report, indent=2))
+    print(json.dumps(run(args.quick, args.preset, args.predictions), indent=2))
 
 
 if __name__ == "__main__":
