@@ -25,12 +25,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None, release_renderer: bool = True) -> int:
-    """Start the app (or install the launcher); returns the exit code.
-
-    ``release_renderer=False`` keeps the process's renderer for a later window (tests run many windows in one
-    process, and a second Filament renderer cannot be created after the first is released).
-    """
+def main(argv: list[str] | None = None) -> int:
+    """Start the app (or install the launcher); returns the exit code."""
     args = parse_args(argv)
     if args.install_desktop:
         from app.desktop import install_desktop
@@ -71,8 +67,7 @@ def main(argv: list[str] | None = None, release_renderer: bool = True) -> int:
     # the renderer must be released in its thread before QApplication goes (notes/rendering.md)
     window.shutdown()
     from app.viewport.render_thread import RenderThread
-    if release_renderer:
-        RenderThread.release_shared()
+    RenderThread.release_shared()
     return code
 
 
