@@ -27,8 +27,9 @@ class _TerminalReporter:
             if self.bar is not None:
                 self.bar.set_postfix({k: f"{v:.4g}" for k, v in list(event.values.items())[:3]}, refresh=False)
         elif isinstance(event, Log):
-            (self.bar.write if self.bar else lambda m: print(m, file=sys.stderr))(
-                event.message if event.level == "info" else f"{event.level}: {event.message}")
+            message = event.message if event.level == "info" else f"{event.level}: {event.message}"
+            # stderr either way: stdout carries a command's result (e.g. eval's JSON)
+            tqdm.write(message, file=sys.stderr) if self.bar else print(message, file=sys.stderr)
         elif isinstance(event, Failed):
             self.failure = event
 

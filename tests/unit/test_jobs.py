@@ -50,3 +50,18 @@ def test_bug_is_reported_and_reraised():
     with pytest.raises(RuntimeError):
         _CountJob(3, fail_at=0, bug=True).run(events.append)
     assert isinstance(events[-1], Failed) and not events[-1].bad_input
+
+
+def test_terminal_runner_keeps_stdout_for_results(capsys):
+    from core.cli.runner import run_in_terminal
+    from core.jobs import Log
+
+    class _LogJob(Job):
+        def execute(self, emit, cancel):
+            emit(Progress(1, 2))
+            emit(Log("resampled to 1024 points", "warning"))
+            return 7
+
+    assert run_in_terminal(_LogJob()) == 7
+    captured = capsys.readouterr()
+    assert captured.out == "" and "resampled" in captured.err
