@@ -29,7 +29,7 @@ class _TerminalReporter:
         elif isinstance(event, Log):
             message = event.message if event.level == "info" else f"{event.level}: {event.message}"
             # stderr either way: stdout carries a command's result (e.g. eval's JSON)
-            tqdm.write(message, file=sys.stderr) if self.bar else print(message, file=sys.stderr)
+            (tqdm.write if self.bar else print)(message, file=sys.stderr)
         elif isinstance(event, Failed):
             self.failure = event
 
