@@ -95,6 +95,10 @@ class JobsPanel(QWidget):
         prefix = "⚠ " if level == "warning" else ""
         self.log_view.appendPlainText(f"{time.strftime('%H:%M:%S')}  {prefix}{message}")
 
+    def warn(self, message: str) -> None:
+        """Add a warning line to the log (e.g. the renderer was restarted)."""
+        self.append(message, "warning")
+
     def cancel_all(self, wait_ms: int = 30000) -> None:
         """Cancel every job and wait for their threads (the window calls this when it closes)."""
         for runner in list(self.runners):

@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
         self.jobs.status.connect(self.status_label.setText)
         self.jobs.job_failed.connect(lambda title, failed: show_failure(self, title, failed))
         self.viewport.error.connect(lambda message: show_error(self, "Viewport", message))
+        self.render_thread.renderer_restarted.connect(self.jobs.warn)  # a bound slot: dropped with the window
         self.datasets.dataset_opened.connect(self._on_dataset)
         self._build_menus()
         self._restore()

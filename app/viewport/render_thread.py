@@ -56,6 +56,7 @@ class RenderThread(QObject):
     frame_ready = Signal(QImage, int)        # image, id of the request it answers
     thumbnail_ready = Signal(object, QImage)  # key, image
     shape_failed = Signal(str)               # a shape that could not be drawn (message)
+    renderer_restarted = Signal(str)         # the renderer stalled and was replaced (message for the log)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -174,11 +175,11 @@ class RenderThread(QObject):
                     camera, (width, height), request_id = view
                     self.frame_ready.emit(to_qimage(self._call(("frame", camera, width / height))), request_id)
                 return
-            except (RendererStalled, EOFError, BrokenPipeError, ConnectionError):
+            except (RendererStalled, EOFError, BrokenPipeError, ConnectionError) as exc:
                 self._kill()
                 shape_dirty = True
-                if attempt == 2:
-                    self.shape_failed.emit("the 3D renderer stopped answering; it will restart on the next view")
+                self.renderer_restarted.emit(f"3D renderer stalled ({type(exc).__name__}: {exc}); restarted it"
+                                             + ("" if attempt == 1 else "; one request was dropped"))
 
     def _ensure_process(self) -> None:
         if self._process is None or not self._process.is_alive():
