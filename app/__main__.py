@@ -72,5 +72,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # the renderer process re-enters here in a PyInstaller build
     sys.exit(main())
 
