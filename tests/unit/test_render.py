@@ -126,3 +126,16 @@ def test_contact_sheet_tiles_images_with_labels_and_saves_png(tmp_path):
     np.testing.assert_array_equal(np.asarray(Image.open(path)), sheet)
     with pytest.raises(ValueError):
         contact_sheet([red], ["a", "b"])
+
+
+def test_a_process_that_rendered_at_two_sizes_exits_cleanly(tmp_path):
+    """Open3D aborts at exit when two renderers were alive at once; our one-renderer rule prevents it."""
+    import subprocess
+    import sys
+
+    script = ("import numpy as np\nfrom core.render import render_shape\nfrom core.shapes import PointCloud\n"
+              "cloud = PointCloud(np.random.default_rng(0).random((200, 3)))\n"
+              "for size in ((64, 64), (48, 32), (64, 64)):\n"
+              "    assert render_shape(cloud, size).shape == (size[1], size[0], 3)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-500:]
