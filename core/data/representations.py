@@ -81,23 +81,11 @@ def shape_voxels(shape: Shape, *, resolution: int = 32, filled: bool = False) ->
     """An R³ grid of the shape with its bounding box centred and fitted (see :func:`grid_fit`).
 
     Voxel-native shapes at the asked resolution stay as they are; at another resolution they are
-    re-voxelised from their marching-cubes surface.
+    re-voxelised from their marching-cubes surface (both as :func:`core.data.conversions.convert` does).
     """
-    from core.data.conversions import splats_to_points, voxelize, voxels_to_mesh
+    from core.data.conversions import convert
 
-    if isinstance(shape, VoxelGrid):
-        if shape.resolution == resolution:
-            return VoxelGrid(shape.occupancy)
-        shape = voxels_to_mesh(shape)
-    if isinstance(shape, GaussianSplats):
-        shape = splats_to_points(shape)
-    if isinstance(shape, Mesh):
-        norm = grid_fit(shape.vertices[np.unique(shape.faces)], resolution)
-        fitted = Mesh(norm.apply(shape.vertices), shape.faces)
-    else:
-        norm = grid_fit(shape.points, resolution)
-        fitted = PointCloud(norm.apply(shape.points))
-    return voxelize(fitted, resolution, filled)
+    return convert(shape, "voxels", resolution=resolution, filled=filled)
 
 
 def grid_fit(coords: np.ndarray, resolution: int) -> Normalization:
