@@ -1,4 +1,4 @@
-"""Icons by name from ``resources/icons`` (SVG line icons drawn for the dark theme)."""
+"""Icons by name from ``app/assets/icons`` (SVG line icons drawn for the dark theme)."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -12,5 +12,5 @@ APP_ICON = "latent3d-studio"
 
 @lru_cache(maxsize=None)
 def icon(name: str) -> QIcon:
-    """The icon ``resources/icons/<name>.svg`` (an empty icon if it is missing, never an error)."""
+    """The icon ``app/assets/icons/<name>.svg`` (an empty icon if it is missing, never an error)."""
     return QIcon(str(resources_dir() / "icons" / f"{name}.svg"))

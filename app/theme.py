@@ -1,4 +1,4 @@
-"""The app's look: Fusion style + resources/style.qss, and pyqtgraph colours that match it."""
+"""The app's look: Fusion style + app/assets/style.qss, and pyqtgraph colours that match it."""
 from __future__ import annotations
 
 from PySide6.QtWidgets import QApplication
