@@ -23,7 +23,7 @@ from typing import Callable, Mapping
 import numpy as np
 
 #: bump whenever the meaning of cached arrays changes (normalisation, resampling rule, layout)
-CACHE_FORMAT_VERSION = 1
+CACHE_FORMAT_VERSION = 2  # 2: point clouds voxelise with their gaps closed
 CACHE_ENV = "LATENT3D_CACHE"
 DEFAULT_CACHE_DIR = Path("~/.cache/latent3d-studio")
 

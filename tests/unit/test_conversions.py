@@ -74,6 +74,21 @@ def test_thin_parts_survive_voxelisation():
     assert grid.occupancy.any(axis=(1, 2))[1:-1].all()
 
 
+def test_sparse_point_cloud_voxelises_to_a_closed_sheet():
+    # a square sheet sampled every 1.6 voxels (ModelNet10's 1,024-point spacing at 32³) leaves
+    # every other voxel empty when points only mark their voxels; closing the gaps seals it
+    resolution = 32
+    step = 1.6 * 2 / resolution
+    axis = np.arange(-0.6, 0.6, step)
+    xs, ys = np.meshgrid(axis, axis)
+    sheet = PointCloud(np.stack([xs.ravel(), ys.ravel(), np.full(xs.size, 0.01)], axis=1))
+    grid = C.voxelize(sheet, resolution)
+    layer = grid.occupancy[:, :, resolution // 2]
+    inside = layer[7:25, 7:25]  # cells well within the sheet's [-0.6, 0.6) square
+    assert inside.all()
+    assert grid.occupancy.sum() == layer.sum()  # still one voxel thick: nothing grows off the sheet
+
+
 def test_voxelize_rejects_shapes_outside_the_grid_frame():
     with pytest.raises(ShapeError, match="beyond the voxel grid"):
         C.voxelize(PointCloud(np.array([[0.0, 0.0, 1.5], [0.0, 0.0, 0.0]])), 8)
