@@ -47,6 +47,19 @@ class OrbitCamera:
         direction = np.cos(el) * (np.cos(az) * forward + np.sin(az) * side) + np.sin(el) * up
         return np.asarray(self.target) + self.distance * direction
 
+    def extrinsic(self) -> np.ndarray:
+        """World-to-camera 4×4 matrix in the pinhole convention (x right, y down, z forward)."""
+        eye = self.eye()
+        forward = np.asarray(self.target, dtype=np.float64) - eye
+        forward /= np.linalg.norm(forward)
+        right = np.cross(forward, self.up_vector())
+        right /= max(np.linalg.norm(right), 1e-12)
+        down = np.cross(forward, right)
+        matrix = np.eye(4)
+        matrix[:3, :3] = np.stack([right, down, forward])
+        matrix[:3, 3] = -matrix[:3, :3] @ eye
+        return matrix
+
     def orbit(self, dx: float, dy: float) -> "OrbitCamera":
         """Rotate by a mouse drag of (dx, dy) pixels."""
         elevation = float(np.clip(self.elevation + dy * ORBIT_DEG_PER_PIXEL, -MAX_ELEVATION, MAX_ELEVATION))

@@ -1,8 +1,9 @@
-"""Shape -> Open3D geometry + material for the viewport, with every gotcha of notes/rendering.md in one place.
+"""Shape -> Open3D geometry for the viewport, with every gotcha of notes/rendering.md in one place.
 
-All geometry is drawn unlit with shading baked into vertex colours: Filament's lit shaders cost 0.2–3 s per
-frame on llvmpipe (notes/rendering.md), the unlit path ~50 ms. Voxels become an exposed-face cube mesh, never
-Open3D's ``VoxelGrid`` (it deadlocks Filament when geometry types are switched).
+Points, voxels and meshes go to Open3D's legacy OpenGL ``Visualizer`` with lighting off and shading baked into
+vertex colours (≈ 10–50 ms a frame on llvmpipe, and none of Filament's stalls); only Gaussian splats need
+Filament (its ``gaussianSplat`` shader), so only they carry a Filament material. Voxels become an exposed-face
+cube mesh, never Open3D's ``VoxelGrid``.
 """
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import open3d as o3d
-from open3d.visualization import rendering
 
+from core.render.scene import shape_material, splat_tensor_cloud
 from core.shapes import GaussianSplats, Mesh, PointCloud, VoxelGrid
 
 COLOR_MODES = ("height", "normal", "uniform")
@@ -40,12 +41,17 @@ class Style:
 
 @dataclass
 class SceneGeometry:
-    """One drawable: the Open3D geometry, its material and its axis-aligned bounds."""
+    """One drawable: the Open3D geometry, its axis-aligned bounds and, for splats only, a Filament material."""
 
     geometry: object
-    material: rendering.MaterialRecord
     lower: np.ndarray
     upper: np.ndarray
+    material: object | None = None
+
+    @property
+    def needs_filament(self) -> bool:
+        """Splats: drawn by Filament's ``gaussianSplat`` shader (the legacy renderer has none)."""
+        return self.material is not None
 
 
 def colormap(values: np.ndarray) -> np.ndarray:
@@ -62,14 +68,6 @@ def colormap(values: np.ndarray) -> np.ndarray:
 def baked_shading(normals: np.ndarray) -> np.ndarray:
     """Two-sided Lambert intensity per normal, so unlit geometry still reads as a solid."""
     return AMBIENT + KEY * np.abs(normals @ KEY_DIRECTION) + FILL * np.abs(normals @ FILL_DIRECTION)
-
-
-def _unlit(point_size: float = 1.0) -> rendering.MaterialRecord:
-    """The unlit vertex-colour material."""
-    material = rendering.MaterialRecord()
-    material.shader = "defaultUnlit"
-    material.point_size = float(point_size)
-    return material
 
 
 def _point_cloud(cloud: PointCloud, style: Style) -> SceneGeometry:
@@ -90,7 +88,7 @@ def _point_cloud(cloud: PointCloud, style: Style) -> SceneGeometry:
     else:
         colors = np.tile(CLAY, (len(points), 1))
     geometry.colors = o3d.utility.Vector3dVector(np.clip(colors, 0, 1))
-    return SceneGeometry(geometry, _unlit(style.point_size), points.min(0), points.max(0))
+    return SceneGeometry(geometry, points.min(0), points.max(0))
 
 
 def _triangle_soup(corners: np.ndarray, base_colors: np.ndarray) -> o3d.geometry.TriangleMesh:
@@ -114,7 +112,7 @@ def _mesh(shape: Mesh, style: Style) -> SceneGeometry:
         base = np.asarray(shape.vertex_colors, dtype=np.float64)[faces].mean(axis=1)
     else:
         base = np.tile(CLAY, (len(faces), 1))
-    return SceneGeometry(_triangle_soup(corners, base), _unlit(), vertices.min(0), vertices.max(0))
+    return SceneGeometry(_triangle_soup(corners, base), vertices.min(0), vertices.max(0))
 
 
 #: for each of the 6 face directions: (axis, sign, the 4 unit-cube corners of that face, counter-clockwise)
@@ -151,22 +149,13 @@ def _voxels(grid: VoxelGrid, style: Style) -> SceneGeometry:
         base = np.tile(CLAY, (len(corners), 1))
     if len(world):  # frame the occupied cells, not the whole grid box
         lower, upper = world.reshape(-1, 3).min(0), world.reshape(-1, 3).max(0)
-    return SceneGeometry(_triangle_soup(corners, base), _unlit(), lower, upper)
+    return SceneGeometry(_triangle_soup(corners, base), lower, upper)
 
 
 def _splats(splats: GaussianSplats) -> SceneGeometry:
-    """3D Gaussian splats for Open3D's native ``gaussianSplat`` shader (it expects linear scales, logit opacity)."""
-    cloud = o3d.t.geometry.PointCloud()
-    f32 = lambda a: o3d.core.Tensor(np.ascontiguousarray(a, dtype=np.float32))  # noqa: E731
-    cloud.point.positions = f32(splats.positions)
-    cloud.point.f_dc = f32(splats.sh_dc)
-    cloud.point.opacity = f32(np.reshape(splats.opacity_logit, (-1, 1)))
-    cloud.point.scale = f32(splats.scales)
-    cloud.point.rot = f32(splats.rotations)
-    material = rendering.MaterialRecord()
-    material.shader = "gaussianSplat"
+    """3D Gaussian splats for Filament's native ``gaussianSplat`` shader (``core.render.scene`` builds both)."""
     lower, upper = splats.bounds
-    return SceneGeometry(cloud, material, np.asarray(lower), np.asarray(upper))
+    return SceneGeometry(splat_tensor_cloud(splats), np.asarray(lower), np.asarray(upper), shape_material(splats))
 
 
 def build_geometry(shape: object, style: Style) -> SceneGeometry:

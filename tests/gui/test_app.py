@@ -63,12 +63,26 @@ def test_datasets_page_shows_classes_and_thumbnails(qtbot, window, shared_data, 
     headers = [window.datasets.table.horizontalHeaderItem(c).text() for c in range(4)]
     assert window.datasets.table.item(chair, headers.index("train")).text() == "889"
     qtbot.waitUntil(lambda: window.datasets.thumbnails_shown > 0, timeout=JOB_TIMEOUT_MS)
+    frames = window.viewport.frames_shown
     window.datasets._show_item(window.datasets.grid.item(0))
-    # the click hands the shape to the viewport; that frames get drawn is test_viewport.py's job, since
-    # Open3D's renderer can stall for minutes on llvmpipe (seen once in four CI runs here)
     qtbot.waitUntil(lambda: isinstance(window.viewport.shape, PointCloud), timeout=JOB_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.viewport.frames_shown > frames and window.render_thread.idle,
+                    timeout=JOB_TIMEOUT_MS)
     assert window.train.data_edit.text().endswith(MODELNET)  # the other pages follow the opened dataset
     assert error_boxes == []
+
+
+def test_builtin_meshes_get_thumbnails_without_a_renderer_restart(qtbot, window, error_boxes):
+    """The built-in set shown as meshes: the thumbnails that used to hit Filament's stall."""
+    restarts: list[str] = []
+    window.render_thread.renderer_restarted.connect(restarts.append)
+    window.datasets.open("builtin")
+    qtbot.waitUntil(lambda: window.datasets.grid.count() > 0, timeout=JOB_TIMEOUT_MS)
+    window.datasets.repr_combo.setCurrentText("mesh")
+    count = window.datasets.grid.count()
+    qtbot.waitUntil(lambda: window.datasets.thumbnails_shown == count, timeout=JOB_TIMEOUT_MS)
+    window.render_thread.renderer_restarted.disconnect(restarts.append)
+    assert count >= 4 and restarts == [] and error_boxes == []
 
 
 def test_corrupt_file_shows_one_error_and_the_app_stays_usable(qtbot, window, tmp_path, error_boxes):

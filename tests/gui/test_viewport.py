@@ -34,15 +34,32 @@ def _non_background(image: QImage) -> int:
 
 
 def test_switching_geometry_kinds_repeatedly_never_hangs(qtbot, render_thread, rng):
+    """Points -> voxels -> splats -> mesh, three rounds, each with a thumbnail of the next kind in between
+    (the order that made Filament stall): every frame arrives, shows the shape, and no renderer restarts."""
+    restarts: list[str] = []
+    render_thread.renderer_restarted.connect(restarts.append)
+    thumbnails: list[tuple] = []
+
+    def on_thumbnail(key, image):
+        thumbnails.append((key, _non_background(image)))
+
+    render_thread.thumbnail_ready.connect(on_thumbnail)
     viewport = Viewport(render_thread)
     qtbot.addWidget(viewport)
     viewport.resize(320, 260)
     viewport.show()
     shapes = _shapes(rng)
-    for shape in shapes * 3:  # points -> voxels -> splats -> mesh, three rounds (the Filament deadlock pattern)
+    for index, shape in enumerate(shapes * 3):
         with qtbot.waitSignal(viewport.frame_shown, timeout=FRAME_TIMEOUT_MS):
             viewport.show_shape(shape)
         assert _non_background(viewport.image) > 50, type(shape).__name__
+        following = shapes[(index + 1) % len(shapes)]
+        render_thread.request_thumbnail(("switch", index), following, viewport.style, 64)
+        qtbot.waitUntil(lambda: len(thumbnails) == index + 1, timeout=FRAME_TIMEOUT_MS)
+        assert thumbnails[-1][0] == ("switch", index) and thumbnails[-1][1] > 20, type(following).__name__
+    render_thread.renderer_restarted.disconnect(restarts.append)
+    render_thread.thumbnail_ready.disconnect(on_thumbnail)
+    assert restarts == []
 
 
 def test_orbit_drag_changes_camera_and_frame(qtbot, render_thread, rng):
