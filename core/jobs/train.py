@@ -14,15 +14,19 @@ class TrainJob(Job):
     ``spec`` (a :class:`core.training.RunSpec`) starts a new run; ``spec=None`` resumes the run in
     ``run_dir`` from its last checkpoints. Emits Progress per step, Metric per logged step, Log
     lines; cancel stops within one step and leaves a loadable ``last`` checkpoint. The result is a
-    dict with the run folder, final checkpoint paths and the latent scale factor.
+    dict with the run folder, final checkpoint paths and the latent scale factor. ``previews=True``
+    also emits Preview (a few shapes from the EMA denoiser) after each stage-2 checkpoint
+    (:mod:`core.training.previews`).
     """
 
     name = "train"
 
-    def __init__(self, run_dir: str | Path, spec: Any | None = None, device: str = "cpu") -> None:
+    def __init__(self, run_dir: str | Path, spec: Any | None = None, device: str = "cpu",
+                 previews: bool = False) -> None:
         self.run_dir = Path(run_dir)
         self.spec = spec
         self.device = device
+        self.previews = previews
 
     def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
         """Check the request, then train (see :func:`core.training.train_run`)."""
@@ -30,4 +34,8 @@ class TrainJob(Job):
 
         if self.spec is not None and self.spec.cond == "text":
             raise InputError("--cond", "text conditioning is not supported yet (planned: issue 6); use none or class")
+        if self.previews:
+            from core.training.previews import with_previews
+
+            emit = with_previews(self.run_dir, emit)
         return train_run(self.run_dir, self.spec, self.device, emit, cancel)
