@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from core.diffusion.guidance import classifier_free_guidance, null_condition
-from core.diffusion.schedulers import alpha_bar_at, build_scheduler, predicted_x0
+from core.diffusion.schedulers import alpha_bar_at, predicted_x0, sampling_scheduler
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class LatentDiffusionPipeline:
         shapes on every run and every device.
         """
         device = self.device
-        scheduler = build_scheduler(self.schedule, sampler)
+        scheduler = sampling_scheduler(self.schedule, sampler)
         scheduler.set_timesteps(steps)
         alphas = scheduler.alphas_cumprod.to(torch.float64)
         generator = torch.Generator("cpu").manual_seed(seed)
@@ -80,7 +80,7 @@ class LatentDiffusionPipeline:
             output = classifier_free_guidance(self.denoiser, model_input, t.to(device).expand(n), cond, null,
                                               guidance)
             if callback is not None and ((i + 1) % callback_every == 0 or i + 1 == total):
-                x0 = predicted_x0(model_input, output, alpha_bar_at(alphas, t), scheduler.config.prediction_type)
+                x0 = predicted_x0(model_input, output, alpha_bar_at(alphas, t), self.schedule["prediction_type"])
                 callback(PipelineStep(i + 1, total, x0, self.decode(x0) if decode_previews else None))
             x = scheduler.step(output, t, x, generator=generator).prev_sample
         return self.decode(x)

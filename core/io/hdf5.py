@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import h5py
 import numpy as np
 
 from core.errors import InputError
 from core.io._checks import checked_file, reading, require_finite
+
+if TYPE_CHECKING:
+    import h5py
 
 # Deflate cannot compress better than about 1032:1 (zlib technical details, "maximum
 # compression factor"); a dataset declaring more than that over its stored bytes is lying.
@@ -30,6 +33,8 @@ _OCCUPIED = 0.5
 
 def _dataset(path: Path, file: h5py.File, keys: tuple[str, ...]) -> h5py.Dataset:
     """The first of ``keys`` present as a numeric dataset; the error names the keys present."""
+    import h5py
+
     key = next((k for k in keys if k in file), None)
     if key is None:
         wanted = " or ".join(repr(k) for k in keys)
@@ -49,6 +54,8 @@ def _dataset(path: Path, file: h5py.File, keys: tuple[str, ...]) -> h5py.Dataset
 
 def read_pointnet_h5(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
     """Read ``data`` as float32 (N, P, 3) and ``label`` as int64 (N,)."""
+    import h5py  # here, not at the top: core.io is imported by every command, HDF5 is read by few
+
     path, _ = checked_file(path)
     with reading(path, "HDF5 file", also=_H5_ERRORS), h5py.File(path, "r") as file:
         data = _dataset(path, file, ("data",))
@@ -70,6 +77,8 @@ def read_pointnet_h5(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarr
 
 def read_voxel_h5(path: str | os.PathLike[str]) -> np.ndarray:
     """Read occupancy grids as bool (N, R, R, R) from ``voxels`` (or ``data``)."""
+    import h5py
+
     path, _ = checked_file(path)
     with reading(path, "HDF5 file", also=_H5_ERRORS), h5py.File(path, "r") as file:
         dataset = _dataset(path, file, VOXEL_KEYS)
