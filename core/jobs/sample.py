@@ -13,7 +13,9 @@ from core.jobs.events import Log, Preview, Progress
 
 FORMATS = ("npy", "ply", "obj")
 #: per-shape file written when --format is not given
-DEFAULT_FORMAT = {"points": "ply", "voxels": "obj"}
+DEFAULT_FORMAT = {"points": "ply", "voxels": "obj", "splats": "ply"}
+#: how an error message names a run's conditioning
+_COND_WORDS = {"none": "unconditional (trained with --cond none)", "class": "conditioned on classes"}
 #: previews per sampling run when not asked otherwise (enough for a live view, cheap to decode)
 DEFAULT_PREVIEWS = 10
 
@@ -21,9 +23,11 @@ DEFAULT_PREVIEWS = 10
 class SampleJob(Job):
     """Sample ``n`` shapes from the run in ``run_dir`` and write them into ``out_dir``.
 
-    Files: ``samples.npy`` (points float32 (N,P,3) in the unit-sphere frame, voxels uint8 (N,R,R,R)),
-    one ``sample_NNN.<format>`` per shape unless the format is ``npy`` (points: PLY; voxels: a
-    marching-cubes mesh as OBJ or PLY) and ``samples.json`` (the request, for reproducing it).
+    Files: ``samples.npy`` (points float32 (N,P,3) in the unit-sphere frame, voxels uint8 (N,R,R,R),
+    splat grids float32 (N,C,R,R,R) as :mod:`core.data.splat_grid` lays them out), one
+    ``sample_NNN.<format>`` per shape unless the format is ``npy`` (points: PLY; voxels: a
+    marching-cubes mesh as OBJ or PLY; splats: standard 3DGS PLY with SH degree 0, in the grid's
+    [-1, 1]³ frame) and ``samples.json`` (the request, for reproducing it).
     Emits Progress and Preview (the decoded x0 estimate as core.shapes objects) every
     ``preview_every`` steps, or Progress alone every step with ``previews=False`` (the terminal);
     the result holds the array, the shapes and the written paths.
@@ -54,7 +58,7 @@ class SampleJob(Job):
         run = load_trained(self.run_dir, self.device)
         rep = run.representation
         fmt = self.fmt or DEFAULT_FORMAT[rep.name]
-        if fmt not in FORMATS or (fmt == "obj" and rep.name == "points"):
+        if fmt not in FORMATS or (fmt == "obj" and rep.name != "voxels"):
             raise InputError("--format", f"{fmt!r} is not a format for {rep.name} samples "
                                          f"(use npy or ply{', obj' if rep.name == 'voxels' else ''})")
         cond, guidance = self._condition(run)
@@ -76,13 +80,16 @@ class SampleJob(Job):
         return {"array": array, "shapes": shapes, "paths": [str(p) for p in paths], "out_dir": str(self.out_dir)}
 
     def _condition(self, run) -> tuple[Any, float]:
-        """The condition tensor and effective guidance; bad --class/--prompt combinations are InputErrors."""
+        """The condition tensor and effective guidance; a --class/--prompt the run lacks is an InputError."""
         import torch
 
         cond_kind = run.config["cond"]
+        if cond_kind == "text":
+            return self._text_condition()
         if self.prompt is not None:
-            raise InputError("--prompt", "text prompts are not supported yet (planned: issue 6); "
-                                         f"this run is conditioned on {cond_kind}")
+            raise InputError(self.run_dir, f"this run is {_COND_WORDS[cond_kind]}, not on text; "
+                                           + ("use --class instead of --prompt" if cond_kind == "class" else
+                                              "drop --prompt"))
         if cond_kind != "class":
             if self.class_name is not None:
                 raise InputError(self.run_dir, "this run is unconditional (trained with --cond none); drop --class")
@@ -94,9 +101,26 @@ class SampleJob(Job):
                                            f"its classes are: {', '.join(run.classes)}")
         return torch.full((self.n,), run.classes.index(self.class_name), dtype=torch.long), float(self.guidance)
 
+    def _text_condition(self) -> tuple[Any, float]:
+        """The prompt's embedding per shape; no prompt (or an empty one) is the null prompt, unguided.
+
+        The encoder module is imported only here and loads its network only on an uncached prompt.
+        """
+        import torch
+
+        from core.models.text_encoder import TEXT_DIM, embed_prompts, normalize_prompt
+
+        if self.class_name is not None:
+            from core.training.captions import caption
+
+            raise InputError(self.run_dir, f"this run is conditioned on text prompts, not classes; use --prompt "
+                                           f"\"{caption('{a} {name}', self.class_name)}\" instead of --class")
+        if self.prompt is None or not normalize_prompt(self.prompt):
+            return torch.zeros(self.n, TEXT_DIM), 1.0
+        return embed_prompts([self.prompt]).expand(self.n, -1), float(self.guidance)
+
     def _write(self, array: np.ndarray, shapes: list, fmt: str, emit: EventHandler) -> list[Path]:
-        from core.data.conversions import voxels_to_mesh
-        from core.io import atomic_write, write_array, write_mesh, write_point_cloud
+        from core.io import atomic_write, write_array
 
         out = self.out_dir
         out.mkdir(parents=True, exist_ok=True)
@@ -105,17 +129,31 @@ class SampleJob(Job):
         if fmt != "npy":
             for index, shape in enumerate(shapes):
                 path = out / f"sample_{index:03d}.{fmt}"
-                if array.ndim == 3:
-                    write_point_cloud(shape, path)
-                else:
-                    try:
-                        write_mesh(voxels_to_mesh(shape), path)
-                    except ShapeError:
-                        emit(Log(f"sample {index} is empty: no mesh written", level="warning"))
-                        continue
+                try:
+                    _write_sample(shape, array[index], path)
+                except ShapeError:
+                    emit(Log(f"sample {index} is empty: no file written", level="warning"))
+                    continue
                 paths.append(path)
-        request = {"run": str(self.run_dir), "n": self.n, "class": self.class_name, "guidance": self.guidance,
-                   "steps": self.steps, "sampler": self.sampler, "seed": self.seed, "format": fmt}
+        request = {"run": str(self.run_dir), "n": self.n, "class": self.class_name, "prompt": self.prompt,
+                   "guidance": self.guidance, "steps": self.steps, "sampler": self.sampler, "seed": self.seed,
+                   "format": fmt}
         with atomic_write(out / "samples.json") as temporary:
             temporary.write_text(json.dumps(request, indent=2) + "\n")
         return [*paths, out / "samples.json"]
+
+
+def _write_sample(shape, array: np.ndarray, path: Path) -> None:
+    """One sample's file: points as PLY, voxels as a marching-cubes mesh, splats as 3DGS PLY made from
+    the grid itself (``shape`` may hold a stand-in cell); an empty sample is a ShapeError."""
+    from core.data.conversions import voxels_to_mesh
+    from core.data.splat_grid import decode
+    from core.io import write_mesh, write_point_cloud, write_splats
+    from core.shapes import GaussianSplats, PointCloud
+
+    if isinstance(shape, PointCloud):
+        write_point_cloud(shape, path)
+    elif isinstance(shape, GaussianSplats):
+        write_splats(decode(array), path)
+    else:
+        write_mesh(voxels_to_mesh(shape), path)

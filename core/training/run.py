@@ -22,10 +22,17 @@ from core.jobs import CancelToken, EventHandler, Log
 from core.training.checkpoint import checkpoint_path, load_checkpoint
 from core.training.distributed import DistInfo, barrier, device_for, setup_distributed
 from core.training.representations import Representation, representation
+from core.training.reuse import copy_autoencoder, reuse_autoencoder
 from core.training.run_config import (CONFIG_NAME, RunSpec, build_run_config, read_run_config,
                                       write_run_config)
 from core.training.stages import autoencoder_loss, denoiser_loss, encode_all, latent_scale_factor
 from core.training.trainer import Trainer, TrainConfig
+
+#: below this many shapes in a single-split dataset none is held out: validation uses the training
+#: shapes (a tenth of 10 is the first held-out shape that still leaves 9 to train on)
+MIN_SHAPES_TO_HOLD_OUT = 10
+VAL_ON_TRAINING = "training shapes (too few to hold any out)"
+
 
 def check_device(device: str) -> None:
     """Refuse ``cuda`` on a machine without a CUDA GPU with one clear line instead of a torch traceback."""
@@ -70,13 +77,13 @@ def load_training_data(config: dict[str, Any], rep: Representation) -> TrainingD
     train = load(selected.subset(split="train") if "train" in splits else selected)
     if "train" in splits and "test" in splits:
         val, source = load(selected.subset(split="test")), "test split"
-    elif len(train[0]) > 1:  # a single-split source: hold out a fixed slice of the shuffled training shapes
+    elif len(train[0]) >= MIN_SHAPES_TO_HOLD_OUT:  # a single split: hold out a fixed slice of the shuffled shapes
         held = max(1, min(data["val_examples"], len(train[0]) // 10))
         order = torch.randperm(len(train[0]), generator=torch.Generator().manual_seed(seed))
         val, train = [t[order[:held]] for t in train], [t[order[held:]] for t in train]
         source = "held-out training shapes"
-    else:
-        raise InputError(data["path"], "needs at least 2 shapes (one to train on, one to validate with)")
+    else:  # too few to spare any (two real 3DGS scenes): validation measures the fit to the training shapes
+        val, source = train, VAL_ON_TRAINING
     train, val = _some(train, data.get("max_shapes"), seed), _some(val, data["val_examples"], seed + 1)
     stats = {"classes": classes, "n_train": len(train[0]), "n_val": len(val[0]), "val_source": source,
              "normalization": data["normalization"], "source": data["path"]}
@@ -90,11 +97,27 @@ def _create_run(run_dir: Path, spec: RunSpec, rep: Representation, info: DistInf
         raise InputError(run_dir, "already holds a run; pass --resume to continue it or choose another --out")
     classes = open_dataset(spec.data).subset(classes=spec.classes).classes  # InputError names unknown ones
     config = build_run_config(spec, classes, rep.normalization)
+    if spec.ae_from is not None:
+        config = reuse_autoencoder(spec.ae_from, config)
     barrier(info)  # every rank has checked the folder before rank 0 fills it
     if info.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
         write_run_config(run_dir, config)
+        if spec.ae_from is not None:
+            copy_autoencoder(config, run_dir)
     return config
+
+
+def _caption_table(config: dict[str, Any], emit: EventHandler) -> torch.Tensor | None:
+    """A text run's (classes, templates, 384) caption embeddings, computed once before stage 2."""
+    if config["cond"] != "text":
+        return None
+    from core.models.text_encoder import embed_prompts
+    from core.training.captions import caption_table
+
+    templates = config["captions"]["templates"]
+    emit(Log(f"embedding {len(config['classes']) * len(templates)} training captions"))
+    return caption_table(config["classes"], templates, embed_prompts)
 
 
 def _resume(trainer: Trainer, expected: dict[str, Any], emit: EventHandler) -> None:
@@ -122,12 +145,16 @@ def train_run(run_dir: str | Path, spec: RunSpec | None = None, device: str = "c
     torch_device = device_for(device, info)
     if spec is None:
         config = read_run_config(run_dir)
-        rep = representation(config["representation"], run_dir / CONFIG_NAME)
+        rep = representation(config["representation"], run_dir / CONFIG_NAME, config["data"]["resolution"])
     else:
-        rep = representation(spec.representation, spec.data)
+        rep = representation(spec.representation, spec.data, spec.resolution)
         config = _create_run(run_dir, spec, rep, info)
     barrier(info)
+    if "autoencoder_from" in config:
+        emit(Log(f"stage 1 taken from {config['autoencoder_from']['run']} (step {config['autoencoder_from']['step']})"))
     data = load_training_data(config, rep)
+    if data.stats["val_source"] == VAL_ON_TRAINING:
+        emit(Log(f"only {data.stats['n_train']} shapes: validating on the training shapes", level="warning"))
     common = {"representation": config["representation"]}
 
     ae_config = AutoencoderConfig.from_dict(config["autoencoder"])
@@ -150,7 +177,7 @@ def train_run(run_dir: str | Path, spec: RunSpec | None = None, device: str = "c
     ldm_manifest = {**common, "kind": "denoiser", "model_config": config["denoiser"], "data": stats,
                     "schedule": config["schedule"]}
     loss = denoiser_loss(alphas_cumprod(config["schedule"]), config["schedule"]["prediction_type"],
-                         den_config.cond, den_config.num_classes)
+                         den_config.cond, den_config.num_classes, _caption_table(config, emit))
     ldm_trainer = Trainer("ldm", build_denoiser(den_config), loss, [train_z * scale, data.train[1]],
                           [val_z * scale, data.val[1]], TrainConfig.from_dict(config["train"]["ldm"]), run_dir,
                           ldm_manifest, torch_device, emit, cancel, info)
@@ -191,7 +218,7 @@ def load_trained(run_dir: str | Path, device: str = "cpu") -> TrainedRun:
     run_dir = Path(run_dir)
     check_device(device)
     config = read_run_config(run_dir)
-    rep = representation(config["representation"], run_dir / CONFIG_NAME)
+    rep = representation(config["representation"], run_dir / CONFIG_NAME, config["data"]["resolution"])
     try:
         ae = build_autoencoder(AutoencoderConfig.from_dict(config["autoencoder"]))
         denoiser = build_denoiser(DenoiserConfig.from_dict(config["denoiser"]))

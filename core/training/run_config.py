@@ -12,6 +12,8 @@ from typing import Any
 
 from core.errors import InputError
 from core.io.atomic import atomic_write
+from core.models.text_encoder import ENCODER_NAME, ENCODER_PACKAGE, TEXT_DIM
+from core.training.captions import CAPTION_TEMPLATES
 from core.training.presets import training_preset
 from core.training.trainer import TrainConfig
 
@@ -47,6 +49,7 @@ class RunSpec:
     seed: int = 0
     bf16: bool = False
     gradient_checkpointing: bool = False
+    ae_from: str | None = None
 
 
 def _stage_config(steps: int, batch_size: int, lr: float, spec: RunSpec) -> dict[str, Any]:
@@ -58,6 +61,15 @@ def _stage_config(steps: int, batch_size: int, lr: float, spec: RunSpec) -> dict
     ).to_dict()
 
 
+def _grid_channels(representation: str) -> int:
+    """Input channels of a grid autoencoder: occupancy alone for voxels, every splat attribute for splats."""
+    if representation != "splats":
+        return 1
+    from core.data.splat_grid import CHANNELS
+
+    return CHANNELS
+
+
 def build_run_config(spec: RunSpec, classes: list[str], normalization: str) -> dict[str, Any]:
     """The config.json of a new run of ``spec`` over ``classes``."""
     from core.diffusion import noise_schedule_config
@@ -66,13 +78,14 @@ def build_run_config(spec: RunSpec, classes: list[str], normalization: str) -> d
     preset = training_preset(spec.preset)
     n_points = spec.n_points or preset.n_points
     ae = autoencoder_config(spec.preset, spec.representation, spec.ae_kind, n_points=n_points,
-                            resolution=spec.resolution, gradient_checkpointing=spec.gradient_checkpointing)
+                            resolution=spec.resolution, in_channels=_grid_channels(spec.representation),
+                            gradient_checkpointing=spec.gradient_checkpointing)
     latent_shape = build_autoencoder(ae).latent_shape
     denoiser = denoiser_config(spec.preset, latent_shape, spec.cond,
-                               num_classes=len(classes) if spec.cond == "class" else 0,
+                               num_classes=len(classes) if spec.cond == "class" else 0, text_dim=TEXT_DIM,
                                gradient_checkpointing=spec.gradient_checkpointing)
     ae_steps, ldm_steps = spec.ae_steps or preset.ae_steps, spec.ldm_steps or preset.ldm_steps
-    return {
+    config = {
         "format": RUN_FORMAT,
         "format_version": RUN_FORMAT_VERSION,
         "representation": spec.representation,
@@ -93,6 +106,10 @@ def build_run_config(spec: RunSpec, classes: list[str], normalization: str) -> d
                                  spec),
         },
     }
+    if spec.cond == "text":
+        config["captions"] = {"encoder": ENCODER_NAME, "package": ENCODER_PACKAGE,
+                              "templates": list(CAPTION_TEMPLATES)}
+    return config
 
 
 def write_run_config(run_dir: Path, config: dict[str, Any]) -> Path:

@@ -8,6 +8,7 @@ from torch import nn
 
 from core.diffusion.guidance import null_condition
 from core.diffusion.objective import diffusion_loss
+from core.training.captions import pick_captions
 from core.training.representations import Representation
 from core.training.trainer import LossFn
 
@@ -25,13 +26,25 @@ def autoencoder_loss(rep: Representation) -> LossFn:
     return loss_fn
 
 
-def denoiser_loss(alphas_cumprod: torch.Tensor, prediction_type: str, cond: str, num_classes: int) -> LossFn:
-    """Stage 2: ε/v regression on scaled latents, with class labels (batch[1]) dropped for CFG."""
+def denoiser_loss(alphas_cumprod: torch.Tensor, prediction_type: str, cond: str, num_classes: int,
+                  captions: torch.Tensor | None = None) -> LossFn:
+    """Stage 2: ε/v regression on scaled latents, conditioned on the labels in batch[1] and dropped for CFG.
+
+    ``cond="class"`` uses the labels themselves; ``cond="text"`` the embedding of a random caption template
+    of each label's class (``captions``: (classes, templates, dim), core.training.captions).
+    """
+    if cond == "text" and captions is None:
+        raise ValueError("text conditioning needs the caption embeddings table")
 
     def loss_fn(model: nn.Module, batch: Sequence[torch.Tensor], generator: torch.Generator):
-        labels = batch[1] if cond == "class" else None
-        null = None if labels is None else null_condition(labels, num_classes)
-        return diffusion_loss(model, batch[0], alphas_cumprod, prediction_type, labels, null, generator), {}
+        if cond == "none":
+            condition = None
+        elif cond == "text":
+            condition = pick_captions(captions, batch[1], generator)
+        else:
+            condition = batch[1]
+        null = None if condition is None else null_condition(condition, num_classes)
+        return diffusion_loss(model, batch[0], alphas_cumprod, prediction_type, condition, null, generator), {}
 
     return loss_fn
 

@@ -21,7 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--preset", choices=("tiny", "small", "base"), default="tiny")
     parser.add_argument("--ae-steps", type=int, help="stage-1 optimiser steps (default: the preset's)")
     parser.add_argument("--ldm-steps", type=int, help="stage-2 optimiser steps (default: the preset's)")
-    parser.add_argument("--res", dest="resolution", type=int, choices=(32, 64), default=32, help="voxel resolution")
+    parser.add_argument("--res", dest="resolution", type=int, choices=(16, 32, 64), default=32,
+                        help="grid resolution of voxels and splats")
     parser.add_argument("--points", dest="n_points", type=int, help="points per shape (default: the preset's)")
     parser.add_argument("--prediction", choices=PREDICTIONS, default=None,
                         help="what the denoiser predicts: noise (epsilon) or velocity (v)")
@@ -31,6 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast (faster on CPUs with AVX512-BF16)")
     parser.add_argument("--grad-checkpointing", action="store_true", help="recompute activations to save memory")
     parser.add_argument("--out", required=True, help="run folder")
+    parser.add_argument("--ae-from", metavar="RUN_DIR",
+                        help="start from that run's trained autoencoder (same representation and sizes), "
+                             "skipping stage 1")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in --out from its last checkpoints (its config.json sets the rest)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
@@ -51,6 +55,9 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"--{name.replace('_', '-')}", f"must be a positive integer, got {value}")
     if args.lr is not None and not args.lr > 0:
         raise InputError("--lr", f"must be positive, got {args.lr}")
+    if args.ae_from is not None and (args.resume or args.ae_steps is not None):
+        raise InputError("--ae-from", "starts a new run from a trained autoencoder: it cannot be combined with "
+                                      + ("--resume" if args.resume else "--ae-steps"))
     spec = None
     if not args.resume:
         if args.data is None:
@@ -61,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
                        resolution=args.resolution, n_points=args.n_points,
                        prediction=args.prediction or DEFAULT_PREDICTION, batch_size=args.batch_size, lr=args.lr,
                        max_shapes=args.max_shapes, seed=args.seed, bf16=args.bf16,
-                       gradient_checkpointing=args.grad_checkpointing)
+                       gradient_checkpointing=args.grad_checkpointing, ae_from=args.ae_from)
     result = run_in_terminal(TrainJob(args.out, spec, args.device))
     print(result["run_dir"])
     return 0

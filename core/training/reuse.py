@@ -1,0 +1,63 @@
+"""``train --ae-from RUN``: start a new run from another run's trained autoencoder, skipping stage 1.
+
+Stage 1 is about two thirds of a small run's CPU time, and an autoencoder does not depend on the
+conditioning or on which classes the denoiser is later trained on: a text run over chair + sofa +
+table can use the autoencoder of a class run over six classes, as long as the networks are the same
+(representation, preset sizes, points/resolution, AE kind) and the shapes are normalised alike.
+The source's ``ae_last`` checkpoint (weights, EMA weights, optimiser state, step) is copied into the
+new run, whose stage 1 then resumes at its last step and so trains nothing.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from core.errors import InputError
+from core.io.atomic import atomic_write
+from core.training.checkpoint import checkpoint_path, load_checkpoint
+from core.training.run_config import read_run_config
+
+
+def _differences(expected: dict[str, Any], found: dict[str, Any]) -> list[str]:
+    return [f"{key} {found.get(key)!r} (this run: {expected.get(key)!r})"
+            for key in sorted(set(expected) | set(found)) if expected.get(key) != found.get(key)]
+
+
+def reuse_autoencoder(source: str | Path, config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` with stage 1 taken from ``source``'s finished autoencoder, after checking that it fits.
+
+    Every mismatch (not a run, no or unfinished autoencoder, other architecture or normalisation) is an
+    InputError. The returned config records the source under ``autoencoder_from``.
+    """
+    source = Path(source)
+    read_run_config(source)  # a clear error when it is not a run folder
+    path = checkpoint_path(source, "ae")
+    checkpoint = load_checkpoint(path)
+    checkpoint.expect(stage="ae", kind="autoencoder")
+    manifest = checkpoint.manifest
+    wrong = [f"representation {manifest.get('representation')!r} (this run: {config['representation']!r})"
+             ] if manifest.get("representation") != config["representation"] else []
+    wrong += _differences(config["autoencoder"], manifest.get("model_config") or {})
+    normalization = (manifest.get("data") or {}).get("normalization")
+    if normalization != config["data"]["normalization"]:
+        wrong.append(f"normalisation {normalization!r} (this run: {config['data']['normalization']!r})")
+    if wrong:
+        raise InputError("--ae-from", f"the autoencoder of {source} does not fit this run: " + "; ".join(wrong))
+    step, total = int(manifest["step"]), int(manifest["total_steps"])
+    if step < total:
+        raise InputError("--ae-from", f"the autoencoder of {source} is still training (step {step} of {total}); "
+                                      "wait until its stage 1 has finished")
+    return {**config, "train": {**config["train"], "ae": manifest["train"]},
+            "autoencoder_from": {"run": str(source.resolve()), "checkpoint": str(path.resolve()), "step": step}}
+
+
+def copy_autoencoder(config: dict[str, Any], run_dir: Path) -> Path:
+    """Copy the source checkpoint named in ``config["autoencoder_from"]`` (and its JSON) into ``run_dir``."""
+    source = Path(config["autoencoder_from"]["checkpoint"])
+    target = checkpoint_path(run_dir, "ae")
+    for origin, destination in ((source, target), (source.with_suffix(".json"), target.with_suffix(".json"))):
+        if origin.exists():  # the .json is a copy of the manifest for people, not needed to load
+            with atomic_write(destination) as temporary:
+                shutil.copyfile(origin, temporary)
+    return target
