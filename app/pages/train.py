@@ -1,13 +1,17 @@
 """Train page: a step-by-step set-up (data → representation → autoencoder → conditioning → preset → output)
-and a monitor with live loss/learning-rate curves, steps/s and ETA, fed by TrainJob's Metric events."""
+and a monitor with live loss/learning-rate curves, steps/s and ETA (TrainJob's Metric and Progress events) and
+preview samples of the denoiser after each stage-2 checkpoint (its Preview events)."""
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
 import pyqtgraph as pg
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
-                               QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox, QWidget)
+                               QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton, QScrollArea, QSpinBox,
+                               QWidget)
 
 from app import settings
 from app.icons import icon
@@ -25,6 +29,9 @@ CURVE_COLORS = {("ae", "loss"): "#E69F00", ("ae", "val_loss"): "#F5C767",
 
 #: the monitor keeps at least this much height; the set-up form scrolls instead
 CURVES_MIN_HEIGHT = 250
+#: edge of a preview sample's picture in the strip under the curves
+PREVIEW_THUMB = 72
+PREVIEW_HINT = "Preview samples of the denoiser appear here after each stage-2 checkpoint"
 
 
 class LiveCurves(QWidget):
@@ -92,6 +99,7 @@ class TrainPage(Page):
         self.runner = None
         self._started = 0.0
         self._totals: dict[str, int] = {}
+        self.previews_shown = 0
 
         setup = QGroupBox("New run")
         form = QFormLayout(setup)
@@ -170,9 +178,23 @@ class TrainPage(Page):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         self.curves.setMinimumHeight(CURVES_MIN_HEIGHT)
+        self.preview_label = QLabel(PREVIEW_HINT)
+        self.preview_label.setObjectName("dim")
+        self.preview_strip = QListWidget()
+        self.preview_strip.setViewMode(QListWidget.ViewMode.IconMode)
+        self.preview_strip.setFlow(QListWidget.Flow.LeftToRight)
+        self.preview_strip.setWrapping(False)
+        self.preview_strip.setMovement(QListWidget.Movement.Static)
+        self.preview_strip.setIconSize(QSize(PREVIEW_THUMB, PREVIEW_THUMB))
+        self.preview_strip.setFixedHeight(PREVIEW_THUMB + 34)
+        self.preview_strip.currentRowChanged.connect(self._show_preview)
+        self._preview_shapes: list = []
         self.body.addWidget(scroll, 1)
         self.body.addLayout(stats)
         self.body.addWidget(self.curves, 1)
+        self.body.addWidget(self.preview_label)
+        self.body.addWidget(self.preview_strip)
+        studio.viewport.render_thread.thumbnail_ready.connect(self._on_thumbnail)
 
     def set_dataset(self, dataset) -> None:
         """Pre-fill the data step with the dataset opened on the Datasets page."""
@@ -222,13 +244,13 @@ class TrainPage(Page):
             from app.dialogs import show_error
             show_error(self, "Train", "Choose an output folder for the run (step 6)")
             return
-        self._launch(TrainJob(out, self.spec()), out)
+        self._launch(TrainJob(out, self.spec(), previews=True), out)
 
     def resume(self, run_dir: str | Path) -> None:
         """Continue the run in ``run_dir`` from its last checkpoints."""
         from core.jobs.train import TrainJob
 
-        self._launch(TrainJob(run_dir, None), str(run_dir))
+        self._launch(TrainJob(run_dir, None, previews=True), str(run_dir))
 
     def cancel(self) -> None:
         """Stop the running training (it keeps a loadable checkpoint)."""
@@ -238,17 +260,48 @@ class TrainPage(Page):
     def _launch(self, job, run_dir: str) -> None:
         self.curves.clear()
         self._started, self._totals = time.perf_counter(), {}
+        self.previews_shown = 0
+        self.preview_strip.clear()
+        self.preview_label.setText(PREVIEW_HINT)
         self.runner = self.studio.jobs.start(job)
         self.runner.metric.connect(self._on_metric)
         self.runner.progress.connect(self._on_progress)
-        self.runner.preview.connect(lambda event: event.shapes and self.studio.viewport.show_shape(
-            event.shapes[0], reset_view=False))
+        self.runner.preview.connect(self._on_preview)
         self.runner.done.connect(lambda result, d=run_dir: settings.remember("runs", d))
         self.runner.finished.connect(self._on_finished)
         self.start_button.setEnabled(False)
         self.resume_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.stage_label.setText("starting")
+
+    def _on_preview(self, event) -> None:
+        """New samples of the current denoiser: pictures in the strip, the first one in the viewport."""
+        if not event.shapes:
+            return
+        self.previews_shown += 1
+        self._preview_shapes = list(event.shapes)
+        self.preview_label.setText(f"Preview samples at stage-2 step {event.step:,} of {event.total:,} "
+                                   "(EMA denoiser, 10 DDIM steps; click one to view it)")
+        self.preview_strip.blockSignals(True)
+        self.preview_strip.clear()
+        self.preview_strip.blockSignals(False)
+        style = self.studio.viewport.style
+        for index, shape in enumerate(event.shapes):
+            item = QListWidgetItem(f"#{index}")
+            item.setSizeHint(QSize(PREVIEW_THUMB + 10, PREVIEW_THUMB + 24))
+            self.preview_strip.addItem(item)
+            self.studio.viewport.render_thread.request_thumbnail(("train", self.previews_shown, index), shape,
+                                                                 style, PREVIEW_THUMB)
+        self.studio.viewport.show_shape(event.shapes[0], reset_view=self.previews_shown == 1)
+
+    def _on_thumbnail(self, key: object, image: QImage) -> None:
+        if isinstance(key, tuple) and len(key) == 3 and key[0] == "train" and key[1] == self.previews_shown \
+                and key[2] < self.preview_strip.count():
+            self.preview_strip.item(key[2]).setIcon(QIcon(QPixmap.fromImage(image)))
+
+    def _show_preview(self, row: int) -> None:
+        if 0 <= row < len(self._preview_shapes):
+            self.studio.viewport.show_shape(self._preview_shapes[row])
 
     def _on_metric(self, metric) -> None:
         self.curves.add(metric.stage, metric.step, metric.values)
