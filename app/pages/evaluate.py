@@ -1,16 +1,18 @@
 """Evaluate page: score generated samples against a reference set, with the oracle (real train shapes) beside
-them as the bound no generator can beat; export the result as JSON or CSV."""
+them as the bound no generator can beat; a histogram of each sample's distance to its nearest reference;
+export the result as JSON or CSV."""
 from __future__ import annotations
 
 import csv
 import json
 from pathlib import Path
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox,
-                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QSpinBox, QTableWidget,
-                               QTableWidgetItem)
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QFormLayout, QGridLayout,
+                               QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QSpinBox,
+                               QTableWidget, QTableWidgetItem)
 
 from app.dialogs import show_error
 from app.icons import icon
@@ -21,6 +23,10 @@ DEFAULT_METRICS = ("cd", "jsd")
 ALL = "all"
 #: bar colours: samples (Okabe–Ito blue) and oracle (Okabe–Ito bluish green)
 SAMPLE_COLOR, ORACLE_COLOR = "#56B4E9", "#009E73"
+#: histogram bins of the nearest-reference distances (a few dozen samples fill ~20 bins usefully)
+HISTOGRAM_BINS = 20
+#: fill opacity of the overlaid histograms (0-255), so the oracle's shows through the samples'
+HISTOGRAM_ALPHA = 110
 
 
 class EvaluatePage(Page):
@@ -82,15 +88,34 @@ class EvaluatePage(Page):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.chart = pg.PlotWidget(title="COV and 1-NNA (%): samples vs oracle")
         self.chart.showGrid(y=True, alpha=0.15)
-        self.chart.setMinimumHeight(180)
+        self.chart.setMinimumHeight(150)
         self.chart.addLegend(offset=(-10, 10))
-        results = QHBoxLayout()
-        results.addWidget(self.table, 1)
-        results.addWidget(self.chart, 1)
+        self.histogram = pg.PlotWidget()
+        self.histogram.showGrid(y=True, alpha=0.15)
+        self.histogram.setMinimumHeight(150)
+        self.histogram.addLegend(offset=(-10, 10))
+        self.histogram.setLabel("left", "shapes")
+        self.histogram_metric = QComboBox(toolTip="Distance of the nearest-neighbour histogram")
+        self.histogram_metric.currentTextChanged.connect(lambda _: self._draw_histogram())
+        self.histogram_note = QLabel("Nearest-reference distances appear after an evaluation")
+        self.histogram_note.setObjectName("dim")
+        histogram_bar = QHBoxLayout()
+        histogram_bar.addWidget(self.histogram_note, 1)
+        histogram_bar.addWidget(self.histogram_metric)
+        results = QGridLayout()
+        results.addWidget(self.table, 0, 0, 3, 1)
+        results.addWidget(self.chart, 0, 1)
+        results.addLayout(histogram_bar, 1, 1)
+        results.addWidget(self.histogram, 2, 1)
+        results.setColumnStretch(0, 1)
+        results.setColumnStretch(1, 1)
+        results.setRowStretch(0, 1)
+        results.setRowStretch(2, 1)
         self.note = QLabel("Better is lower MMD and JSD, higher COV, 1-NNA closer to 50 %.")
         self.note.setObjectName("dim")
         self.body.addLayout(results, 1)
         self.body.addWidget(self.note)
+        self._draw_histogram()
 
     def set_dataset(self, dataset) -> None:
         """Use the dataset opened on the Datasets page as the reference."""
@@ -153,6 +178,7 @@ class EvaluatePage(Page):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, col, item)
         self._draw_chart(names)
+        self._fill_histogram_metrics()
         first = next(iter(self.results.values()))
         self.note.setText(f"reference: {first.get('ref')} · split {first.get('split')} · "
                           f"{first.get('n_ref', '?')} reference shapes · normalisation {first.get('normalisation')}")
@@ -171,6 +197,52 @@ class EvaluatePage(Page):
         self.chart.addItem(pg.InfiniteLine(pos=50, angle=0, pen=pg.mkPen("#aab2bf", style=Qt.PenStyle.DashLine)))
         self.chart.setYRange(0, 100)
         self.chart.getAxis("bottom").setTicks([list(enumerate(names))])
+
+    def _fill_histogram_metrics(self) -> None:
+        """Offer every distance that some result has per-sample nearest distances for (EvalJob's ``nearest``)."""
+        keys = sorted({k for r in self.results.values() for k in (r.get("nearest") or {})})
+        current = self.histogram_metric.currentText()
+        self.histogram_metric.blockSignals(True)
+        self.histogram_metric.clear()
+        self.histogram_metric.addItems(keys)
+        if current in keys:
+            self.histogram_metric.setCurrentText(current)
+        self.histogram_metric.blockSignals(False)
+        self._draw_histogram()
+
+    def nearest(self, column: str, metric: str) -> np.ndarray | None:
+        """Per-sample distances to the nearest reference of one result column, or None when it has none."""
+        values = (self.results.get(column, {}).get("nearest") or {}).get(metric)
+        return None if values is None else np.asarray(values, dtype=np.float64).ravel()
+
+    def _draw_histogram(self) -> None:
+        """Samples' and oracle's nearest-reference distances over shared bins: a generator whose samples sit
+        much closer to the references than the oracle's memorises them; much further, it misses them."""
+        self.histogram.clear()
+        metric = self.histogram_metric.currentText()
+        columns = {c: self.nearest(c, metric) for c in ("samples", "oracle")} if metric else {}
+        columns = {c: v[np.isfinite(v)] for c, v in columns.items() if v is not None}
+        if not any(len(v) for v in columns.values()):
+            self.histogram.setTitle("nearest-reference distances")
+            self.histogram_note.setText("This evaluation gives no per-sample nearest distances"
+                                        if self.results else "Nearest-reference distances appear after an evaluation")
+            return
+        edges = np.histogram_bin_edges(np.concatenate(list(columns.values())), bins=HISTOGRAM_BINS)
+        for column, color in (("samples", SAMPLE_COLOR), ("oracle", ORACLE_COLOR)):
+            if column in columns and len(columns[column]):
+                counts, _ = np.histogram(columns[column], bins=edges)
+                fill = pg.mkColor(color)
+                fill.setAlpha(HISTOGRAM_ALPHA)
+                self.histogram.plot(edges, counts, stepMode="center", fillLevel=0, brush=fill,
+                                    pen=pg.mkPen(color, width=2), name=column)
+        self.histogram.setTitle(f"{metric} to the nearest reference")
+        self.histogram.setLabel("bottom", metric)
+        self.histogram_note.setText(" · ".join(f"{c}: median {np.median(v):.3g} (n={len(v)})"
+                                               for c, v in columns.items() if len(v)))
+
+    def histogram_counts(self) -> dict[str, int]:
+        """How many shapes each drawn histogram holds (for tests)."""
+        return {item.name(): int(round(float(np.sum(item.yData)))) for item in self.histogram.listDataItems()}
 
     def _ask_export(self, fmt: str) -> None:
         if not self.results:
@@ -196,7 +268,8 @@ class EvaluatePage(Page):
                                                  for k in ("samples", "oracle")]])
             else:
                 serialisable = {k: {kk: vv for kk, vv in r.items() if kk != "array"} for k, r in self.results.items()}
-                Path(temporary).write_text(json.dumps(serialisable, indent=2) + "\n", encoding="utf-8")
+                text = json.dumps(serialisable, indent=2, default=lambda value: np.asarray(value).tolist())
+                Path(temporary).write_text(text + "\n", encoding="utf-8")
         return path
 
 

@@ -186,6 +186,30 @@ def test_sample_live_preview_export_and_evaluate(qtbot, window, tiny_run, tmp_pa
     assert error_boxes == []
 
 
+def test_evaluate_histogram_of_nearest_reference_distances(qtbot, window, shared_data, tmp_path, error_boxes):
+    """EvalJob's ``nearest`` (per-sample distance to the closest reference) drawn as a histogram; results
+    without it leave a note instead of a plot."""
+    import torch
+
+    from core.data import open_dataset
+    from core.metrics.distances import pairwise_chamfer
+
+    dataset = open_dataset(shared_data / YCB)
+    clouds = torch.stack([torch.as_tensor(dataset.get(i, "points").points[:256], dtype=torch.float32)
+                          for i in range(0, 40, 4)])
+    nearest = pairwise_chamfer(clouds[:6], clouds[6:]).min(dim=1).values.numpy()  # 6 "samples", 4 references
+    page = window.evaluate
+    page._on_result("oracle", {"metrics": {"MMD-CD": 0.02}})
+    assert page.histogram_counts() == {} and "no per-sample" in page.histogram_note.text()
+    page._on_result("samples", {"metrics": {"MMD-CD": float(nearest.mean())}, "nearest": {"CD": nearest}})
+    assert page.histogram_metric.currentText() == "CD"
+    assert page.histogram_counts() == {"samples": 6}
+    assert f"{np.median(nearest):.3g}" in page.histogram_note.text()
+    saved = json.loads(page.export(tmp_path / "eval.json").read_text())
+    assert np.allclose(saved["samples"]["nearest"]["CD"], nearest)
+    assert error_boxes == []
+
+
 def test_install_desktop_respects_xdg_data_home(tmp_path, monkeypatch):
     from app.__main__ import main
 
