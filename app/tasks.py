@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from core.jobs import CancelToken, EventHandler, Job, Preview, Progress
@@ -30,6 +31,20 @@ class OpenDatasetJob(Job):
             per_split = counts.setdefault(record.class_name, {})
             per_split[record.split] = per_split.get(record.split, 0) + 1
         return dataset, counts
+
+
+class FindModelsJob(Job):
+    """The built-in models installed: ``{"builtin:NAME": folder}`` (a job: importing core.training loads torch)."""
+
+    name = "find models"
+
+    def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Path]:
+        """Ask core.training.pretrained; none while that module has not landed in this checkout."""
+        try:
+            from core.training.pretrained import BUILTIN_PREFIX, builtin_names, resolve_run
+        except ImportError:
+            return {}
+        return {BUILTIN_PREFIX + name: resolve_run(BUILTIN_PREFIX + name) for name in builtin_names()}
 
 
 class LoadShapesJob(Job):

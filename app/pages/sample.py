@@ -1,4 +1,5 @@
-"""Sample page: pick a trained run, set class/guidance/steps/sampler/seed, watch the denoising live, export."""
+"""Sample page: pick a built-in model or a trained run, set class/guidance/steps/sampler/seed, watch the denoising
+live, export."""
 from __future__ import annotations
 
 import json
@@ -15,6 +16,7 @@ from app import settings
 from app.dialogs import show_error
 from app.icons import icon
 from app.pages.base import Page, Studio
+from app.tasks import FindModelsJob
 
 #: the samplers of core.diffusion.SAMPLERS, listed here so the page opens without importing torch
 SAMPLERS = ("dpmpp", "ddim", "euler", "ddpm")
@@ -22,6 +24,9 @@ SAMPLERS = ("dpmpp", "ddim", "euler", "ddpm")
 GUIDANCE_STEPS_PER_UNIT, GUIDANCE_MAX = 4, 10
 GALLERY_THUMB = 96
 UNCONDITIONAL = "(unconditional)"
+#: the model the page opens on when it is installed (DESIGN.md: the built-in point-cloud model)
+BUILTIN_PREFIX = "builtin:"
+DEFAULT_MODEL = BUILTIN_PREFIX + "points"
 
 
 class SamplePage(Page):
@@ -40,7 +45,8 @@ class SamplePage(Page):
         form = QFormLayout(box)
         self.model_combo = QComboBox(editable=True)
         self.model_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.model_combo.lineEdit().setPlaceholderText("run folder")
+        self.model_combo.lineEdit().setPlaceholderText("run folder or builtin:NAME")
+        self.model_combo.setToolTip("Built-in models (builtin:NAME) and trained runs on disk")
         self.model_combo.currentTextChanged.connect(self._model_changed)
         browse = QPushButton(icon("open"), "")
         browse.setToolTip("Choose a run folder")
@@ -106,9 +112,13 @@ class SamplePage(Page):
         self.body.addLayout(exports)
         self.body.addWidget(self.gallery, 1)
         studio.viewport.render_thread.thumbnail_ready.connect(self._on_thumbnail)
+        self._model_chosen = False
+        self._builtin_folders: dict[str, Path] = {}
         for run in settings.recent("runs"):
-            self.add_run(run)
+            self.add_run(run, select=False)
         self._update_labels()
+        # listing the built-in models imports torch (seconds): a job does it off the GUI thread
+        studio.jobs.start(FindModelsJob()).done.connect(self._on_builtin_models)
 
     # -- settings ------------------------------------------------------------------------------------------
     @property
@@ -120,12 +130,24 @@ class SamplePage(Page):
         self.guidance_label.setText(f"{self.guidance_value:.2f}")
         self.steps_label.setText(str(self.steps.value()))
 
-    def add_run(self, run_dir: str | Path) -> None:
-        """Offer ``run_dir`` in the model picker and select it."""
+    def add_run(self, run_dir: str | Path, select: bool = True) -> None:
+        """Offer ``run_dir`` (or ``builtin:NAME``) in the model picker and, unless told not to, select it."""
         text = str(run_dir)
         if self.model_combo.findText(text) < 0:
-            self.model_combo.addItem(text)
-        self.model_combo.setCurrentText(text)
+            self.model_combo.addItem(icon("cube") if text.startswith(BUILTIN_PREFIX) else icon("file"), text)
+        if select:
+            self._model_chosen = True
+            self.model_combo.setCurrentText(text)
+
+    def _on_builtin_models(self, folders: dict[str, Path]) -> None:
+        """List the built-in models first; open on ``builtin:points`` unless a run was chosen meanwhile."""
+        self._builtin_folders = dict(folders)
+        names = list(folders)
+        for row, name in enumerate(names):
+            if self.model_combo.findText(name) < 0:
+                self.model_combo.insertItem(row, icon("cube"), name)
+        if DEFAULT_MODEL in names and not self._model_chosen:
+            self.model_combo.setCurrentText(DEFAULT_MODEL)
 
     def _ask_run(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Trained run", self.model_combo.currentText())
@@ -135,7 +157,7 @@ class SamplePage(Page):
     def _model_changed(self, text: str) -> None:
         """Fill the class combo from the run's config.json (no model is loaded for that)."""
         self.class_combo.clear()
-        config_path = Path(text) / "config.json"
+        config_path = self._builtin_folders.get(text, Path(text)) / "config.json"
         try:
             config = json.loads(config_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
