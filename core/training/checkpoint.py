@@ -59,8 +59,6 @@ def optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch
 def save_checkpoint(path: Path, manifest: dict[str, Any], model: nn.Module, ema: nn.Module | None = None,
                     optimizer: torch.optim.Optimizer | None = None) -> Path:
     """Write ``path`` (.safetensors) and its ``.json`` manifest copy, each atomically; return ``path``."""
-    from safetensors.torch import save_file
-
     tensors = _prefixed("model", model.state_dict())
     if ema is not None:
         tensors.update(_prefixed("ema", ema.state_dict()))
@@ -69,6 +67,13 @@ def save_checkpoint(path: Path, manifest: dict[str, Any], model: nn.Module, ema:
         optim, groups = optimizer_tensors(optimizer)
         tensors.update(optim)
         manifest["optimizer"] = {"type": type(optimizer).__name__, "param_groups": groups}
+    return write_checkpoint(path, manifest, tensors)
+
+
+def write_checkpoint(path: Path, manifest: dict[str, Any], tensors: dict[str, torch.Tensor]) -> Path:
+    """Write named CPU tensors with ``manifest`` in the header, and its ``.json`` copy, each atomically."""
+    from safetensors.torch import save_file
+
     text = json.dumps(manifest, indent=1, sort_keys=True)
     with atomic_write(path) as temporary:
         save_file(tensors, str(temporary), metadata={_MANIFEST_KEY: text})

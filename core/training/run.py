@@ -212,10 +212,12 @@ class TrainedRun:
 
 
 def load_trained(run_dir: str | Path, device: str = "cpu") -> TrainedRun:
-    """Load a finished (or interrupted) run's EMA networks; every mismatch is an InputError naming the file."""
+    """Load a finished (or interrupted) run's EMA networks, or a built-in model (``builtin:NAME``);
+    every mismatch is an InputError naming the file."""
     from core.models import AutoencoderConfig, DenoiserConfig, build_autoencoder, build_denoiser
+    from core.training.pretrained import resolve_run
 
-    run_dir = Path(run_dir)
+    run_dir = resolve_run(run_dir)
     check_device(device)
     config = read_run_config(run_dir)
     rep = representation(config["representation"], run_dir / CONFIG_NAME, config["data"]["resolution"])

@@ -1,0 +1,33 @@
+"""``python -m core export-builtin RUN --name NAME``: ship a trained run as the built-in model ``builtin:NAME``."""
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``export-builtin`` command."""
+    parser = subparsers.add_parser(
+        "export-builtin", help="package a trained run as a built-in model (resources/pretrained/NAME)",
+        description="Copy a run's config and EMA weights (float16 by default) into resources/pretrained/NAME, "
+                    "check the export samples like the run, and update manifest.json and README.md there.")
+    parser.add_argument("run_dir", metavar="RUN_DIR")
+    parser.add_argument("--name", required=True, help="model name: sample it as builtin:NAME")
+    parser.add_argument("--dtype", choices=("float16", "float32"), default="float16", help="stored weight type")
+    parser.add_argument("--dest", default=None, help="pretrained folder (default: resources/pretrained)")
+    parser.add_argument("--command", dest="train_command", default=None,
+                        help="the exact training command, for the README (default: rebuilt from config.json)")
+    parser.add_argument("--hardware", default=None, help="where it trained (default: this machine's CPU)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run an ExportBuiltinJob and print where the model went."""
+    from core.cli.runner import run_in_terminal
+    from core.jobs.export_builtin import ExportBuiltinJob
+
+    result = run_in_terminal(ExportBuiltinJob(args.run_dir, args.name, args.dest, args.dtype, args.train_command,
+                                              args.hardware))
+    entry = result["entry"]
+    print(f"builtin:{entry['name']} -> {result['folder']} ({entry['bytes'] / 1e6:.2f} MB; "
+          f"all built-in models {result['total_bytes'] / 1e6:.2f} MB)")
+    return 0

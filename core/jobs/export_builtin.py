@@ -1,0 +1,236 @@
+"""``ExportBuiltinJob``: package a trained run as a built-in model (``builtin:NAME``) in resources/pretrained.
+
+Writes ``DEST/NAME/config.json`` and ``DEST/NAME/checkpoints/{ae,ldm}_last.safetensors`` holding only the
+EMA weights sampling uses (optimiser state and raw weights dropped, float16 by default), with the run's
+checkpoint manifests kept so loading still checks representation and model configs. Then it samples the
+run and the export with one seed and records how far they differ (the cost of float16), adds the model
+to ``DEST/manifest.json`` and rewrites ``DEST/README.md`` from that manifest.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.errors import InputError
+from core.jobs.base import CancelToken, EventHandler, Job
+from core.jobs.events import Log, Progress
+
+#: stored weight types; float16 halves the files (the issue's budget is 25 MB for three models)
+WEIGHT_DTYPES = ("float16", "float32")
+NAME_PATTERN = re.compile(r"[a-z][a-z0-9_-]*")
+BUDGET_BYTES = 25_000_000
+#: the fp16-vs-run check: a few shapes, the default sampler settings of ``sample``
+CHECK_SHAPES, CHECK_STEPS, CHECK_SEED = 4, 20, 0
+STAGES = ("ae", "ldm")
+#: what the data's licence allows, for the README (https://modelnet.cs.princeton.edu/)
+DATA_TERMS = {
+    "modelnet": "ModelNet (Wu et al., \"3D ShapeNets\", CVPR 2015, https://modelnet.cs.princeton.edu/) is provided "
+                "for academic research use only: models trained on it, these included, inherit that restriction.",
+}
+
+
+class ExportBuiltinJob(Job):
+    """Export ``run_dir`` as built-in model ``name`` into ``dest`` (default resources/pretrained)."""
+
+    name = "export-builtin"
+
+    def __init__(self, run_dir: str | Path, name: str, dest: str | Path | None = None, dtype: str = "float16",
+                 command: str | None = None, hardware: str | None = None) -> None:
+        from core.training.pretrained import pretrained_dir
+
+        self.run_dir, self.model_name = Path(run_dir), name
+        self.dest = Path(dest) if dest is not None else pretrained_dir()
+        self.dtype, self.command, self.hardware = dtype, command, hardware
+
+    def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
+        """Check, write the weights, compare samples, then update manifest and README."""
+        from core.training import load_trained
+        from core.training.run_config import write_run_config
+
+        if not NAME_PATTERN.fullmatch(self.model_name):
+            raise InputError("--name", f"{self.model_name!r} is not a model name (lower-case letters, digits, - or _)")
+        if self.dtype not in WEIGHT_DTYPES:
+            raise InputError("--dtype", f"{self.dtype!r}; use one of {', '.join(WEIGHT_DTYPES)}")
+        run = load_trained(self.run_dir)  # the run must load (and pass its checks) before anything is written
+        folder = self.dest / self.model_name
+        write_run_config(folder, run.config)
+        steps = {stage: self._export_stage(stage, folder) for stage in STAGES}
+        emit(Progress(1, 2, "export"))
+        cancel.raise_if_cancelled()
+        check = _compare_samples(self.run_dir, folder, run.classes[0] if run.config["cond"] == "class" else None)
+        emit(Log(f"samples of the export vs the run: max |diff| {check['max_abs_diff']:.2e}, "
+                 f"mean {check['mean_abs_diff']:.2e}"))
+        entry = self._entry(run.config, steps, check, folder)
+        manifest = _update_manifest(self.dest, self.model_name, entry)
+        write_readme(self.dest, manifest)
+        total = _folder_bytes(self.dest)
+        if total > BUDGET_BYTES:
+            emit(Log(f"{self.dest} holds {total / 1e6:.1f} MB, over the {BUDGET_BYTES / 1e6:.0f} MB budget",
+                     level="warning"))
+        emit(Progress(2, 2, "export"))
+        return {"folder": str(folder), "entry": entry, "total_bytes": total}
+
+    def _export_stage(self, stage: str, folder: Path) -> int:
+        """Copy one stage's EMA weights (cast to the chosen dtype) and manifest; return its training step."""
+        import torch
+
+        from core.training.checkpoint import checkpoint_path, load_checkpoint, write_checkpoint
+
+        checkpoint = load_checkpoint(checkpoint_path(self.run_dir, stage))
+        dtype = getattr(torch, self.dtype)
+        tensors = {f"ema.{k}": _cast(v, dtype) for k, v in checkpoint.group("ema").items()}
+        manifest = {k: v for k, v in checkpoint.manifest.items() if k != "optimizer"}
+        manifest.update(weights_dtype=self.dtype, exported_from=str(self.run_dir))
+        write_checkpoint(checkpoint_path(folder, stage), manifest, tensors)
+        return int(checkpoint.manifest["step"])
+
+    def _entry(self, config: dict[str, Any], steps: dict[str, int], check: dict[str, Any],
+               folder: Path) -> dict[str, Any]:
+        """The manifest.json record of this model."""
+        return {
+            "name": self.model_name, "representation": config["representation"], "cond": config["cond"],
+            "classes": config["classes"], "preset": config["preset"],
+            "source_data": config["data"]["path"],
+            "training_command": self.command or train_command(config, self.run_dir),
+            "steps": steps, "train_seconds": train_seconds(self.run_dir / "metrics.jsonl"),
+            "hardware": self.hardware or this_machine(),
+            "weights_dtype": self.dtype, "bytes": _folder_bytes(folder), "export_check": check,
+            "metrics": None,  # filled by hand from `python -m core eval` runs (README's quality table)
+        }
+
+
+def _cast(tensor, dtype):
+    """Floating tensors in ``dtype`` (unless that overflows), everything else unchanged."""
+    import torch
+
+    if not tensor.is_floating_point():
+        return tensor
+    cast = tensor.to(dtype)
+    return cast if torch.isfinite(cast).all() else tensor
+
+
+def _compare_samples(run_dir: Path, folder: Path, class_name: str | None) -> dict[str, Any]:
+    """Sample the run and the export with one seed; how far apart their arrays are."""
+    from core.jobs.sample import SampleJob
+
+    arrays = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for source in (run_dir, folder):
+            job = SampleJob(source, CHECK_SHAPES, Path(scratch) / str(len(arrays)), class_name=class_name,
+                            steps=CHECK_STEPS, seed=CHECK_SEED, fmt="npy", previews=False)
+            arrays.append(job.execute(lambda e: None, CancelToken())["array"].astype(np.float64))
+    diff = np.abs(arrays[0] - arrays[1])
+    return {"shapes": CHECK_SHAPES, "steps": CHECK_STEPS, "seed": CHECK_SEED, "class": class_name,
+            "max_abs_diff": float(diff.max()), "mean_abs_diff": float(diff.mean())}
+
+
+def train_command(config: dict[str, Any], run_dir: Path) -> str:
+    """The ``train`` command line that makes this config (rebuilt from it; pass --command to state it exactly)."""
+    data, train = config["data"], config["train"]
+    parts = ["python -m core train", f"--data {data['path']}", f"--classes {','.join(data['classes'])}"
+             if data.get("classes") else "", f"--repr {config['representation']}",
+             f"--ae {config['autoencoder']['kind']}", f"--cond {config['cond']}", f"--preset {config['preset']}",
+             f"--ae-steps {train['ae']['steps']}", f"--ldm-steps {train['ldm']['steps']}",
+             f"--res {data['resolution']}", f"--points {data['n_points']}", f"--prediction {config['prediction']}",
+             f"--seed {config['seed']}", "--bf16" if train["ae"].get("bf16") else "",
+             f"--max-shapes {data['max_shapes']}" if data.get("max_shapes") else "", f"--out {run_dir}"]
+    return " ".join(p for p in parts if p)
+
+
+def train_seconds(metrics: Path) -> dict[str, float] | None:
+    """Seconds each stage trained, from metrics.jsonl (a resumed stage's clock restarts; segments add up)."""
+    if not metrics.is_file():
+        return None
+    total: dict[str, float] = {}
+    last: dict[str, float] = {}
+    for line in metrics.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        stage, seconds = record.get("stage"), record.get("time")
+        if stage is None or seconds is None:
+            continue
+        if seconds < last.get(stage, 0.0):  # a resume: bank the finished segment
+            total[stage] = total.get(stage, 0.0) + last[stage]
+        last[stage] = seconds
+    return {stage: round(total.get(stage, 0.0) + seconds, 1) for stage, seconds in last.items()}
+
+
+def this_machine() -> str:
+    """CPU model and core count of this machine (pass --hardware when the run trained elsewhere)."""
+    model = platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        found = re.search(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(errors="replace"), re.MULTILINE)
+        model = found.group(1).strip() if found else model
+    return f"{model}, {os.cpu_count()} CPU cores (export machine)"
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+def _folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def _update_manifest(dest: Path, name: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """Add or replace ``name`` in DEST/manifest.json, keeping the metrics already filled in."""
+    from core.io import atomic_write
+    from core.training.pretrained import MANIFEST_NAME, read_manifest
+
+    manifest = read_manifest(dest)
+    previous = manifest["models"].get(name) or {}
+    if previous.get("metrics") and previous.get("steps") == entry["steps"]:
+        entry["metrics"] = previous["metrics"]  # the same weights: their measured quality still holds
+    manifest["models"][name] = entry
+    manifest["models"] = dict(sorted(manifest["models"].items()))
+    with atomic_write(dest / MANIFEST_NAME) as temporary:
+        temporary.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return manifest
+
+
+def _data_terms(sources: list[str]) -> list[str]:
+    return [terms for key, terms in DATA_TERMS.items() if any(key in s.lower() for s in sources)]
+
+
+def write_readme(dest: Path, manifest: dict[str, Any]) -> Path:
+    """DEST/README.md from the manifest: data and terms, how each model was trained, its quality."""
+    from core.io import atomic_write
+
+    models = manifest["models"].values()
+    lines = ["# Built-in pretrained models", "",
+             "Written by `python -m core export-builtin RUN --name NAME` from `manifest.json`; do not edit by hand "
+             "(fill in a model's `metrics` there and re-run its export). Use one as "
+             "`python -m core sample builtin:NAME …`, in `eval`, or from the app's model picker.", "",
+             "## Data and its terms", ""]
+    lines += [f"- {terms}" for terms in _data_terms([m["source_data"] for m in models])] or ["- (no models yet)"]
+    lines += ["", "## Models", "", "| name | representation | classes | steps (AE / LDM) | train time | weights |",
+              "| --- | --- | --- | --- | --- | --- |"]
+    for m in models:
+        seconds = m.get("train_seconds") or {}
+        time = " + ".join(_duration(seconds[s]) for s in STAGES if s in seconds) or "unknown"
+        lines.append(f"| `builtin:{m['name']}` | {m['representation']} ({m['cond']}) | {', '.join(m['classes'])} | "
+                     f"{m['steps']['ae']} / {m['steps']['ldm']} | {time} | {m['weights_dtype']}, "
+                     f"{m['bytes'] / 1e6:.1f} MB |")
+    for m in models:
+        check = m["export_check"]
+        lines += ["", f"### `builtin:{m['name']}`", "", f"- data: `{m['source_data']}`",
+                  f"- trained with: `{m['training_command']}`", f"- hardware: {m['hardware']}",
+                  f"- {m['weights_dtype']} export vs the run, {check['shapes']} shapes, seed {check['seed']}: "
+                  f"max |diff| {check['max_abs_diff']:.2e}, mean {check['mean_abs_diff']:.2e}"]
+        if m.get("metrics"):
+            lines += ["", "| samples | " + " | ".join(next(iter(m["metrics"].values()))) + " |",
+                      "| --- |" + " --- |" * len(next(iter(m["metrics"].values())))]
+            lines += [f"| {row} | " + " | ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in values.values())
+                      + " |" for row, values in m["metrics"].items()]
+        else:
+            lines.append("- quality: not measured yet (`python -m core eval builtin:NAME --ref … --class C --n N`)")
+    with atomic_write(dest / "README.md") as temporary:
+        temporary.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return dest / "README.md"

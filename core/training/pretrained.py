@@ -1,0 +1,65 @@
+"""The built-in pretrained models: ``builtin:NAME`` wherever a run folder is accepted.
+
+A built-in model is a run folder stripped to what sampling needs (``config.json`` and the EMA weights
+of both stages under ``checkpoints/``, written by ``python -m core export-builtin``), kept in
+``resources/pretrained/NAME/`` beside ``resources/pretrained/manifest.json`` (what each was trained on,
+how, how long, how good) and its README. :func:`resolve_run` turns ``builtin:points`` into that folder,
+so ``load_trained`` and everything above it (``sample``, ``eval``, the app) accept both.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from core.errors import InputError
+from core.resources import resources_dir
+
+BUILTIN_PREFIX = "builtin:"
+#: resources/pretrained/manifest.json: {"format": ..., "models": {name: entry}}
+MANIFEST_NAME = "manifest.json"
+MANIFEST_FORMAT = "latent3d-pretrained"
+
+
+def pretrained_dir() -> Path:
+    """``resources/pretrained`` (see :mod:`core.resources` for how it is found)."""
+    return resources_dir() / "pretrained"
+
+
+def builtin_names() -> list[str]:
+    """The built-in models present, sorted: folders of ``resources/pretrained`` holding a ``config.json``."""
+    folder = pretrained_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if (p / "config.json").is_file())
+
+
+def is_builtin(spec: str | Path) -> bool:
+    """Whether ``spec`` names a built-in model (``builtin:NAME``) rather than a run folder."""
+    return str(spec).startswith(BUILTIN_PREFIX)
+
+
+def resolve_run(spec: str | Path) -> Path:
+    """A run folder path unchanged; ``builtin:NAME`` → its folder; an unknown name → InputError listing the known."""
+    if not is_builtin(spec):
+        return Path(spec)
+    name = str(spec)[len(BUILTIN_PREFIX):]
+    names = builtin_names()
+    if name not in names:
+        known = ", ".join(BUILTIN_PREFIX + n for n in names) or f"none (no models in {pretrained_dir()})"
+        raise InputError(spec, f"no built-in model {name!r}; built-in models: {known}")
+    return pretrained_dir() / name
+
+
+def read_manifest(folder: Path | None = None) -> dict[str, Any]:
+    """The manifest of ``folder`` (default: resources/pretrained); an empty one when there is none yet."""
+    path = (folder or pretrained_dir()) / MANIFEST_NAME
+    if not path.is_file():
+        return {"format": MANIFEST_FORMAT, "models": {}}
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(path, f"unreadable pretrained-model manifest ({exc})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
+        raise InputError(path, "not a Latent3D pretrained-model manifest")
+    return manifest

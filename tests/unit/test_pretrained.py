@@ -1,0 +1,103 @@
+"""``builtin:NAME`` resolution, the resources lookup, and the error for an unknown built-in model."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from core.cli import main
+from core.errors import InputError
+from core.jobs.export_builtin import train_command, train_seconds, write_readme
+from core.resources import RESOURCES_ENV, resources_dir
+from core.training.pretrained import BUILTIN_PREFIX, builtin_names, pretrained_dir, read_manifest, resolve_run
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def resources(tmp_path, monkeypatch) -> Path:
+    """A resources folder with built-in models 'points' and 'voxels' (config only) and a stray folder."""
+    for name in ("points", "voxels"):
+        (tmp_path / "pretrained" / name).mkdir(parents=True)
+        (tmp_path / "pretrained" / name / "config.json").write_text("{}")
+    (tmp_path / "pretrained" / "half-copied").mkdir()  # no config.json: not a model
+    monkeypatch.setenv(RESOURCES_ENV, str(tmp_path))
+    return tmp_path
+
+
+def test_resources_default_to_the_checkout_and_follow_the_override(tmp_path, monkeypatch):
+    monkeypatch.delenv(RESOURCES_ENV, raising=False)
+    assert resources_dir() == ROOT / "resources"
+    monkeypatch.setenv(RESOURCES_ENV, str(tmp_path))
+    assert resources_dir() == tmp_path and pretrained_dir() == tmp_path / "pretrained"
+
+
+def test_builtin_names_are_the_folders_with_a_config(resources):
+    assert builtin_names() == ["points", "voxels"]
+
+
+def test_no_pretrained_folder_means_no_builtin_models(tmp_path, monkeypatch):
+    monkeypatch.setenv(RESOURCES_ENV, str(tmp_path / "nowhere"))
+    assert builtin_names() == []
+    with pytest.raises(InputError, match="none"):
+        resolve_run("builtin:points")
+
+
+def test_resolve_run_maps_builtin_names_and_leaves_paths_alone(resources, tmp_path):
+    assert BUILTIN_PREFIX == "builtin:"
+    assert resolve_run("builtin:points") == resources / "pretrained" / "points"
+    assert resolve_run(Path("builtin:voxels")) == resources / "pretrained" / "voxels"
+    assert resolve_run(tmp_path / "my_run") == tmp_path / "my_run"
+    assert resolve_run("runs/a") == Path("runs/a")
+    with pytest.raises(InputError) as error:
+        resolve_run("builtin:splats")
+    assert "builtin:points, builtin:voxels" in str(error.value) and "splats" in str(error.value)
+
+
+def test_unknown_builtin_model_is_one_line_and_exit_code_2(resources, tmp_path, capsys):
+    code = main(["sample", "builtin:splats", "--n", "2", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err
+    assert err.startswith("error: builtin:splats:") and "builtin:points" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_broken_manifest_is_bad_input(tmp_path):
+    assert read_manifest(tmp_path)["models"] == {}
+    (tmp_path / "manifest.json").write_text("{not json")
+    with pytest.raises(InputError, match="manifest"):
+        read_manifest(tmp_path)
+
+
+def test_train_seconds_add_up_resumed_segments(tmp_path):
+    records = [("ae", 10.0), ("ae", 20.0), ("ae", 5.0), ("ae", 7.5), ("ldm", 3.0)]  # ae resumed after 20 s
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps({"stage": s, "time": t}) + "\n" for s, t in records))
+    assert train_seconds(tmp_path / "metrics.jsonl") == {"ae": 27.5, "ldm": 3.0}
+    assert train_seconds(tmp_path / "missing.jsonl") is None
+
+
+def test_rebuilt_train_command_has_the_runs_options():
+    config = {"representation": "points", "cond": "class", "preset": "small", "seed": 0, "prediction": "epsilon",
+              "autoencoder": {"kind": "ae"},
+              "data": {"path": "data.h5", "classes": ["chair", "sofa"], "resolution": 32, "n_points": 1024,
+                       "max_shapes": None},
+              "train": {"ae": {"steps": 2000, "bf16": False}, "ldm": {"steps": 6000}}}
+    command = train_command(config, Path("runs/x"))
+    assert command == ("python -m core train --data data.h5 --classes chair,sofa --repr points --ae ae --cond class "
+                       "--preset small --ae-steps 2000 --ldm-steps 6000 --res 32 --points 1024 --prediction epsilon "
+                       "--seed 0 --out runs/x")
+
+
+def test_readme_states_terms_commands_and_metrics(tmp_path):
+    entry = {"name": "points", "representation": "points", "cond": "class", "classes": ["chair"],
+             "source_data": "../shared/data/modelnet10_pointclouds_1024", "training_command": "python -m core train X",
+             "steps": {"ae": 2000, "ldm": 6000}, "train_seconds": {"ae": 600.0, "ldm": 1800.0},
+             "hardware": "2 CPU cores", "weights_dtype": "float16", "bytes": 3_000_000,
+             "export_check": {"shapes": 4, "seed": 0, "max_abs_diff": 1e-3, "mean_abs_diff": 1e-4},
+             "metrics": {"chair (samples)": {"MMD-CD": 0.01, "COV-CD": 0.45}, "chair (oracle)": {"MMD-CD": 0.008,
+                                                                                               "COV-CD": 0.55}}}
+    text = write_readme(tmp_path, {"models": {"points": entry}}).read_text()
+    assert "academic research use only" in text
+    assert "`python -m core train X`" in text and "10 min + 30 min" in text and "2 CPU cores" in text
+    assert "| chair (samples) | 0.01 | 0.45 |" in text and "| samples | MMD-CD | COV-CD |" in text
