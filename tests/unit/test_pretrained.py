@@ -33,6 +33,18 @@ def test_resources_default_to_the_checkout_and_follow_the_override(tmp_path, mon
     assert resources_dir() == tmp_path and pretrained_dir() == tmp_path / "pretrained"
 
 
+def test_a_wheel_install_finds_the_resources_under_its_prefix(tmp_path, monkeypatch):
+    import core.resources
+
+    site = tmp_path / "lib" / "site-packages"
+    (site / "core").mkdir(parents=True)  # no resources/ beside the package, as in a wheel install
+    (tmp_path / "share" / "latent3d-studio" / "resources").mkdir(parents=True)
+    monkeypatch.delenv(RESOURCES_ENV, raising=False)
+    monkeypatch.setattr(core.resources, "__file__", str(site / "core" / "resources.py"))
+    monkeypatch.setattr(core.resources.sys, "prefix", str(tmp_path))
+    assert resources_dir() == tmp_path / "share" / "latent3d-studio" / "resources"
+
+
 def test_builtin_names_are_the_folders_with_a_config(resources):
     assert builtin_names() == ["points", "voxels"]
 
