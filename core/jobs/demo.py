@@ -1,113 +1,113 @@
-"""``DemoJob``: the product end to end without trained models — built-in shapes in every representation.
+"""``DemoJob``: generated shapes from the built-in pretrained models, with no training.
 
-Steps, each timed: generate the built-in dataset, convert one shape per class to points, voxels
-and Gaussian splats (and keep its mesh), write them as PLY / NPY / OBJ, render every one offscreen
-and tile the pictures into one PNG contact sheet. Sampling the built-in models becomes one more
-step when they exist.
+For each built-in model (``builtin:points``, ``builtin:voxels``, ``builtin:splats``) and a few classes it
+samples a handful of shapes with the default sampler (20 guided DPM-Solver++ steps), writes them the way
+``python -m core sample`` does (``samples.npy`` plus PLY / OBJ / 3DGS PLY per shape), renders them offscreen
+into one PNG contact sheet (a row per model and class) and times every step. A model that is not installed
+is one line in the log and the others go on; with none installed (or ``procedural=True``) it also runs the
+:class:`~core.jobs.demo_procedural.ProceduralDemoJob` (the built-in procedural shapes in every
+representation), so the command always shows something.
 """
 from __future__ import annotations
 
 import os
-import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from core.jobs.base import CancelToken, EventHandler, Job
 from core.jobs.events import Log, Progress
+from core.jobs.timing import StepTimes
 
-#: Representations shown per shape, in sheet order, with the file type each is written as.
-OUTPUTS = (("points", ".ply"), ("voxels", ".npy"), ("splats", ".ply"), ("mesh", ".obj"))
-#: The built-in set's up axis (its objects stand on y = 0).
-BUILTIN_UP = "y"
+#: the built-in models, in contact-sheet order, with the per-shape file each one's samples are written as
+MODELS = {"points": "ply", "voxels": "obj", "splats": "ply"}
+#: classes shown by default: three of the six the built-in models were trained on
+DEFAULT_CLASSES = ("chair", "sofa", "table")
+SHAPES_PER_CLASS = 4
+#: label of the one row of a model trained without classes
+UNCONDITIONAL = "unconditional"
 
 
 class DemoJob(Job):
-    """Build, convert, write and render a few built-in shapes into ``out``; return paths and timings."""
+    """Sample, write and render every installed built-in model into ``out``; return paths and timings."""
 
     name = "demo"
 
-    def __init__(self, out: str | os.PathLike[str] = "latent3d-demo", classes: int | None = None,
-                 points: int = 2048, resolution: int = 32, splats: int = 8192, image_size: int = 256,
-                 seed: int = 0) -> None:
+    def __init__(self, out: str | os.PathLike[str] = "latent3d-demo", classes: tuple[str, ...] = DEFAULT_CLASSES,
+                 n: int = SHAPES_PER_CLASS, steps: int = 20, guidance: float = 3.0, image_size: int = 256,
+                 seed: int = 0, procedural: bool = False) -> None:
         self.out = Path(out)
-        self.classes = classes
-        self.points, self.resolution, self.splats = points, resolution, splats
-        self.image_size, self.seed = image_size, seed
-        self.timings: dict[str, float] = {}
-
-    @contextmanager
-    def _step(self, name: str, emit: EventHandler) -> Iterator[None]:
-        """Time one step and log it."""
-        started = time.perf_counter()
-        yield
-        self.timings[name] = time.perf_counter() - started
-        emit(Log(f"{name}: {self.timings[name]:.2f} s"))
+        self.classes, self.n, self.steps, self.guidance = tuple(classes), n, steps, guidance
+        self.image_size, self.seed, self.procedural = image_size, seed, procedural
+        self.timings = StepTimes()
 
     def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
-        """Run the steps; the result holds every written path and the seconds each step took."""
-        with self._step("generate built-in dataset", emit):
-            meshes = self._generate()
-        with self._step("convert", emit):
-            shapes = self._convert(meshes, emit, cancel)
-        with self._step("write files", emit):
-            files = self._write(shapes)
-        with self._step("render contact sheet", emit):
-            sheet = self._render(shapes, emit, cancel)
-        return {"out": str(self.out), "sheet": str(sheet), "files": [str(p) for p in files],
-                "timings": dict(self.timings)}
+        """Sample every installed model, render the sheet, and fall back to the procedural demo if none is."""
+        from core.training.pretrained import builtin_names, pretrained_dir
 
-    def _generate(self) -> dict[str, Any]:
-        """The first training shape of each class, normalised into the unit sphere."""
-        from core.data import open_dataset
+        installed = builtin_names()
+        rows: dict[str, list] = {}
+        files: list[str] = []
+        for model, fmt in MODELS.items():
+            if model not in installed:
+                emit(Log(f"builtin:{model} is not installed (no {pretrained_dir() / model}): skipped",
+                         level="warning"))
+                continue
+            for class_name in self._classes_of(model, emit):
+                cancel.raise_if_cancelled()
+                result = self._sample(model, class_name, fmt, emit, cancel)
+                rows[f"{model} · {class_name or UNCONDITIONAL}"] = result["shapes"]
+                files += result["paths"]
+        result: dict[str, Any] = {"out": str(self.out), "models": [m for m in MODELS if m in installed],
+                                  "files": files, "sheet": None}
+        if rows:
+            with self.timings.step("render contact sheet", emit):
+                result["sheet"] = str(self._render(rows, emit, cancel))
+        if self.procedural or not rows:
+            from core.jobs.demo_procedural import ProceduralDemoJob
 
-        dataset = open_dataset(f"builtin:{self.seed}")
-        first = {}
-        for i, record in enumerate(dataset.records):
-            if record.class_name not in first and record.split == "train":
-                first[record.class_name] = i
-        names = list(first)[: self.classes] if self.classes else list(first)
-        return {name: dataset.load(first[name]).normalized()[0] for name in names}
+            emit(Log("procedural demo: the built-in shapes in every representation"))
+            procedural = ProceduralDemoJob(self.out / "procedural", image_size=self.image_size,
+                                           seed=self.seed).execute(emit, cancel)
+            result["procedural"] = procedural
+            self.timings.update({f"procedural: {k}": v for k, v in procedural["timings"].items()})
+        result["timings"] = dict(self.timings)
+        return result
 
-    def _convert(self, meshes: dict, emit: EventHandler, cancel: CancelToken) -> dict[str, dict]:
-        """Every shape in every representation; splats are coloured by height so the picture has depth."""
-        from core.data.conversions import convert
-        from core.render.scene import height_colors
-        from core.shapes import Mesh
+    def _classes_of(self, model: str, emit: EventHandler) -> list[str | None]:
+        """The asked-for classes this model knows (None: an unconditional model's one row)."""
+        from core.training.pretrained import resolve_run
+        from core.training.run_config import read_run_config
 
-        shapes = {}
-        for done, (name, mesh) in enumerate(meshes.items(), start=1):
-            cancel.raise_if_cancelled()
-            coloured = Mesh(mesh.vertices, mesh.faces, height_colors(mesh.vertices, BUILTIN_UP))
-            shapes[name] = {"points": convert(mesh, "points", points=self.points, seed=self.seed),
-                            "voxels": convert(mesh, "voxels", resolution=self.resolution),
-                            "splats": convert(coloured, "splats", points=self.splats, seed=self.seed),
-                            "mesh": mesh}
-            emit(Progress(done, len(meshes), "convert"))
-        return shapes
+        config = read_run_config(resolve_run(f"builtin:{model}"))
+        if config["cond"] != "class":
+            return [None]
+        known = [c for c in self.classes if c in config["classes"]]
+        if missing := [c for c in self.classes if c not in config["classes"]]:
+            emit(Log(f"builtin:{model} has no class {', '.join(missing)} (it knows {', '.join(config['classes'])})",
+                     level="warning"))
+        return known
 
-    def _write(self, shapes: dict[str, dict]) -> list[Path]:
-        """``out/<class>_<representation>.<ext>`` for every converted shape."""
-        from core.io import write_shape
+    def _sample(self, model: str, class_name: str | None, fmt: str, emit: EventHandler,
+                cancel: CancelToken) -> dict[str, Any]:
+        """One model's shapes of one class, written under ``out/MODEL/CLASS`` as ``sample`` writes them."""
+        from core.jobs.sample import SampleJob
 
-        files = []
-        for name, kinds in shapes.items():
-            for kind, suffix in OUTPUTS:
-                path = self.out / f"{name}_{kind}{suffix}"
-                write_shape(kinds[kind], path)
-                files.append(path)
-        return files
+        folder = self.out / model / (class_name or UNCONDITIONAL)
+        job = SampleJob(f"builtin:{model}", self.n, folder, class_name=class_name, guidance=self.guidance,
+                        steps=self.steps, sampler="dpmpp", seed=self.seed, fmt=fmt, previews=False)
+        with self.timings.step(f"builtin:{model} {class_name or UNCONDITIONAL}: sample {self.n} + write {fmt}", emit):
+            return job.execute(emit, cancel)
 
-    def _render(self, shapes: dict[str, dict], emit: EventHandler, cancel: CancelToken) -> Path:
-        """One row per class, one column per representation, saved as ``out/contact_sheet.png``."""
+    def _render(self, rows: dict[str, list], emit: EventHandler, cancel: CancelToken) -> Path:
+        """A row of pictures per model and class, saved as ``out/contact_sheet.png``."""
         from core.render import contact_sheet, render_shape, save_png
 
         images, labels = [], []
-        total = len(shapes) * len(OUTPUTS)
-        for name, kinds in shapes.items():
-            for kind, _ in OUTPUTS:
+        total = sum(len(shapes) for shapes in rows.values())
+        for label, shapes in rows.items():
+            for index, shape in enumerate(shapes):
                 cancel.raise_if_cancelled()
-                images.append(render_shape(kinds[kind], (self.image_size, self.image_size), up=BUILTIN_UP))
-                labels.append(f"{name} · {kind}")
+                images.append(render_shape(shape, (self.image_size, self.image_size)))
+                labels.append(f"{label} {index + 1}")
                 emit(Progress(len(images), total, "render"))
-        return save_png(contact_sheet(images, labels, columns=len(OUTPUTS)), self.out / "contact_sheet.png")
+        return save_png(contact_sheet(images, labels, columns=self.n), self.out / "contact_sheet.png")

@@ -1,4 +1,4 @@
-"""``DemoJob``: built-in shapes converted, written and rendered to a contact sheet (two classes, small pictures)."""
+"""``ProceduralDemoJob``: built-in shapes converted, written and rendered to a contact sheet (two classes, small pictures)."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,13 +6,13 @@ from PIL import Image
 
 from core.io import read_shape
 from core.jobs import Done, Progress
-from core.jobs.demo import DemoJob
+from core.jobs.demo_procedural import ProceduralDemoJob
 from core.shapes import GaussianSplats, Mesh, PointCloud, VoxelGrid
 
 
 def test_demo_writes_every_representation_and_a_contact_sheet(tmp_path):
     events = []
-    result = DemoJob(tmp_path / "demo", classes=2, image_size=64, splats=1024).run(events.append)
+    result = ProceduralDemoJob(tmp_path / "demo", classes=2, image_size=64, splats=1024).run(events.append)
     assert isinstance(events[-1], Done)
     assert any(isinstance(e, Progress) and e.message == "render" and e.done == e.total == 8 for e in events)
     kinds = {"points": PointCloud, "voxels": VoxelGrid, "splats": GaussianSplats, "mesh": Mesh}
