@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QFormLayout, QGridLayout,
-                               QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QSpinBox,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox,
+                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QSpinBox,
                                QTableWidget, QTableWidgetItem)
 
 from app.dialogs import show_error
@@ -23,6 +23,8 @@ DEFAULT_METRICS = ("cd", "jsd")
 ALL = "all"
 #: bar colours: samples (Okabe–Ito blue) and oracle (Okabe–Ito bluish green)
 SAMPLE_COLOR, ORACLE_COLOR = "#56B4E9", "#009E73"
+#: the smallest height of the chart, the table and the histogram (they share what the set-up leaves)
+RESULT_MIN_HEIGHT = 120
 #: histogram bins of the nearest-reference distances (a few dozen samples fill ~20 bins usefully)
 HISTOGRAM_BINS = 20
 #: fill opacity of the overlaid histograms (0-255), so the oracle's shows through the samples'
@@ -59,15 +61,20 @@ class EvaluatePage(Page):
         metrics_row = QHBoxLayout()
         for check in self.metric_boxes.values():
             metrics_row.addWidget(check)
-        metrics_row.addStretch(1)
+        metrics_row.addSpacing(12)
         self.oracle_box = QCheckBox("also score the oracle", checked=True)
+        metrics_row.addWidget(self.oracle_box)
+        metrics_row.addStretch(1)
+        subset = QHBoxLayout()  # one row for class, split and n keeps the results tall enough to read
+        for caption, widget, stretch in (("", self.class_combo, 2), ("split", self.split_combo, 1),
+                                         ("n", self.n_spin, 1)):
+            if caption:
+                subset.addWidget(QLabel(caption))
+            subset.addWidget(widget, stretch)
         form.addRow("Samples", row)
         form.addRow("Reference", self.ref_edit)
-        form.addRow("Class", self.class_combo)
-        form.addRow("Split", self.split_combo)
-        form.addRow("n", self.n_spin)
+        form.addRow("Class", subset)
         form.addRow("Metrics", metrics_row)
-        form.addRow("", self.oracle_box)
         self.run_button = QPushButton(icon("evaluate"), "Evaluate")
         self.run_button.setObjectName("primary")
         self.run_button.clicked.connect(self.evaluate)
@@ -88,11 +95,11 @@ class EvaluatePage(Page):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.chart = pg.PlotWidget(title="COV and 1-NNA (%): samples vs oracle")
         self.chart.showGrid(y=True, alpha=0.15)
-        self.chart.setMinimumHeight(150)
+        self.chart.setMinimumHeight(RESULT_MIN_HEIGHT)
         self.chart.addLegend(offset=(-10, 10))
         self.histogram = pg.PlotWidget()
         self.histogram.showGrid(y=True, alpha=0.15)
-        self.histogram.setMinimumHeight(150)
+        self.histogram.setMinimumHeight(RESULT_MIN_HEIGHT)
         self.histogram.addLegend(offset=(-10, 10))
         self.histogram.setLabel("left", "shapes")
         self.histogram_metric = QComboBox(toolTip="Distance of the nearest-neighbour histogram")
@@ -102,18 +109,14 @@ class EvaluatePage(Page):
         histogram_bar = QHBoxLayout()
         histogram_bar.addWidget(self.histogram_note, 1)
         histogram_bar.addWidget(self.histogram_metric)
-        results = QGridLayout()
-        results.addWidget(self.table, 0, 0, 3, 1)
-        results.addWidget(self.chart, 0, 1)
-        results.addLayout(histogram_bar, 1, 1)
-        results.addWidget(self.histogram, 2, 1)
-        results.setColumnStretch(0, 1)
-        results.setColumnStretch(1, 1)
-        results.setRowStretch(0, 1)
-        results.setRowStretch(2, 1)
+        results = QHBoxLayout()
+        results.addWidget(self.table, 1)
+        results.addWidget(self.chart, 1)
+        self.body.addLayout(results, 1)
+        self.body.addLayout(histogram_bar)
+        self.body.addWidget(self.histogram, 1)
         self.note = QLabel("Better is lower MMD and JSD, higher COV, 1-NNA closer to 50 %.")
         self.note.setObjectName("dim")
-        self.body.addLayout(results, 1)
         self.body.addWidget(self.note)
         self._draw_histogram()
 

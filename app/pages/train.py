@@ -28,10 +28,10 @@ CURVE_COLORS = {("ae", "loss"): "#E69F00", ("ae", "val_loss"): "#F5C767",
 
 
 #: the monitor keeps at least this much height; the set-up form scrolls instead
-CURVES_MIN_HEIGHT = 250
+CURVES_MIN_HEIGHT = 220
 #: edge of a preview sample's picture in the strip under the curves
-PREVIEW_THUMB = 72
-PREVIEW_HINT = "Preview samples of the denoiser appear here after each stage-2 checkpoint"
+PREVIEW_THUMB = 60
+PREVIEW_HINT = "Preview samples of the denoiser appear here after each stage-2 checkpoint."
 
 
 class LiveCurves(QWidget):
@@ -180,20 +180,24 @@ class TrainPage(Page):
         self.curves.setMinimumHeight(CURVES_MIN_HEIGHT)
         self.preview_label = QLabel(PREVIEW_HINT)
         self.preview_label.setObjectName("dim")
+        self.preview_label.setWordWrap(True)
+        self.preview_label.setFixedWidth(170)
         self.preview_strip = QListWidget()
         self.preview_strip.setViewMode(QListWidget.ViewMode.IconMode)
         self.preview_strip.setFlow(QListWidget.Flow.LeftToRight)
         self.preview_strip.setWrapping(False)
         self.preview_strip.setMovement(QListWidget.Movement.Static)
         self.preview_strip.setIconSize(QSize(PREVIEW_THUMB, PREVIEW_THUMB))
-        self.preview_strip.setFixedHeight(PREVIEW_THUMB + 34)
+        self.preview_strip.setFixedHeight(PREVIEW_THUMB + 30)
         self.preview_strip.currentRowChanged.connect(self._show_preview)
         self._preview_shapes: list = []
         self.body.addWidget(scroll, 1)
         self.body.addLayout(stats)
         self.body.addWidget(self.curves, 1)
-        self.body.addWidget(self.preview_label)
-        self.body.addWidget(self.preview_strip)
+        previews = QHBoxLayout()
+        previews.addWidget(self.preview_label)
+        previews.addWidget(self.preview_strip, 1)
+        self.body.addLayout(previews)
         studio.viewport.render_thread.thumbnail_ready.connect(self._on_thumbnail)
 
     def set_dataset(self, dataset) -> None:
@@ -280,15 +284,15 @@ class TrainPage(Page):
             return
         self.previews_shown += 1
         self._preview_shapes = list(event.shapes)
-        self.preview_label.setText(f"Preview samples at stage-2 step {event.step:,} of {event.total:,} "
-                                   "(EMA denoiser, 10 DDIM steps; click one to view it)")
+        self.preview_label.setText(f"Previews at stage-2 step {event.step:,} / {event.total:,}: EMA denoiser, "
+                                   "10 DDIM steps. Click one to view it.")
         self.preview_strip.blockSignals(True)
         self.preview_strip.clear()
         self.preview_strip.blockSignals(False)
         style = self.studio.viewport.style
         for index, shape in enumerate(event.shapes):
             item = QListWidgetItem(f"#{index}")
-            item.setSizeHint(QSize(PREVIEW_THUMB + 10, PREVIEW_THUMB + 24))
+            item.setSizeHint(QSize(PREVIEW_THUMB + 8, PREVIEW_THUMB + 22))
             self.preview_strip.addItem(item)
             self.studio.viewport.render_thread.request_thumbnail(("train", self.previews_shown, index), shape,
                                                                  style, PREVIEW_THUMB)

@@ -2,7 +2,8 @@
 
 Run under Xvfb from the repository root (takes a few minutes on a CPU):
     xvfb-run -s "-screen 0 1280x800x24" .venv/bin/python docs/screenshots/make_screenshots.py RUN_DIR
-RUN_DIR is a trained point-cloud run (``python -m core train ... --repr points --cond class``).
+RUN_DIR is a trained class-conditional point-cloud run (``python -m core train ... --repr points --cond class``)
+or a built-in model such as ``builtin:points``.
 """
 from __future__ import annotations
 
@@ -77,7 +78,8 @@ def main(run_dir: str) -> None:
     page.max_shapes.setValue(32)
     page.out_edit.setText(str(Path(tempfile.mkdtemp()) / "chair_run"))
     page.start()
-    wait_until(lambda: page.curves.points("ldm") >= 8)
+    wait_until(lambda: page.curves.points("ldm") >= 8 and page.previews_shown >= 1)  # tiny: a preview per 20 steps
+    wait_until(lambda: window.render_thread.idle)
     capture(window, "train")
     page.cancel()
     settle(window)
