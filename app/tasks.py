@@ -39,11 +39,9 @@ class FindModelsJob(Job):
     name = "find models"
 
     def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Path]:
-        """Ask core.training.pretrained; none while that module has not landed in this checkout."""
-        try:
-            from core.training.pretrained import BUILTIN_PREFIX, builtin_names, resolve_run
-        except ImportError:
-            return {}
+        """Every model core.training.pretrained finds under resources/pretrained."""
+        from core.training.pretrained import BUILTIN_PREFIX, builtin_names, resolve_run
+
         return {BUILTIN_PREFIX + name: resolve_run(BUILTIN_PREFIX + name) for name in builtin_names()}
 
 

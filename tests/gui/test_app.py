@@ -210,6 +210,31 @@ def test_evaluate_histogram_of_nearest_reference_distances(qtbot, window, shared
     assert error_boxes == []
 
 
+@pytest.fixture
+def builtin_points(tmp_path, monkeypatch, tiny_run):
+    """A resources folder whose only built-in model, ``points``, is the tiny run (config + checkpoints)."""
+    import shutil
+
+    resources = tmp_path / "resources"
+    shutil.copytree(tiny_run, resources / "pretrained" / "points", ignore=shutil.ignore_patterns("samples"))
+    monkeypatch.setenv("LATENT3D_RESOURCES", str(resources))
+    return resources / "pretrained" / "points"
+
+
+def test_sample_page_opens_on_the_builtin_points_model(qtbot, builtin_points, window, error_boxes):
+    page = window.sample
+    qtbot.waitUntil(lambda: page.model_combo.findText("builtin:points") >= 0, timeout=JOB_TIMEOUT_MS)
+    assert page.model_combo.currentText() == "builtin:points"
+    assert page.model_combo.findText("builtin:points") == 0  # built-in models first, runs on disk after
+    assert [page.class_combo.itemText(i) for i in range(page.class_combo.count())][1:] == ["chair", "sofa"]
+    page.count.setValue(2)
+    page.steps.setValue(2)
+    page.generate_button.click()
+    qtbot.waitUntil(lambda: page.result is not None, timeout=JOB_TIMEOUT_MS)
+    assert len(page.result["shapes"]) == 2 and isinstance(page.result["shapes"][0], PointCloud)
+    assert error_boxes == []
+
+
 def test_install_desktop_respects_xdg_data_home(tmp_path, monkeypatch):
     from app.__main__ import main
 
