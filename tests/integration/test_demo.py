@@ -1,0 +1,100 @@
+"""A tiny real run exported as a built-in model: it samples like the run, ``builtin:NAME`` works in the
+CLI, and the demo samples, writes and renders it (into a temporary resources folder)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from core.cli import main
+from core.io import read_point_cloud
+from core.jobs import Done, Log
+from core.jobs.demo import DemoJob
+from core.jobs.export_builtin import ExportBuiltinJob
+from core.jobs.sample import SampleJob
+from core.resources import RESOURCES_ENV
+from core.training import RunSpec, load_checkpoint, train_run
+
+pytestmark = pytest.mark.slow
+H5 = "modelnet10_pointclouds_1024/modelnet10_pcd1024_train.h5"
+
+
+@pytest.fixture(scope="module")
+def tiny_run(shared_data, tmp_path_factory):
+    """A class-conditioned points run on chairs and sofas, a few steps of each stage."""
+    run = tmp_path_factory.mktemp("tiny") / "run"
+    train_run(run, RunSpec(data=str(shared_data / H5), representation="points", classes=["chair", "sofa"],
+                           cond="class", preset="tiny", ae_steps=6, ldm_steps=6, n_points=256, batch_size=4,
+                           max_shapes=40))
+    return run
+
+
+@pytest.fixture(scope="module")
+def resources(tiny_run, tmp_path_factory):
+    """A resources folder holding the run exported as builtin:points (float16) and builtin:exact (float32)."""
+    folder = tmp_path_factory.mktemp("resources")
+    for name, dtype in (("points", "float16"), ("exact", "float32")):
+        events = []
+        ExportBuiltinJob(tiny_run, name, folder / "pretrained", dtype=dtype, command="python -m core train …",
+                         hardware="test machine").run(events.append)
+        assert isinstance(events[-1], Done), events[-1]
+    return folder
+
+
+def _samples(run, out, **options) -> np.ndarray:
+    return SampleJob(run, 3, out, class_name="chair", seed=5, fmt="npy", previews=False, **options).run()["array"]
+
+
+def test_export_keeps_only_ema_weights_and_samples_like_the_run(tiny_run, resources, tmp_path, monkeypatch):
+    monkeypatch.setenv(RESOURCES_ENV, str(resources))
+    pretrained = resources / "pretrained"
+    for stage in ("ae", "ldm"):
+        exported = load_checkpoint(pretrained / "points" / "checkpoints" / f"{stage}_last.safetensors")
+        original = load_checkpoint(tiny_run / "checkpoints" / f"{stage}_last.safetensors")
+        assert set(exported.tensors) == {k for k in original.tensors if k.startswith("ema.")}
+        assert {t.dtype for t in exported.tensors.values()} == {torch.float16}
+        assert "optimizer" not in exported.manifest and exported.manifest["weights_dtype"] == "float16"
+        assert exported.manifest["model_config"] == original.manifest["model_config"]
+    reference = _samples(tiny_run, tmp_path / "run")
+    assert np.array_equal(_samples("builtin:exact", tmp_path / "exact"), reference)  # float32: the same bytes
+    half = _samples("builtin:points", tmp_path / "half")
+    assert not np.array_equal(half, reference) and np.abs(half - reference).max() < 2e-2
+
+    manifest = json.loads((pretrained / "manifest.json").read_text())
+    entry = manifest["models"]["points"]
+    assert sorted(manifest["models"]) == ["exact", "points"]
+    assert entry["classes"] == ["chair", "sofa"] and entry["representation"] == "points"
+    assert entry["steps"] == {"ae": 6, "ldm": 6} and entry["hardware"] == "test machine"
+    assert 0 < entry["export_check"]["max_abs_diff"] < 2e-2 and entry["metrics"] is None
+    readme = (pretrained / "README.md").read_text()
+    assert "`builtin:points`" in readme and "academic research use only" in readme
+
+
+def test_cli_samples_a_builtin_model_and_names_the_known_ones(resources, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(RESOURCES_ENV, str(resources))
+    assert main(["sample", "builtin:points", "--class", "chair", "--n", "2", "--steps", "4", "--format", "ply",
+                 "--out", str(tmp_path / "s")]) == 0
+    assert len(read_point_cloud(tmp_path / "s" / "sample_001.ply").points) == 256
+    capsys.readouterr()
+    assert main(["sample", "builtin:voxels", "--n", "1", "--out", str(tmp_path / "v")]) == 2
+    assert "builtin:exact, builtin:points" in capsys.readouterr().err
+
+
+def test_demo_samples_the_installed_models_and_skips_the_missing(resources, tmp_path, monkeypatch):
+    monkeypatch.setenv(RESOURCES_ENV, str(resources))
+    events = []
+    result = DemoJob(tmp_path / "demo", classes=("chair", "table"), n=2, steps=4, image_size=48).run(events.append)
+    assert isinstance(events[-1], Done)
+    logs = [e.message for e in events if isinstance(e, Log)]
+    assert sum("builtin:voxels is not installed" in m for m in logs) == 1
+    assert sum("builtin:splats is not installed" in m for m in logs) == 1
+    assert any("no class table" in m for m in logs)
+    assert result["models"] == ["points"] and "procedural" not in result
+    clouds = sorted((tmp_path / "demo" / "points" / "chair").glob("sample_*.ply"))
+    assert len(clouds) == 2 and np.load(tmp_path / "demo" / "points" / "chair" / "samples.npy").shape == (2, 256, 3)
+    sheet = np.asarray(Image.open(result["sheet"]))
+    assert sheet.shape[0] >= 48 and sheet.shape[1] >= 2 * 48 and (sheet < 200).any()
+    assert set(result["timings"]) == {"builtin:points chair: sample 2 + write ply", "render contact sheet"}
