@@ -6,6 +6,7 @@ summed grids, MMD/COV by Chamfer of occupied-voxel centres) plus 1-NNA and IoU-b
 """
 from __future__ import annotations
 
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -136,6 +137,11 @@ class EvalJob(Job):
             return self._oracle_samples(), f"oracle: {self.n or 'all'} random train shapes of {self.ref}"
         if self.samples is None:
             raise InputError("SAMPLES", "give a samples file/folder or --oracle")
+        from core.training.pretrained import is_builtin, resolve_run
+
+        if is_builtin(self.samples):  # a built-in model's folder is not ours to write: samples go to a temp folder
+            with tempfile.TemporaryDirectory() as scratch:
+                return self._sample_run(resolve_run(self.samples), emit, Path(scratch)), str(self.samples)
         path = Path(self.samples)
         if not path.exists():
             raise InputError(path, "no such file or folder")
@@ -162,13 +168,13 @@ class EvalJob(Job):
         pick = np.random.default_rng(self.seed).choice(len(train), size=count, replace=False)
         return data[np.sort(pick)]
 
-    def _sample_run(self, run_dir: Path, emit: EventHandler) -> np.ndarray:
-        """Sample ``n`` shapes (of the class, if given) from a trained run into ``RUN/eval/samples-SEED``."""
+    def _sample_run(self, run_dir: Path, emit: EventHandler, out: Path | None = None) -> np.ndarray:
+        """Sample ``n`` shapes (of the class, if given) from a trained run into ``out`` (``RUN/eval/samples-SEED``)."""
         from core.jobs.sample import SampleJob
 
         if self.n is None:
             raise InputError("--n", "say how many shapes to sample from the run")
-        job = SampleJob(run_dir, self.n, run_dir / "eval" / f"samples-{self.seed}", class_name=self.class_name,
+        job = SampleJob(run_dir, self.n, out or run_dir / "eval" / f"samples-{self.seed}", class_name=self.class_name,
                         seed=self.seed, fmt="npy")
         return job.execute(emit, CancelToken())["array"]
 

@@ -83,6 +83,17 @@ def test_cli_samples_a_builtin_model_and_names_the_known_ones(resources, tmp_pat
     assert "builtin:exact, builtin:points" in capsys.readouterr().err
 
 
+def test_eval_scores_a_builtin_model_without_writing_into_it(resources, shared_data, tmp_path, monkeypatch):
+    monkeypatch.setenv(RESOURCES_ENV, str(resources))
+    before = sorted(p.relative_to(resources) for p in resources.rglob("*"))
+    ref = shared_data / "modelnet10_pointclouds_1024" / "modelnet10_pcd1024_test.h5"
+    assert main(["eval", "builtin:points", "--ref", str(ref), "--class", "chair", "--n", "4", "--metrics", "cd",
+                 "--json", str(tmp_path / "eval.json")]) == 0
+    report = json.loads((tmp_path / "eval.json").read_text())
+    assert report["samples"] == "builtin:points" and report["n_samples"] == 4 and "MMD-CD" in json.dumps(report)
+    assert sorted(p.relative_to(resources) for p in resources.rglob("*")) == before
+
+
 def test_demo_samples_the_installed_models_and_skips_the_missing(resources, tmp_path, monkeypatch):
     monkeypatch.setenv(RESOURCES_ENV, str(resources))
     events = []
