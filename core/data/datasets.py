@@ -3,9 +3,9 @@
 ``open_dataset(path)`` recognises the kind of data at ``path`` and returns a :class:`ShapeDataset`:
 a list of :class:`ShapeRecord` (name, class, split) over a source that loads native shapes. Every
 representation is available from every dataset: ``get(i, "points" | "voxels" | "splats" | "mesh")``
-for one shape and ``points()`` / ``voxels()`` for training batches, converted by
+for one shape and ``points()`` / ``voxels()`` / ``splat_grids()`` for training batches, converted by
 ``core.data.conversions`` and normalised as DESIGN.md prescribes (points: centred, unit sphere;
-voxels: bounding box fitted into the [-1, 1]³ grid). Conversions are cached on disk
+voxels and splat grids: bounding box fitted into the [-1, 1]³ grid). Conversions are cached on disk
 (:mod:`core.data.cache`), so the second load of a dataset reads arrays instead of converting.
 """
 from __future__ import annotations
@@ -20,8 +20,9 @@ import numpy as np
 
 from core.data.builtin import BUILTIN_NAME, open_builtin
 from core.data.cache import cache_key, cached_arrays
-from core.data.representations import (CONVERTERS, REPRESENTATIONS, SHAPE_TYPES, points_from_stack,
-                                       shape_arrays, shape_points, shape_seed, shape_voxels)
+from core.data.representations import (CONVERTERS, DEFAULT_SPLATS, REPRESENTATIONS, SHAPE_TYPES,
+                                       points_from_stack, shape_arrays, shape_points, shape_seed, shape_splats,
+                                       shape_voxels)
 from core.data.sources.base import ShapeRecord, ShapeSource
 from core.data.sources.files import SHAPE_SUFFIXES, is_shape_file, open_files
 from core.data.sources.pointnet import H5_SUFFIXES, is_h5_file, open_pointnet
@@ -154,9 +155,35 @@ class ShapeDataset:
 
         return self._batch("voxels", {"resolution": resolution, "filled": filled}, convert, on_progress)
 
+    def splat_grids(self, resolution: int = 32, n: int = DEFAULT_SPLATS, seed: int = 0,
+                    on_progress: ProgressCallback | None = None) -> np.ndarray:
+        """Every shape as Gaussians in an R³ grid, packed: float32 (N, K, CHANNELS) (:mod:`core.data.splat_grid`).
+
+        Each shape becomes splats (native ones kept, others made from ``n`` surface points per
+        :func:`core.data.representations.shape_splats`), its centres' bounding box is fitted into
+        the grid as voxels are, Gaussians sharing a cell are merged, and only the K occupied cells
+        are stored (column 0 the flat cell index, -1 for padding): a dense 32³ grid of 15 channels
+        would take 2 MB per shape. ``splat_grid.unpack`` gives the dense grids.
+        """
+        from core.data import splat_grid
+
+        if resolution < 2:
+            raise InputError(self.root, f"splat grid resolution must be at least 2, got {resolution}")
+
+        def convert(records: list[ShapeRecord]) -> np.ndarray:
+            cells = [splat_grid.encode_cells(splat_grid.fit_to_grid(
+                shape_splats(self.source.load(r), n=n, seed=shape_seed(seed, r.row)), resolution), resolution)
+                for r in records]
+            return splat_grid.pack_cells(cells)
+
+        return self._batch("splat_grids", {"resolution": resolution, "n": n, "seed": seed}, convert, on_progress,
+                           join=splat_grid.pad_packed)
+
     def _batch(self, operation: str, params: dict, convert: Callable[[list[ShapeRecord]], np.ndarray],
-               on_progress: ProgressCallback | None) -> np.ndarray:
-        """Convert every shape with one cache entry per source file (an HDF5 file, a mesh file …)."""
+               on_progress: ProgressCallback | None,
+               join: Callable[[list[np.ndarray]], np.ndarray] = np.concatenate) -> np.ndarray:
+        """Convert every shape with one cache entry per source file (an HDF5 file, a mesh file …);
+        ``join`` puts the files' arrays together."""
         parts, order = [], []
         for source, positions in _by_source(self.records).items():
             records = [self.records[p] for p in positions]
@@ -167,7 +194,7 @@ class ShapeDataset:
             order += positions
             if on_progress is not None:
                 on_progress(len(order), len(self))
-        batch = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        batch = parts[0] if len(parts) == 1 else join(parts)
         return batch if order == sorted(order) else batch[np.argsort(order)]
 
     def summary(self, on_progress: ProgressCallback | None = None) -> dict:

@@ -105,6 +105,32 @@ def focal_loss(gamma: float = 2.0, alpha: float = 0.75) -> LossFn:
     return loss_fn
 
 
+def splat_grid_loss(occupancy_loss: LossFn, attribute_weight: float) -> LossFn:
+    """Splat grids (``core.data.splat_grid``): ``occupancy_loss`` on channel 0 (logits) plus
+    ``attribute_weight`` x the mean squared error of the other channels over the target's occupied
+    cells, the only cells whose attributes mean anything (L3DG's masked attribute regression).
+
+    The attribute channels are scaled to about [-1, 1] by the codec, so one weight serves them all.
+    """
+
+    def loss_fn(pred: Tensor, target: Tensor) -> tuple[Tensor, dict[str, float]]:
+        pred, target = pred.float(), target.float()
+        occupancy, logs = occupancy_loss(pred[:, :1], target[:, :1])
+        occupied = (target[:, :1] > 0.5).float()
+        cells = occupied.sum().clamp(min=1) * (target.shape[1] - 1)
+        attributes = ((pred[:, 1:] - target[:, 1:]).square() * occupied).sum() / cells
+        loss = occupancy + attribute_weight * attributes
+        return loss, {**logs, "recon": loss.item(), "occupancy": occupancy.item(), "attributes": attributes.item()}
+
+    return loss_fn
+
+
+#: Weight of the splat attributes' masked MSE against the occupancy focal loss (which averages over
+#: every cell, a few percent of them occupied). Measured on the two real 3DGS scenes (32³, ``tiny``,
+#: 150 AE steps): occupancy IoU 0.62 / attribute MSE 0.173 with 0.1, IoU 0.58 / MSE 0.162 with 1.0;
+#: the tiny network's capacity, not the weight, limits the attributes, so occupancy wins.
+SPLAT_ATTRIBUTE_WEIGHT = 0.1
+
 #: name -> factory(cfg) -> loss; the grid autoencoder picks ``cfg.loss`` (or the representation default).
 GRID_LOSSES: dict[str, Callable[..., LossFn]] = {
     "bce": lambda cfg: bce_loss,
@@ -118,6 +144,10 @@ def register_grid_loss(name: str, factory: Callable[..., LossFn], default_for: s
     GRID_LOSSES[name] = factory
     if default_for is not None:
         DEFAULT_GRID_LOSS[default_for] = name
+
+
+register_grid_loss("splat", lambda cfg: splat_grid_loss(focal_loss(cfg.focal_gamma, cfg.focal_alpha),
+                                                        SPLAT_ATTRIBUTE_WEIGHT), default_for="splats")
 
 
 def grid_loss(cfg) -> LossFn:

@@ -140,8 +140,7 @@ def test_bad_checkpoint_exits_2_and_changes_nothing(points_run, voxels_run, tmp_
 
 def test_unsupported_and_conflicting_requests_exit_2(points_run, shared_data, tmp_path, capsys):
     data = str(shared_data / H5)
-    for args, message in ((("--repr", "splats", "--out", str(tmp_path / "a")), "not supported yet"),
-                          (("--classes", "chair,boat", "--out", str(tmp_path / "a")), "unknown class 'boat'"),
+    for args, message in ((("--classes", "chair,boat", "--out", str(tmp_path / "a")), "unknown class 'boat'"),
                           (("--out", str(points_run)), "--resume")):
         code, err = _main(capsys, "train", "--data", data, *args)
         assert code == 2 and message in err, err

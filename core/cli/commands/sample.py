@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--sampler", choices=("ddpm", "ddim", "dpmpp", "euler"), default="dpmpp")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--format", dest="fmt", choices=("npy", "ply", "obj"),
-                        help="per-shape files besides samples.npy (default: ply for points, obj for voxels)")
+                        help="per-shape files besides samples.npy (default: ply for points and splats, obj for voxels)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--out", required=True, help="output folder")
     parser.set_defaults(handler=run)
