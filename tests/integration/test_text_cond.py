@@ -23,8 +23,8 @@ AE_STEPS, LDM_STEPS = 30, 30
 
 def _spec(shared_data, **extra) -> RunSpec:
     values = {"data": str(shared_data / H5), "representation": "points", "classes": ["chair", "sofa"],
-              "cond": "text", "preset": "tiny", "ae_steps": AE_STEPS, "ldm_steps": LDM_STEPS, **extra}
-    return RunSpec(**values)
+              "cond": "text", "preset": "tiny", "ae_steps": AE_STEPS, "ldm_steps": LDM_STEPS}
+    return RunSpec(**{**values, **extra})
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
@@ -106,3 +106,13 @@ def test_ae_from_an_other_architecture_is_an_input_error(shared_data, text_run, 
     with pytest.raises(InputError, match="does not fit this run") as error:
         train_run(tmp_path / "run", _spec(shared_data, ae_from=str(text_run), **change))
     assert message in str(error.value) and not (tmp_path / "run").exists()
+
+
+def test_voxels_text_run_samples_a_prompt(shared_data, tmp_path):
+    run = tmp_path / "run"
+    spec = _spec(shared_data, data=str(shared_data / "modelnet10_voxels32"), classes=["chair", "monitor"],
+                 representation="voxels", ae_steps=3, ldm_steps=3, max_shapes=16, batch_size=4)
+    assert TrainJob(run, spec).run() is not None
+    result = SampleJob(run, 1, tmp_path / "s", prompt="a monitor", guidance=4, steps=2, fmt="npy").run()
+    assert result["array"].shape == (1, 32, 32, 32) and result["array"].dtype == np.uint8
+    assert json.loads((tmp_path / "s" / "samples.json").read_text())["prompt"] == "a monitor"
