@@ -114,7 +114,7 @@ class TextEncoder:
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length)
         self.tokenizer.enable_padding(pad_id=config["pad_token_id"], pad_token="[PAD]")  # to the longest prompt
-        self.network = SentenceEncoder(config).eval()  # on the meta device: no init, but ~10 s first-use cost
+        self.network = SentenceEncoder(config).eval()  # (the meta device skips init, but its first use costs ~10 s)
         state = load_file(str(folder / "model.safetensors"))
         state = {k: v for k, v in state.items() if k != "embeddings.position_ids" and not k.startswith("pooler.")}
         self.network.load_state_dict(state)
