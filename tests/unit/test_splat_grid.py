@@ -8,8 +8,8 @@ import torch
 from core.data import splat_grid
 from core.data.conversions import rotation_matrices
 from core.errors import ShapeError
-from core.models.losses import GRID_LOSSES
 from core.models import autoencoder_config
+from core.models.losses import GRID_LOSSES
 from core.shapes import GaussianSplats
 from core.training.representations import representation
 
