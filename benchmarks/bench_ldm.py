@@ -1,21 +1,31 @@
-"""Latent diffusion speed, and the ε-vs-v measurement behind the default ``--prediction``.
+"""Latent diffusion speed per representation, on the built-in models, and the ε-vs-v measurement behind ``--prediction``.
 
-* ``train_speed``: optimiser steps/s of each stage through the real :class:`Trainer` (EMA, clipping
-  included) for a preset's networks on random data of the right shapes (speed does not depend on
-  the values).
-* ``sampling_speed``: seconds to sample 16 shapes with 20 DPM-Solver++ steps and classifier-free
-  guidance, decode included (target <= 1 s on 2 CPU cores), next to DDPM with 1,000 steps in the same
-  process; reported with the ratio, because absolute times on a shared machine vary with its load.
-* ``compare_predictions``: trains the same tiny chair run with ε and with v prediction and scores
-  samples against test chairs (MMD-CD, COV, 1-NNA; PointFlow's definitions in core.metrics).
+For each of points, voxels and splats the model is the built-in one (``builtin:NAME``) when installed, else the
+tiny preset's networks with random weights (labelled in ``model``; speed does not depend on the weights):
 
-Run: ``python benchmarks/bench_ldm.py [--quick] [--preset small] [--predictions]`` (prints one JSON object).
+* ``sampling``: seconds from noise to decoded shapes for 1 and 16 shapes, 20 guided DPM-Solver++ steps,
+  next to DDPM with 1,000 steps (``--quick``: 100, scaled) in the same process; ratios too, because
+  absolute times on a shared machine vary with its load.
+* ``scheduler_import``: seconds to import the built-in DPM-Solver++ (core.diffusion.dpm_solver) after torch,
+  next to diffusers' (the reference it reproduces bit for bit, which the sampler no longer imports).
+* ``train``: optimiser steps/s of each stage through the real :class:`Trainer` (EMA, clipping included) at
+  the model's batch sizes, on random inputs of the right shapes.
+* ``cli_sample``: wall and CPU seconds of the whole ``python -m core sample builtin:NAME --class C --n 8
+  --steps 20 --sampler dpmpp --seed 1 --format npy`` process, start-up included (target: 5 s on 2 cores),
+  with the machine's load average, since other processes share the cores.
+* ``compare_predictions`` (``--predictions``): trains the same tiny chair run with ε and with v prediction
+  and scores samples against test chairs (MMD-CD, COV, 1-NNA; PointFlow's definitions in core.metrics).
+
+Run: ``python benchmarks/bench_ldm.py [--quick] [--predictions]`` (prints one JSON object).
 """
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
+import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,75 +39,148 @@ H5_TEST = SHARED_DATA / "modelnet10_pointclouds_1024" / "modelnet10_pcd1024_test
 
 import torch  # noqa: E402
 
-from core.diffusion import LatentDiffusionPipeline, noise_schedule_config  # noqa: E402
+from core.diffusion import LatentDiffusionPipeline  # noqa: E402
 from core.jobs import CancelToken  # noqa: E402
-from core.models import autoencoder_config, build_autoencoder, build_denoiser, denoiser_config  # noqa: E402
 from core.training.presets import training_preset  # noqa: E402
-from core.training.representations import representation  # noqa: E402
-from core.training.stages import autoencoder_loss, denoiser_loss  # noqa: E402
 from core.training.trainer import TrainConfig, Trainer  # noqa: E402
 
-NUM_CLASSES = 10
-N_SHAPES, FAST_STEPS, GUIDANCE = 16, 20, 3.0
+REPRESENTATIONS = ("points", "voxels", "splats")
+#: the classes of the built-in models (issue 8), for the random-weight stand-ins
+CLASSES = ["bed", "chair", "monitor", "sofa", "table", "toilet"]
+SHAPE_COUNTS, FAST_STEPS, GUIDANCE = (1, 16), 20, 3.0
+CLI_SHAPES, CLI_TARGET_S = 8, 5.0
+TRAIN_STEPS = 5
 
 
-def _networks(preset: str, name: str):
-    n_points = training_preset(preset).n_points
-    ae = build_autoencoder(autoencoder_config(preset, name, "ae", n_points=n_points))
-    denoiser = build_denoiser(denoiser_config(preset, ae.latent_shape, "class", NUM_CLASSES))
-    return ae, denoiser, n_points
+def _stand_in(name: str) -> tuple[dict, torch.nn.Module, torch.nn.Module, float]:
+    """A run config for ``name`` with the tiny preset, and its networks with random weights."""
+    from core.models import AutoencoderConfig, DenoiserConfig, build_autoencoder, build_denoiser
+    from core.training import RunSpec
+    from core.training.representations import representation
+    from core.training.run_config import build_run_config
+
+    spec = RunSpec(data="random", representation=name, classes=CLASSES, cond="class", preset="tiny")
+    config = build_run_config(spec, CLASSES, representation(name).normalization)
+    return (config, build_autoencoder(AutoencoderConfig.from_dict(config["autoencoder"])).eval(),
+            build_denoiser(DenoiserConfig.from_dict(config["denoiser"])).eval(), 1.0)
 
 
-def _random_shapes(name: str, count: int, n_points: int) -> torch.Tensor:
-    if name == "points":
-        return torch.nn.functional.normalize(torch.randn(count, n_points, 3), dim=-1)
-    return torch.rand(count, 32, 32, 32) > 0.9
+def model_for(name: str) -> tuple[str, dict, torch.nn.Module, torch.nn.Module, float]:
+    """The built-in model ``name`` if installed, else the tiny stand-in: (label, config, ae, denoiser, scale)."""
+    from core.training import load_trained
+    from core.training.pretrained import builtin_names
+
+    if name in builtin_names():
+        run = load_trained(f"builtin:{name}")
+        return f"builtin:{name}", run.config, run.autoencoder, run.denoiser, run.scale_factor
+    return ("tiny preset, random weights (builtin:%s not installed)" % name, *_stand_in(name))
 
 
-def train_speed(name: str, preset: str = "small", steps: int = 5) -> dict:
-    """Train steps/s of stage 1 and stage 2 (after one warm-up step) at the preset's batch sizes."""
+def sampling_speed(config: dict, ae, denoiser, scale: float, baseline_steps: int) -> dict:
+    """Seconds for 1 and 16 guided shapes, decoded: 20 DPM-Solver++ steps and DDPM (same process)."""
+    pipeline = LatentDiffusionPipeline(ae, denoiser, config["schedule"], scale, config["denoiser"]["num_classes"])
+    for sampler in ("dpmpp", "ddpm"):  # warm-up: first-call kernels, the diffusers import of DDPM
+        pipeline(2, torch.zeros(2, dtype=torch.long), GUIDANCE, 2, sampler, seed=0)
+
+    def timed(n: int, steps: int, sampler: str) -> float:
+        cond = torch.arange(n) % config["denoiser"]["num_classes"]
+        start = time.perf_counter()
+        pipeline(n, cond, GUIDANCE, steps, sampler, seed=0)
+        return time.perf_counter() - start
+
+    result = {}
+    for n in SHAPE_COUNTS:
+        fast, ddpm = timed(n, FAST_STEPS, "dpmpp"), timed(n, baseline_steps, "ddpm") * 1000 / baseline_steps
+        result[f"{n}_shapes"] = {"dpmpp20_s": round(fast, 4), "ddpm1000_s": round(ddpm, 3),
+                                 "dpmpp20_over_ddpm1000": round(fast / ddpm, 5)}
+    result["ddpm_steps_timed"] = baseline_steps
+    return result
+
+
+def scheduler_import() -> dict:
+    """Start-up cost of the DPM-Solver++ implementation after ``import torch``: built-in vs diffusers'."""
+    statements = {"builtin_s": "from core.diffusion.dpm_solver import DPMSolverPlusPlus",
+                  "diffusers_s": "from diffusers import DPMSolverMultistepScheduler"}
+    result = {}
+    for key, statement in statements.items():
+        code = f"import time, torch; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                              env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        result[key] = round(float(done.stdout.split()[-1]), 3)
+    result["builtin_over_diffusers"] = round(result["builtin_s"] / result["diffusers_s"], 4)
+    return result
+
+
+def _random_input(config: dict, count: int) -> torch.Tensor:
+    """Autoencoder inputs of the right shape: unit-sphere clouds, or sparse 0/1 grids of every channel."""
+    ae = config["autoencoder"]
+    if config["representation"] == "points":
+        return torch.nn.functional.normalize(torch.randn(count, ae["n_points"], 3), dim=-1)
+    resolution = ae["resolution"]
+    return (torch.rand(count, ae["in_channels"], resolution, resolution, resolution) > 0.9).float()
+
+
+def train_speed(config: dict, ae, denoiser) -> dict:
+    """Train steps/s of stage 1 and stage 2 (after one warm-up step) at the model's batch sizes."""
     from core.diffusion.schedulers import alphas_cumprod
+    from core.training.stages import denoiser_loss
 
-    settings = training_preset(preset)
-    ae, denoiser, n_points = _networks(preset, name)
-    rep = representation(name)
+    num_classes = config["denoiser"]["num_classes"]
+    latent_shape = tuple(config["denoiser"]["latent_shape"])
+
+    def ae_loss(model, batch, generator):
+        return model(batch[0]).loss, {}
+
+    jobs = [("ae", copy.deepcopy(ae).train(), ae_loss, [_random_input(config, 32)], config["train"]["ae"]),
+            ("ldm", copy.deepcopy(denoiser).train(),
+             denoiser_loss(alphas_cumprod(config["schedule"]), config["schedule"]["prediction_type"], "class",
+                           num_classes),
+             [torch.randn(256, *latent_shape), torch.randint(0, num_classes, (256,))], config["train"]["ldm"])]
     result = {}
     with tempfile.TemporaryDirectory() as folder:
-        jobs = [("ae", ae, autoencoder_loss(rep), [_random_shapes(name, 64, n_points)], settings.ae_batch_size),
-                ("ldm", denoiser, denoiser_loss(alphas_cumprod(noise_schedule_config()), "epsilon", "class",
-                                                NUM_CLASSES),
-                 [torch.randn(256, *ae.latent_shape), torch.randint(0, NUM_CLASSES, (256,))],
-                 settings.ldm_batch_size)]
-        for stage, model, loss, data, batch in jobs:
-            config = TrainConfig(steps=steps + 1, batch_size=batch, lr=1e-4, log_every=10 ** 9,
-                                 checkpoint_every=10 ** 9)
-            trainer = Trainer(stage, model, loss, data, None, config, Path(folder), {}, torch.device("cpu"),
+        for stage, model, loss, data, settings in jobs:
+            batch = min(settings["batch_size"], len(data[0]))
+            train_config = TrainConfig(steps=1, batch_size=batch, lr=1e-4, log_every=10 ** 9,
+                                       checkpoint_every=10 ** 9)
+            trainer = Trainer(stage, model, loss, data, None, train_config, Path(folder), {}, torch.device("cpu"),
                               lambda e: None, CancelToken())
-            trainer.config.steps = 1
             trainer.fit()  # warm-up step: allocator, first-call overheads
-            trainer.config.steps = steps + 1
+            trainer.config.steps = TRAIN_STEPS + 1
             start = time.perf_counter()
             trainer.fit()
-            result[f"{stage}_steps_per_s"] = steps / (time.perf_counter() - start)
+            result[f"{stage}_steps_per_s"] = round(TRAIN_STEPS / (time.perf_counter() - start), 3)
             result[f"{stage}_batch_size"] = batch
     return result
 
 
-def sampling_speed(name: str, preset: str = "small", baseline_steps: int = 1000) -> dict:
-    """Seconds for 16 guided shapes with 20 DPM-Solver++ steps, decoded, and for DDPM in the same process."""
-    ae, denoiser, _ = _networks(preset, name)
-    pipeline = LatentDiffusionPipeline(ae, denoiser, noise_schedule_config(), 1.0, NUM_CLASSES)
-    cond = torch.zeros(N_SHAPES, dtype=torch.long)
-    pipeline(N_SHAPES, cond, GUIDANCE, 2, "dpmpp", seed=0)  # warm-up: diffusers import, first-call kernels
-
-    def timed(steps: int, sampler: str) -> float:
+def cli_sample(name: str, class_name: str) -> dict:
+    """The issue's sample command as its own process: wall and CPU seconds, start-up and exit included."""
+    with tempfile.TemporaryDirectory() as out:
+        command = [sys.executable, "-m", "core", "sample", f"builtin:{name}", "--class", class_name,
+                   "--n", str(CLI_SHAPES), "--steps", str(FAST_STEPS), "--sampler", "dpmpp", "--seed", "1",
+                   "--format", "npy", "--out", out]
+        load = os.getloadavg()[0]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        pipeline(N_SHAPES, cond, GUIDANCE, steps, sampler, seed=0)
-        return time.perf_counter() - start
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env={**os.environ,
+                                                                                      "HF_HUB_OFFLINE": "1"})
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        return {"error": done.stderr.strip().splitlines()[-1]}
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"command": " ".join(command[1:-1] + ["S"]), "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
+            "load_average_1min": round(load, 2), "cpus": os.cpu_count(), "target_wall_s": CLI_TARGET_S}
 
-    fast, slow = timed(FAST_STEPS, "dpmpp"), timed(baseline_steps, "ddpm")
-    return {"dpmpp20_s": fast, f"ddpm{baseline_steps}_s": slow, "ddpm_1000_s_estimate": slow * 1000 / baseline_steps,
-            "dpmpp20_over_ddpm1000": fast / (slow * 1000 / baseline_steps), "target_s": 1.0}
+
+def benchmark(name: str, quick: bool) -> dict:
+    """Every speed figure of one representation."""
+    label, config, ae, denoiser, scale = model_for(name)
+    report = {"model": label, "sampling": sampling_speed(config, ae, denoiser, scale, 100 if quick else 1000),
+              "train": train_speed(config, ae, denoiser)}
+    if label.startswith("builtin:"):
+        report["cli_sample"] = cli_sample(name, config["classes"][0] if "chair" not in config["classes"] else "chair")
+    return report
 
 
 def compare_predictions(ae_steps: int = 100, ldm_steps: int = 300, n_samples: int = 32) -> dict:
@@ -132,11 +215,14 @@ def compare_predictions(ae_steps: int = 100, ldm_steps: int = 300, n_samples: in
     return {"ae_steps": ae_steps, "ldm_steps": ldm_steps, "n_samples": n_samples, **scores}
 
 
-def run(quick: bool = False, preset: str = "small", predictions: bool = False) -> dict:
+def run(quick: bool = False, predictions: bool = False) -> dict:
     """Every figure as one dict (``python -m core bench`` calls this); ``quick`` times DDPM over 100 steps."""
-    report = {"preset": preset, "threads": torch.get_num_threads()}
-    for name in ("points", "voxels"):
-        report[name] = {**train_speed(name, preset), **sampling_speed(name, preset, 100 if quick else 1000)}
+    report = {"threads": torch.get_num_threads(), "scheduler_import": scheduler_import()}
+    for name in REPRESENTATIONS:
+        try:
+            report[name] = benchmark(name, quick)
+        except Exception as exc:  # one representation's failure (e.g. still being built) must not hide the rest
+            report[name] = {"error": f"{type(exc).__name__}: {exc}"}
     if predictions:
         report["predictions"] = compare_predictions()
     return report
@@ -145,11 +231,10 @@ def run(quick: bool = False, preset: str = "small", predictions: bool = False) -
 def main() -> None:
     """Print every figure as one JSON object."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--preset", default="small", choices=("tiny", "small", "base"))
     parser.add_argument("--quick", action="store_true", help="DDPM baseline with 100 steps, scaled to 1,000")
     parser.add_argument("--predictions", action="store_true", help="also train the ε-vs-v comparison (minutes)")
     args = parser.parse_args()
-    print(json.dumps(run(args.quick, args.preset, args.predictions), indent=2))
+    print(json.dumps(run(args.quick, args.predictions), indent=2))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,29 @@
+"""``benchmarks/bench_ldm.py`` on a random-weight stand-in: every figure is there and positive (no timing asserts)."""
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from core.resources import RESOURCES_ENV
+
+pytestmark = pytest.mark.slow  # tens of seconds on a loaded 2-core machine: DDPM's diffusers import, 16 shapes
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_ldm.py"
+
+
+@pytest.fixture(scope="module")
+def bench_ldm():
+    spec = importlib.util.spec_from_file_location("bench_ldm_under_test", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_without_builtin_models_the_bench_labels_its_stand_in(bench_ldm, tmp_path, monkeypatch):
+    monkeypatch.setenv(RESOURCES_ENV, str(tmp_path))
+    label, config, ae, denoiser, scale = bench_ldm.model_for("points")
+    assert label.startswith("tiny preset, random weights") and config["classes"] == bench_ldm.CLASSES
+    sampling = bench_ldm.sampling_speed(config, ae, denoiser, scale, baseline_steps=2)
+    assert set(sampling) == {"1_shapes", "16_shapes", "ddpm_steps_timed"}
+    for figures in (sampling["1_shapes"], sampling["16_shapes"]):
+        assert figures["dpmpp20_s"] > 0 and figures["ddpm1000_s"] > 0
+        assert figures["dpmpp20_over_ddpm1000"] == pytest.approx(figures["dpmpp20_s"] / figures["ddpm1000_s"], rel=0.01)
