@@ -117,6 +117,7 @@ class EvaluatePage(Page):
         self.body.addWidget(self.histogram, 1)
         self.note = QLabel("Better is lower MMD and JSD, higher COV, 1-NNA closer to 50 %.")
         self.note.setObjectName("dim")
+        self.note.setWordWrap(True)  # a long reference path must not widen the window
         self.body.addWidget(self.note)
         self._draw_histogram()
 

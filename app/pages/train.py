@@ -42,6 +42,7 @@ class LiveCurves(QWidget):
         pg.setConfigOptions(antialias=True, background="#1c1f24", foreground="#aab2bf")
         self.loss_plot = pg.PlotWidget(title="loss")
         self.loss_plot.setLogMode(y=True)
+        self.loss_plot.getAxis("left").setStyle(maxTextLevel=0)  # label decades only: 0.02…0.09 labels collided
         self.loss_plot.addLegend(offset=(-10, 10))
         self.loss_plot.showGrid(x=True, y=True, alpha=0.15)
         self.lr_plot = pg.PlotWidget(title="learning rate")
@@ -203,6 +204,7 @@ class TrainPage(Page):
     def set_dataset(self, dataset) -> None:
         """Pre-fill the data step with the dataset opened on the Datasets page."""
         self.data_edit.setText(str(dataset.root))
+        self.data_edit.setCursorPosition(0)  # show where the path starts, not its tail
 
     def _toggle_advanced(self, on: bool) -> None:
         for label, widget in self._advanced_rows:
