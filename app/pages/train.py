@@ -42,7 +42,6 @@ class LiveCurves(QWidget):
         pg.setConfigOptions(antialias=True, background="#1c1f24", foreground="#aab2bf")
         self.loss_plot = pg.PlotWidget(title="loss")
         self.loss_plot.setLogMode(y=True)
-        self.loss_plot.getAxis("left").setStyle(maxTextLevel=0)  # label decades only: 0.02…0.09 labels collided
         self.loss_plot.addLegend(offset=(-10, 10))
         self.loss_plot.showGrid(x=True, y=True, alpha=0.15)
         self.lr_plot = pg.PlotWidget(title="learning rate")
