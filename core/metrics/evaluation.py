@@ -6,9 +6,8 @@ from typing import Callable
 import torch
 from torch import Tensor
 
-from core.metrics.distances import pairwise_chamfer, pairwise_chamfer_ragged, pairwise_emd, pairwise_iou
-from core.metrics.distributions import (jsd_point_sets, jsd_voxel_sets, mmd_cov, one_nn_accuracy,
-                                        voxel_centres)
+from core.metrics.distances import pairwise_chamfer, pairwise_emd, pairwise_iou, pairwise_voxel_chamfer
+from core.metrics.distributions import jsd_point_sets, jsd_voxel_sets, mmd_cov, one_nn_accuracy
 
 POINT_METRICS = ("cd", "emd", "jsd")
 VOXEL_METRICS = ("cd", "iou", "jsd")
@@ -82,10 +81,8 @@ def voxel_set_metrics(samples: Tensor, refs: Tensor, metrics: tuple[str, ...] = 
     """
     out: dict[str, float] = {}
     if "cd" in metrics:
-        def centres_chamfer(x: Tensor, y: Tensor, p) -> Tensor:
-            return pairwise_chamfer_ragged([voxel_centres(g) for g in x], [voxel_centres(g) for g in y], on_progress=p)
-
-        out.update(_set_metrics("CD", centres_chamfer, samples, refs, on_progress, cache))
+        out.update(_set_metrics("CD", lambda x, y, p: pairwise_voxel_chamfer(x, y, on_progress=p), samples, refs,
+                                on_progress, cache))
     if "iou" in metrics:
         out.update(_set_metrics("IoU", lambda x, y, p: 1.0 - pairwise_iou(x, y), samples, refs, on_progress, cache))
     if "jsd" in metrics:
