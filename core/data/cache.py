@@ -23,7 +23,8 @@ from typing import Callable, Mapping
 import numpy as np
 
 #: bump whenever the meaning of cached arrays changes (normalisation, resampling rule, layout)
-CACHE_FORMAT_VERSION = 2  # 2: point clouds voxelise with their gaps closed
+#: 2: point clouds voxelise with their gaps closed; 3: sparse clouds splat from their closed surface
+CACHE_FORMAT_VERSION = 3
 CACHE_ENV = "LATENT3D_CACHE"
 DEFAULT_CACHE_DIR = Path("~/.cache/latent3d-studio")
 

@@ -17,6 +17,9 @@ REPRESENTATIONS = ("points", "voxels", "splats", "mesh")
 GRID_MARGIN_CELLS = 1
 #: splats made per shape from a mesh or point cloud (the conversions' own default)
 DEFAULT_SPLATS = 4096
+#: grid through which sparse clouds are closed before splatting: the resolution whose gap closing
+#: (:func:`core.data.conversions.close_point_gaps`) seals ModelNet10's 1,024-point spacing
+SPARSE_CLOUD_RESOLUTION = 32
 
 
 def shape_seed(seed: int, row: int) -> int:
@@ -102,11 +105,20 @@ def grid_fit(coords: np.ndarray, resolution: int) -> Normalization:
 
 
 def shape_splats(shape: Shape, *, n: int = DEFAULT_SPLATS, seed: int = 0) -> GaussianSplats:
-    """Gaussian splats in the unit sphere: native splats rescaled, anything else splatted."""
+    """Gaussian splats in the unit sphere: native splats rescaled, anything else splatted.
+
+    A point cloud with fewer than ``n`` points is splatted from its closed surface instead (points →
+    gap-closed filled voxels at :data:`SPARSE_CLOUD_RESOLUTION` → marching-cubes mesh → ``n`` surface
+    splats): one splat per point would leave ModelNet10's 1,024-point clouds a sieve of occupied
+    cells (652 of a chair's ~780 surface cells at 32³), and a splat autoencoder trained on sieves
+    reached occupancy IoU 0.30 where the voxel one reached 0.88.
+    """
     from core.data.conversions import convert
 
     if isinstance(shape, GaussianSplats):
         return shape.normalized()[0]
+    if isinstance(shape, PointCloud) and len(shape) < n:
+        shape = convert(shape.normalized()[0], "mesh", resolution=SPARSE_CLOUD_RESOLUTION)
     if isinstance(shape, (Mesh, PointCloud)):
         shape = shape.normalized()[0]
     return convert(shape, "splats", points=n, seed=seed)

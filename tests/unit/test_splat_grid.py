@@ -121,3 +121,26 @@ def test_splat_loss_masks_attributes_to_occupied_cells():
     wrong = perfect.clone()
     wrong[:, 1:] += 1.0
     assert loss_fn(wrong, target)[1]["attributes"] == pytest.approx(1.0)
+
+
+def test_sparse_clouds_splat_from_their_closed_surface_not_one_splat_per_point():
+    # 1,000 points on a sphere (ModelNet10's density) leave gaps between cells at 32³; splatting the closed surface with
+    # 4,096 splats occupies (nearly) the same cells as a dense 20,000-point cloud of that sphere
+    from core.data.representations import shape_splats
+    from core.shapes import PointCloud
+
+    def sphere(count: int) -> PointCloud:
+        directions = np.random.default_rng(count).normal(size=(count, 3))
+        return PointCloud(0.8 * directions / np.linalg.norm(directions, axis=1, keepdims=True))
+
+    def occupied(cloud: PointCloud, n: int) -> int:
+        grid = splat_grid.encode(splat_grid.fit_to_grid(shape_splats(cloud, n=n), 32), 32)
+        return int((grid[splat_grid.OCCUPANCY] > splat_grid.OCCUPANCY_THRESHOLD).sum())
+
+    sparse = shape_splats(sphere(1000), n=4096)
+    assert len(sparse) == 4096
+    radii = np.linalg.norm(sparse.positions, axis=1)
+    assert 0.95 < radii.max() <= 1.0 + 1e-5 and radii.min() > 0.8  # a shell in the unit sphere, not a blob
+    dense_cells = occupied(sphere(20_000), 4096)
+    assert occupied(sphere(1000), 4096) >= 0.9 * dense_cells
+    assert occupied(sphere(1000), 1000) < 0.6 * dense_cells  # what one splat per point gave
