@@ -39,8 +39,13 @@ def _deduplicated(pairwise: Callable[..., Tensor]) -> Callable[..., Tensor]:
     return wrapped
 
 
+#: nearest[key] = per-sample distance to the nearest reference (filled when the caller passes a dict)
+Nearest = dict[str, list[float]]
+
+
 def _set_metrics(suffix: str, pairwise: Callable[[Tensor, Tensor, Callable], Tensor], samples, refs,
-                 on_progress: StageProgress | None, cache: MatrixCache | None = None) -> dict[str, float]:
+                 on_progress: StageProgress | None, cache: MatrixCache | None = None,
+                 nearest: Nearest | None = None) -> dict[str, float]:
     """MMD/COV/1-NNA from one pairwise distance, as PointFlow's ``compute_all_metrics`` builds them."""
     def stage(name: str):
         return None if on_progress is None else (lambda done, total: on_progress(f"{suffix} {name}", done, total))
@@ -48,6 +53,8 @@ def _set_metrics(suffix: str, pairwise: Callable[[Tensor, Tensor, Callable], Ten
     pairwise = _deduplicated(pairwise)
     d_rs = pairwise(refs, samples, stage("ref×sample"))
     mmd, cov = mmd_cov(d_rs.T)
+    if nearest is not None:
+        nearest[suffix] = d_rs.min(dim=0).values.tolist()
     ref_ref = lambda: pairwise(refs, refs, stage("ref×ref"))  # noqa: E731
     d_rr = ref_ref() if cache is None else cache(f"ref-ref-{suffix}", ref_ref)
     d_ss = pairwise(samples, samples, stage("sample×sample"))
@@ -55,36 +62,41 @@ def _set_metrics(suffix: str, pairwise: Callable[[Tensor, Tensor, Callable], Ten
 
 
 def point_set_metrics(samples: Tensor, refs: Tensor, metrics: tuple[str, ...] = POINT_METRICS,
-                      on_progress: StageProgress | None = None, cache: MatrixCache | None = None) -> dict[str, float]:
+                      on_progress: StageProgress | None = None, cache: MatrixCache | None = None,
+                      nearest: Nearest | None = None) -> dict[str, float]:
     """MMD/COV/1-NNA for CD and EMD and JSD of normalised cloud sets (n,P,3) vs (m,P,3).
 
     Keys: ``MMD-CD``, ``COV-CD``, ``1-NNA-CD``, ``MMD-EMD``, ``COV-EMD``, ``1-NNA-EMD``, ``JSD``.
+    ``nearest``, if given, receives ``CD``/``EMD``: each sample's distance to its nearest reference.
     """
     out: dict[str, float] = {}
     if "cd" in metrics:
         out.update(_set_metrics("CD", lambda x, y, p: pairwise_chamfer(x, y, on_progress=p), samples, refs,
-                                on_progress, cache))
+                                on_progress, cache, nearest))
     if "emd" in metrics:
         out.update(_set_metrics("EMD", lambda x, y, p: pairwise_emd(x, y, on_progress=p), samples, refs,
-                                on_progress, cache))
+                                on_progress, cache, nearest))
     if "jsd" in metrics:
         out["JSD"] = jsd_point_sets(samples, refs)
     return out
 
 
 def voxel_set_metrics(samples: Tensor, refs: Tensor, metrics: tuple[str, ...] = VOXEL_METRICS,
-                      on_progress: StageProgress | None = None, cache: MatrixCache | None = None) -> dict[str, float]:
+                      on_progress: StageProgress | None = None, cache: MatrixCache | None = None,
+                      nearest: Nearest | None = None) -> dict[str, float]:
     """The KAIST voxel evaluation (JSD of summed grids; MMD/COV by Chamfer between occupied-voxel
     centres) plus 1-NNA, and MMD/COV/1-NNA with 1 - IoU as the distance. Grids (n,R,R,R), (m,R,R,R).
 
     Keys: ``JSD``, ``MMD-CD``, ``COV-CD``, ``1-NNA-CD``, ``MMD-IoU``, ``COV-IoU``, ``1-NNA-IoU``.
+    ``nearest``, if given, receives ``CD`` and ``IoU`` (the latter as the distance 1 - IoU) per sample.
     """
     out: dict[str, float] = {}
     if "cd" in metrics:
         out.update(_set_metrics("CD", lambda x, y, p: pairwise_voxel_chamfer(x, y, on_progress=p), samples, refs,
-                                on_progress, cache))
+                                on_progress, cache, nearest))
     if "iou" in metrics:
-        out.update(_set_metrics("IoU", lambda x, y, p: 1.0 - pairwise_iou(x, y), samples, refs, on_progress, cache))
+        out.update(_set_metrics("IoU", lambda x, y, p: 1.0 - pairwise_iou(x, y), samples, refs, on_progress, cache,
+                                nearest))
     if "jsd" in metrics:
         out["JSD"] = jsd_voxel_sets(samples, refs)
     return out

@@ -118,3 +118,27 @@ def test_resampled_copies_stay_one_shape(shared_data, tmp_path):
                      points=64).run(events.append)
     assert any(isinstance(e, Log) and "resampled 96 to 64" in e.message for e in events)
     assert result["metrics"]["COV-CD"] == pytest.approx(1 / 50)  # 40 copies, one shape: one reference covered
+
+
+def test_nearest_distances_and_reference_cap_are_in_the_json(shared_data, tmp_path):
+    data = open_dataset(_modelnet(shared_data)).subset(classes=["bathtub"], split="train").points(n_points=64)
+    np.save(tmp_path / "s.npy", data[:5])
+    job = lambda cap, seed=0: EvalJob(tmp_path / "s.npy", _modelnet(shared_data), class_name="bathtub",  # noqa: E731
+                                      metrics=("cd",), n_ref=cap, seed=seed).run()
+    capped, other_seed, whole = job(20), job(20, seed=1), job(None)
+    assert capped["n_ref"] == 20 and capped["n_ref_cap"] == 20 and whole["n_ref"] == 50
+    nearest = capped["nearest"]["CD"]
+    assert len(nearest) == 5 and min(nearest) > 0
+    # a cap only removes references, so every sample's nearest one can only be as near or farther
+    assert all(c >= w - 1e-9 for c, w in zip(nearest, whole["nearest"]["CD"]))
+    assert capped["nearest"]["CD"] == job(20)["nearest"]["CD"] != other_seed["nearest"]["CD"]
+
+
+def test_voxel_eval_uses_the_distance_transform_chamfer_and_reports_nearest(shared_data, tmp_path):
+    chairs = shared_data / "modelnet10_voxels32" / "chair.npy.gz"
+    grids = open_dataset(chairs).voxels(resolution=32)
+    np.save(tmp_path / "vox.npy", grids[:4])
+    result = EvalJob(tmp_path / "vox.npy", chairs, split="all", metrics=("cd", "iou"), n_ref=30).run()
+    assert result["representation"] == "voxels" and result["n_ref"] == 30
+    assert set(result["nearest"]) == {"CD", "IoU"} and len(result["nearest"]["IoU"]) == 4
+    assert 0 <= min(result["nearest"]["IoU"]) and max(result["nearest"]["IoU"]) < 1

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from core.jobs.evaluate import DEFAULT_N_REF
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``eval`` command."""
@@ -16,6 +18,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--split", default="test", help="reference split (default test)")
     parser.add_argument("--class", dest="class_name", help="reference class (and the class sampled from a run)")
     parser.add_argument("--n", type=int, help="number of samples (oracle: random train shapes)")
+    parser.add_argument("--n-ref", type=int, default=DEFAULT_N_REF,
+                        help=f"at most this many reference shapes, a fixed random choice by --seed "
+                             f"(default {DEFAULT_N_REF}; 0 keeps them all)")
     parser.add_argument("--metrics", help="comma-separated: cd,emd,jsd (points) or cd,iou,jsd (voxels)")
     parser.add_argument("--points", type=int, help="points per cloud (default: the samples' count)")
     parser.add_argument("--normalisation", choices=("bbox", "sphere", "none"), default="bbox",
@@ -40,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     metrics = None if args.metrics is None else tuple(m.strip() for m in args.metrics.split(",") if m.strip())
     job = EvalJob(args.samples, args.ref, split=args.split, class_name=args.class_name, n=args.n, metrics=metrics,
                   points=args.points, normalisation=args.normalisation, oracle=args.oracle, seed=args.seed,
-                  classifier=args.classifier)
+                  classifier=args.classifier, n_ref=args.n_ref or None)
     result = run_in_terminal(job)
     text = json.dumps(result, indent=2)
     if args.json:
