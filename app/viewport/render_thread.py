@@ -16,13 +16,14 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from app.viewport import render_process
-from app.viewport.camera import OrbitCamera
-from app.viewport.scene import Style
+from core.render import OrbitCamera, Style
+from core.shapes import GaussianSplats
 
 #: a reply slower than this means the renderer stalled: a frame takes 0.05–2 s on llvmpipe, but Filament's
 #: BeginFrame sometimes never returns (seen here in about one run in ten, with or without Qt in the process)
 STALL_TIMEOUT_S = 10.0
-#: the first request of a fresh process also imports Open3D and creates the renderer
+#: the first request of a fresh process also imports Open3D and creates the renderer; the first splat request
+#: creates the Filament renderer and compiles its splat shaders (~1 s idle, 10 s and more on the loaded machine)
 STARTUP_TIMEOUT_S = 90.0
 
 
@@ -71,6 +72,7 @@ class RenderThread(QObject):
         self._process = None
         self._conn = None
         self._fresh = False
+        self._filament_started = False
 
     @classmethod
     def shared(cls) -> "RenderThread":
@@ -166,6 +168,7 @@ class RenderThread(QObject):
                     if error is not None:
                         self.shape_failed.emit(error)
                 if thumb is not None:
+                    self._expect_startup(thumb.shape)
                     image = self._call(("thumb", thumb.shape, thumb.style, thumb.size), allow_error=True)
                     if isinstance(image, np.ndarray):
                         self.thumbnail_ready.emit(thumb.key, to_qimage(image))
@@ -173,6 +176,7 @@ class RenderThread(QObject):
                         self.shape_failed.emit(image)
                 if view is not None:
                     camera, (width, height), request_id = view
+                    self._expect_startup(shape_style[0] if shape_style else None)
                     self.frame_ready.emit(to_qimage(self._call(("frame", camera, width / height))), request_id)
                 return
             except (RendererStalled, EOFError, BrokenPipeError, ConnectionError) as exc:
@@ -185,7 +189,13 @@ class RenderThread(QObject):
         if self._process is None or not self._process.is_alive():
             self._kill()
             self._process, self._conn = render_process.spawn()
-            self._fresh = True
+            self._fresh, self._filament_started = True, False
+
+    def _expect_startup(self, shape: object | None) -> None:
+        """Give the request that will start this process's Filament renderer (the first splats) the start-up
+        timeout, not the stall timeout."""
+        if isinstance(shape, GaussianSplats) and not self._filament_started:
+            self._fresh = self._filament_started = True
 
     def _call(self, request: tuple, allow_error: bool = False):
         """Send one request and wait for its reply; an error reply is returned as its message if allowed."""

@@ -9,14 +9,27 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayo
                                QToolButton, QVBoxLayout, QWidget)
 
 from app.icons import icon
-from app.viewport.camera import OrbitCamera
 from app.viewport.render_thread import RenderThread
-from app.viewport.scene import COLOR_MODES, Style, describe, shape_bounds
+from core.render import COLOR_MODES, OrbitCamera, Style, shape_bounds
+from core.shapes import GaussianSplats, Mesh, PointCloud, VoxelGrid
 
 #: wheel notches (120 units each) -> zoom factor per notch
 ZOOM_PER_NOTCH = 0.88
 #: wait this long after the last resize before re-creating the renderer at the new size
 RESIZE_DEBOUNCE_MS = 150
+
+
+def describe(shape: object) -> str:
+    """A short human description such as '1,024 points' for the viewport's caption."""
+    if isinstance(shape, PointCloud):
+        return f"point cloud · {len(shape.points):,} points"
+    if isinstance(shape, VoxelGrid):
+        return f"voxels · {shape.resolution}³ · {int(shape.occupancy.sum()):,} filled"
+    if isinstance(shape, GaussianSplats):
+        return f"Gaussian splats · {len(shape):,}"
+    if isinstance(shape, Mesh):
+        return f"mesh · {len(shape.vertices):,} vertices · {len(shape.faces):,} faces"
+    return type(shape).__name__
 
 
 class Canvas(QWidget):

@@ -1,10 +1,11 @@
-"""Scene set-up shared by every Open3D view of a shape: camera fit, materials, shape → geometry.
+"""Shape → Open3D geometry, shared by offscreen pictures and the app's viewport, with the gotchas of
+``shared/notes/rendering.md`` handled once.
 
-Kept free of any renderer state so the offscreen renderer (thumbnails, contact sheets, the demo) and
-the app's interactive viewport build identical scenes. The gotchas measured in
-``shared/notes/rendering.md`` are handled here once: voxels become an exposed-face cube mesh (an
-Open3D ``VoxelGrid`` can deadlock Filament), and splats are handed over as the tensor point cloud
-that ``o3d.t.io.read_point_cloud`` makes of a 3DGS file.
+Points, voxels and meshes are drawn by Open3D's legacy OpenGL renderer with its lighting off and the shading
+baked into vertex colours (10–50 ms a frame on llvmpipe, none of Filament's stalls); only Gaussian splats need
+Filament (its ``gaussianSplat`` shader), so only they carry a Filament material. Voxels become an exposed-face
+cube mesh, never Open3D's ``VoxelGrid``; splats are the tensor point cloud ``o3d.t.io.read_point_cloud`` makes
+of a 3DGS file.
 """
 from __future__ import annotations
 
@@ -12,72 +13,72 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.render.camera import axis_index
 from core.shapes import GaussianSplats, Mesh, PointCloud, Shape, VoxelGrid
 
-#: Vertical field of view in degrees (a mild telephoto keeps perspective distortion low).
-FIELD_OF_VIEW = 30.0
-#: Directions in the shape's own (right, front, up) frame. The camera looks from the front-right,
-#: above (a three-quarter view); the sun shines from above, behind the camera, so visible faces are lit.
-VIEW_DIRECTION = (1.0, 1.6, 0.9)
-SUN_DIRECTION = (-0.4, -1.0, -1.4)
-#: (right, front, up) axes of the world for each up-axis convention: z-up is ModelNet's and most
-#: scanners'; y-up is the built-in set's and most modelling tools' (front = +z).
-FRAMES: dict[str, np.ndarray] = {
-    "z": np.array([[1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [0.0, 0.0, 1.0]]),
-    "y": np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]]),
-    "x": np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]),
-}
-DEFAULT_UP = "z"
-#: Empty space around the shape, as a fraction of the camera distance that just fits it.
-MARGIN = 0.12
-#: Sun and image-based (ambient) light intensities in Filament's lux; the ambient term keeps faces
-#: turned away from the sun readable.
-SUN_INTENSITY = 90_000.0
-AMBIENT_INTENSITY = 25_000.0
-KEY_LIGHT = "key"
-BACKGROUND = (1.0, 1.0, 1.0, 1.0)
-#: Colour ramp for "colour by height" (low → high), a perceptually ordered blue → yellow (viridis-like).
-HEIGHT_RAMP = np.array([[0.27, 0.00, 0.33], [0.23, 0.32, 0.55], [0.13, 0.57, 0.55],
-                        [0.37, 0.79, 0.38], [0.99, 0.91, 0.14]])
-#: Clay colour of lit meshes and voxel cubes.
-SURFACE_COLOR = (0.80, 0.66, 0.50)
-VOXEL_COLOR = (0.42, 0.62, 0.85)
-#: Point size in pixels per 320 pixels of image height.
-POINT_SIZE_PER_320 = 4.0
+#: point colourings: by height, by normal (estimated when missing), the shape's own colours or uniform clay
+COLOR_MODES = ("height", "normal", "uniform")
+#: viridis at 5 stops (matplotlib's _cm_listed.py, entries 0, 64, 128, 192, 255): perceptually uniform height map
+VIRIDIS_STOPS = np.array([[0.267, 0.005, 0.329], [0.230, 0.322, 0.546], [0.128, 0.567, 0.551],
+                          [0.369, 0.789, 0.383], [0.993, 0.906, 0.144]])
+#: flat colour for meshes and uniform points: a neutral clay that shows shading on dark and light backgrounds
+CLAY = np.array([0.78, 0.74, 0.68])
+#: baked lighting: ambient + diffuse from a key light above-front and a weaker fill, both two-sided
+AMBIENT, KEY, FILL = 0.35, 0.55, 0.2
+KEY_DIRECTION = np.array([0.45, 0.35, 0.82]) / np.linalg.norm([0.45, 0.35, 0.82])
+FILL_DIRECTION = np.array([-0.7, 0.6, -0.2]) / np.linalg.norm([-0.7, 0.6, -0.2])
+#: neighbours used to estimate normals when a cloud has none (Open3D's KNN normal estimation)
+NORMAL_NEIGHBOURS = 16
 
 
 @dataclass(frozen=True)
-class Camera:
-    """A pinhole camera looking at ``center`` from ``eye`` (the arguments of ``setup_camera``)."""
+class Style:
+    """How shapes are drawn: colouring of points and voxels, point size in pixels, the world up axis
+    (1 = Y, 2 = Z)."""
 
-    fov: float
-    center: np.ndarray
-    eye: np.ndarray
-    up: np.ndarray
-
-
-def world_direction(local: tuple[float, float, float], up: str = DEFAULT_UP) -> np.ndarray:
-    """A (right, front, up) direction expressed in world axes for the given up axis ("x", "y", "z")."""
-    if up not in FRAMES:
-        raise ValueError(f"up axis must be one of {', '.join(FRAMES)}, got {up!r}")
-    return np.asarray(local, dtype=np.float64) @ FRAMES[up]
+    color_by: str = "height"
+    point_size: float = 4.0
+    up: int = 2
 
 
-def apply_lighting(scene, up: str = DEFAULT_UP) -> None:
-    """Light a new ``Open3DScene`` once: a shadowless key light from the camera's side plus ambient light.
+@dataclass
+class SceneGeometry:
+    """One drawable: the Open3D geometry, its axis-aligned bounds and, for splats only, a Filament material."""
 
-    Filament's built-in sun casts shadows; on llvmpipe the shadow pass made some lit frames take
-    30–190 s, so the sun is off and a directional light without shadows takes its place.
-    """
-    direction = world_direction(SUN_DIRECTION, up).astype(np.float32)
-    low_level = scene.scene
-    low_level.enable_sun_light(False)
-    low_level.add_directional_light(KEY_LIGHT, np.ones(3, dtype=np.float32), direction, SUN_INTENSITY, False)
-    low_level.set_indirect_light_intensity(AMBIENT_INTENSITY)
+    geometry: object
+    lower: np.ndarray
+    upper: np.ndarray
+    material: object | None = None
+
+    @property
+    def needs_filament(self) -> bool:
+        """Splats: drawn by Filament's ``gaussianSplat`` shader (the legacy renderer has none)."""
+        return self.material is not None
+
+
+def colormap(values: np.ndarray) -> np.ndarray:
+    """Map values to viridis colours after scaling them to [0, 1] (constant input -> the middle colour)."""
+    values = np.asarray(values, dtype=np.float64)
+    span = np.ptp(values) if values.size else 0.0
+    t = (values - values.min()) / span if span > 0 else np.full(values.shape, 0.5)
+    x = t * (len(VIRIDIS_STOPS) - 1)
+    i = np.clip(np.floor(x).astype(int), 0, len(VIRIDIS_STOPS) - 2)
+    frac = (x - i)[:, None]
+    return VIRIDIS_STOPS[i] * (1 - frac) + VIRIDIS_STOPS[i + 1] * frac
+
+
+def height_colors(points: np.ndarray, up: str | int = "z") -> np.ndarray:
+    """RGB in [0, 1] ramping from the lowest to the highest point along ``up``: depth cues for unlit points."""
+    return colormap(np.asarray(points, dtype=np.float64)[:, axis_index(up)])
+
+
+def baked_shading(normals: np.ndarray) -> np.ndarray:
+    """Two-sided Lambert intensity per normal, so unlit geometry still reads as a solid."""
+    return AMBIENT + KEY * np.abs(normals @ KEY_DIRECTION) + FILL * np.abs(normals @ FILL_DIRECTION)
 
 
 def framing_points(shape: Shape) -> np.ndarray:
-    """The points a camera must keep in view: vertices, points, splat centres, voxel corners."""
+    """The points a camera must keep in view: vertices, points, splat centres, occupied voxels' corners."""
     if isinstance(shape, VoxelGrid):
         cells = np.argwhere(shape.occupancy)
         if len(cells) == 0:
@@ -85,81 +86,102 @@ def framing_points(shape: Shape) -> np.ndarray:
         corners = np.stack(np.meshgrid(*[(0.0, 1.0)] * 3, indexing="ij"), axis=-1).reshape(-1, 3)
         return np.asarray(shape.origin) + (cells[:, None, :] + corners).reshape(-1, 3) * shape.voxel_size
     if isinstance(shape, Mesh):
-        return shape.vertices[np.unique(shape.faces)]
+        return np.asarray(shape.vertices)[np.unique(shape.faces)]
     if isinstance(shape, GaussianSplats):
-        return shape.positions
-    return shape.points
+        return np.asarray(shape.positions)
+    return np.asarray(shape.points)
 
 
-def fit_camera(points: np.ndarray, aspect: float = 1.0, up: str = DEFAULT_UP, fov: float = FIELD_OF_VIEW,
-               direction: tuple[float, float, float] = VIEW_DIRECTION) -> Camera:
-    """A camera looking at the centre of ``points``' box from ``direction`` that keeps all in view.
+def shape_bounds(shape: Shape) -> tuple[np.ndarray, np.ndarray]:
+    """Axis-aligned bounds used to frame a shape (for voxels: the occupied cells, not the whole grid)."""
+    points = np.asarray(framing_points(shape), dtype=np.float64)
+    return points.min(axis=0), points.max(axis=0)
 
-    Each point's offset from the centre, in the camera's right/up/back frame, bounds the distance at
-    which it stays inside the (vertical ``fov``, ``aspect``) frustum; the largest bound wins, plus a
-    small margin. Fitting the points themselves, not a bounding sphere, keeps thumbnails full.
+
+def _point_cloud(cloud: PointCloud, style: Style) -> SceneGeometry:
+    """Points coloured by height, by normal (estimated when missing), by their own colours or uniformly."""
+    import open3d as o3d
+
+    points = np.asarray(cloud.points, dtype=np.float64)
+    geometry = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(points))
+    if style.color_by == "normal":
+        if cloud.normals is not None:
+            normals = np.asarray(cloud.normals, dtype=np.float64)
+        else:
+            geometry.estimate_normals(o3d.geometry.KDTreeSearchParamKNN(NORMAL_NEIGHBOURS))
+            normals = np.asarray(geometry.normals)
+        colors = 0.5 + 0.5 * normals
+    elif style.color_by == "height":
+        colors = height_colors(points, style.up)
+    elif cloud.colors is not None:
+        colors = np.asarray(cloud.colors, dtype=np.float64)
+    else:
+        colors = np.tile(CLAY, (len(points), 1))
+    geometry.colors = o3d.utility.Vector3dVector(np.clip(colors, 0, 1))
+    return SceneGeometry(geometry, points.min(0), points.max(0))
+
+
+def _triangle_soup(corners: np.ndarray, base_colors: np.ndarray):
+    """A flat-shaded ``TriangleMesh`` from (F, 3, 3) triangle corners; each face gets its own three vertices."""
+    import open3d as o3d
+
+    normals = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
+    normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
+    shade = np.clip(base_colors * baked_shading(normals)[:, None], 0, 1)
+    mesh = o3d.geometry.TriangleMesh(o3d.utility.Vector3dVector(corners.reshape(-1, 3)),
+                                     o3d.utility.Vector3iVector(np.arange(len(corners) * 3).reshape(-1, 3)))
+    mesh.vertex_colors = o3d.utility.Vector3dVector(np.repeat(shade, 3, axis=0))
+    return mesh
+
+
+def _mesh(shape: Mesh) -> SceneGeometry:
+    """A triangle mesh, flat-shaded in clay (or its own vertex colours)."""
+    vertices = np.asarray(shape.vertices, dtype=np.float64)
+    faces = np.asarray(shape.faces, dtype=np.int64)
+    if shape.vertex_colors is not None:
+        base = np.asarray(shape.vertex_colors, dtype=np.float64)[faces].mean(axis=1)
+    else:
+        base = np.tile(CLAY, (len(faces), 1))
+    used = vertices[np.unique(faces)]
+    return SceneGeometry(_triangle_soup(vertices[faces], base), used.min(0), used.max(0))
+
+
+#: for each of the 6 face directions: (axis, sign, the 4 unit-cube corners of that face, counter-clockwise seen
+#: from outside)
+_CUBE_FACES = [
+    (0, -1, [(0, 0, 0), (0, 0, 1), (0, 1, 1), (0, 1, 0)]), (0, 1, [(1, 0, 0), (1, 1, 0), (1, 1, 1), (1, 0, 1)]),
+    (1, -1, [(0, 0, 0), (1, 0, 0), (1, 0, 1), (0, 0, 1)]), (1, 1, [(0, 1, 0), (0, 1, 1), (1, 1, 1), (1, 1, 0)]),
+    (2, -1, [(0, 0, 0), (0, 1, 0), (1, 1, 0), (1, 0, 0)]), (2, 1, [(0, 0, 1), (1, 0, 1), (1, 1, 1), (0, 1, 1)]),
+]
+
+
+def voxel_faces(occupancy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exposed cube faces of an occupancy grid: (F, 4, 3) corner indices and (F,) face-direction ids (0..5).
+
+    Only faces between an occupied and an empty cell are kept (≈ 6R² instead of 12R³ triangles).
     """
-    points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
-    lo, hi = points.min(axis=0), points.max(axis=0)
-    center = (lo + hi) / 2.0
-    up_vector = world_direction((0, 0, 1), up)
-    back = world_direction(direction, up)
-    back /= np.linalg.norm(back)
-    right = np.cross(up_vector, back)
-    right /= np.linalg.norm(right)
-    true_up = np.cross(back, right)
-    offsets = points - center
-    tan_v = np.tan(np.radians(fov) / 2.0)
-    tan_h = tan_v * aspect
-    # a point at height y and depth z (toward the camera) is in view when |y| <= (distance - z) * tan
-    needed = np.maximum(np.abs(offsets @ right) / tan_h, np.abs(offsets @ true_up) / tan_v) + offsets @ back
-    extent = max(float(np.linalg.norm(hi - lo)), 1e-6)
-    distance = max(float(needed.max()) * (1.0 + MARGIN), extent)
-    return Camera(fov, center, center + back * distance, up_vector)
+    occupied = np.asarray(occupancy, dtype=bool)
+    padded = np.pad(occupied, 1)
+    quads, ids = [], []
+    for face_id, (axis, sign, corners) in enumerate(_CUBE_FACES):
+        neighbour = np.roll(padded, -sign, axis=axis)[1:-1, 1:-1, 1:-1]
+        cells = np.argwhere(occupied & ~neighbour)
+        quads.append(cells[:, None, :] + np.asarray(corners)[None])
+        ids.append(np.full(len(cells), face_id))
+    return np.concatenate(quads), np.concatenate(ids)
 
 
-def height_colors(points: np.ndarray, up: str = DEFAULT_UP) -> np.ndarray:
-    """RGB in [0, 1] ramping from the lowest to the highest point: depth cues for unlit points."""
-    height = points.astype(np.float64) @ world_direction((0, 0, 1), up)
-    span = height.max() - height.min()
-    t = (height - height.min()) / span if span > 0 else np.full_like(height, 0.5)
-    stops = np.linspace(0.0, 1.0, len(HEIGHT_RAMP))
-    return np.stack([np.interp(t, stops, HEIGHT_RAMP[:, c]) for c in range(3)], axis=1)
-
-
-def normal_colors(normals: np.ndarray) -> np.ndarray:
-    """RGB in [0, 1] from unit normals (the usual (n + 1) / 2 normal-map colouring)."""
-    return np.clip((np.asarray(normals, dtype=np.float64) + 1.0) / 2.0, 0.0, 1.0)
-
-
-def voxel_faces(grid: VoxelGrid) -> Mesh:
-    """The exposed faces of the occupied voxels as a mesh with four unshared vertices per face.
-
-    Only faces between an occupied and an empty cell are kept (≈ 6R² instead of 12R³ triangles),
-    and unshared vertices give each face its own flat normal when lit.
-    """
-    occ = np.pad(grid.occupancy, 1)
-    inner = (slice(1, -1),) * 3
-    corner_sets, quads = [], []
-    for axis in range(3):
-        for side in (-1, 1):
-            neighbour = np.roll(occ, -side, axis=axis)[inner]
-            cells = np.argwhere(grid.occupancy & ~neighbour).astype(np.float64)
-            if len(cells) == 0:
-                continue
-            u, v = [a for a in range(3) if a != axis]
-            square = np.zeros((4, 3))
-            square[:, axis] = 1.0 if side > 0 else 0.0
-            square[:, u] = (0, 1, 1, 0)
-            square[:, v] = (0, 0, 1, 1)
-            if (side > 0) == (axis == 1):  # order the corners counter-clockwise seen from outside
-                square = square[::-1]
-            corner_sets.append((cells[:, None, :] + square[None]).reshape(-1, 3))
-            quads.append(len(cells))
-    vertices = np.asarray(grid.origin) + np.concatenate(corner_sets) * grid.voxel_size
-    starts = np.arange(sum(quads))[:, None] * 4
-    faces = np.concatenate([starts + (0, 1, 2), starts + (0, 2, 3)])
-    return Mesh(vertices, faces)
+def _voxels(grid: VoxelGrid, style: Style) -> SceneGeometry:
+    """Occupied cells as a mesh of their exposed faces, coloured by height (or clay) and shaded per face."""
+    quads, _ = voxel_faces(grid.occupancy)
+    world = np.asarray(grid.origin) + quads * grid.voxel_size
+    corners = np.concatenate([world[:, [0, 1, 2]], world[:, [0, 2, 3]]])
+    if style.color_by == "height" and len(world):
+        base = colormap(corners.mean(axis=1)[:, style.up])
+    else:
+        base = np.tile(CLAY, (len(corners), 1))
+    lower, upper = shape_bounds(grid)
+    return SceneGeometry(_triangle_soup(corners, base), lower, upper)
 
 
 def splat_tensor_cloud(splats: GaussianSplats):
@@ -185,44 +207,25 @@ def splat_tensor_cloud(splats: GaussianSplats):
     return cloud
 
 
-def shape_geometry(shape: Shape, color_by: str = "height", up: str = DEFAULT_UP):
-    """Open3D geometry for a shape: a coloured point cloud, a lit triangle mesh or splats."""
-    import open3d as o3d
-
-    if isinstance(shape, GaussianSplats):
-        return splat_tensor_cloud(shape)
-    if isinstance(shape, PointCloud):
-        cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(shape.points.astype(np.float64)))
-        if color_by == "normal" and shape.normals is not None:
-            colors = normal_colors(shape.normals)
-        elif color_by == "color" and shape.colors is not None:
-            colors = shape.colors
-        else:
-            colors = height_colors(shape.points, up)
-        cloud.colors = o3d.utility.Vector3dVector(np.asarray(colors, dtype=np.float64))
-        return cloud
-    mesh = voxel_faces(shape) if isinstance(shape, VoxelGrid) else shape
-    o3d_mesh = o3d.geometry.TriangleMesh(o3d.utility.Vector3dVector(mesh.vertices),
-                                         o3d.utility.Vector3iVector(mesh.faces.astype(np.int32)))
-    if mesh.vertex_colors is not None:
-        o3d_mesh.vertex_colors = o3d.utility.Vector3dVector(mesh.vertex_colors.astype(np.float64))
-    else:
-        o3d_mesh.paint_uniform_color(VOXEL_COLOR if isinstance(shape, VoxelGrid) else SURFACE_COLOR)
-    o3d_mesh.compute_vertex_normals()
-    return o3d_mesh
-
-
-def shape_material(shape: Shape, image_height: int = 320):
-    """The material each kind is drawn with: unlit points, lit surfaces, the splat shader."""
+def _splats(splats: GaussianSplats) -> SceneGeometry:
+    """3D Gaussian splats with Filament's native ``gaussianSplat`` material."""
     from open3d.visualization import rendering
 
     material = rendering.MaterialRecord()
+    material.shader = "gaussianSplat"
+    material.gaussian_splat_sh_degree = splats.sh_degree
+    lower, upper = shape_bounds(splats)
+    return SceneGeometry(splat_tensor_cloud(splats), lower, upper, material)
+
+
+def build_geometry(shape: Shape, style: Style = Style()) -> SceneGeometry:
+    """The drawable for any core shape."""
+    if isinstance(shape, PointCloud):
+        return _point_cloud(shape, style)
+    if isinstance(shape, VoxelGrid):
+        return _voxels(shape, style)
     if isinstance(shape, GaussianSplats):
-        material.shader = "gaussianSplat"
-        material.gaussian_splat_sh_degree = shape.sh_degree
-    elif isinstance(shape, PointCloud):
-        material.shader = "defaultUnlit"
-        material.point_size = max(1.0, POINT_SIZE_PER_320 * image_height / 320.0)
-    else:
-        material.shader = "defaultLit"
-    return material
+        return _splats(shape)
+    if isinstance(shape, Mesh):
+        return _mesh(shape)
+    raise TypeError(f"cannot draw {type(shape).__name__}")

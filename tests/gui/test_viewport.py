@@ -5,8 +5,6 @@ import numpy as np
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 
-from app.viewport.camera import OrbitCamera
-from app.viewport.scene import voxel_faces
 from app.viewport.widget import Viewport
 from core.shapes import GaussianSplats, Mesh, PointCloud, VoxelGrid
 
@@ -88,19 +86,3 @@ def test_screenshot_writes_the_frame(qtbot, render_thread, rng, tmp_path):
         viewport.show_shape(_shapes(rng)[0])
     assert viewport.save_screenshot(tmp_path / "shot.png")
     assert QImage(str(tmp_path / "shot.png")).size() == viewport.image.size()
-
-
-def test_voxel_faces_are_only_the_exposed_ones():
-    occupancy = np.zeros((3, 3, 3), dtype=bool)
-    occupancy[0, 0, 0] = occupancy[1, 0, 0] = True  # two touching cubes: 12 faces - 2 shared
-    quads, ids = voxel_faces(occupancy)
-    assert len(quads) == 10 and sorted(np.bincount(ids, minlength=6)) == [1, 1, 2, 2, 2, 2]
-
-
-def test_orbit_camera_fit_and_moves():
-    camera = OrbitCamera().fitted(np.array([-1, -1, -1]), np.array([1, 1, 1]))
-    assert np.allclose(camera.target, 0)
-    assert np.linalg.norm(camera.eye()) > np.sqrt(3)  # outside the bounding sphere
-    assert camera.zoom(0.5).distance == camera.distance * 0.5
-    assert abs(camera.orbit(0, 10000).elevation) <= 89.0
-    assert not np.allclose(camera.pan(10, 0, 100).target, camera.target)
