@@ -197,8 +197,8 @@ def emd_sinkhorn(a: Tensor, b: Tensor, eps_final: float = EPS_FINAL) -> Tensor:
 
     Log-domain iterations with epsilon scaling, batched over pairs; the final plan is rounded onto
     the exact marginals (Altschuler et al. 2017, Alg. 2) so its cost is a feasible upper bound of the
-    exact EMD. Batched and GPU-friendly; on a 2-core CPU the exact solver is faster at 1,024
-    points, so :func:`earth_movers_distance` picks by device.
+    exact EMD. Batched and GPU-friendly; on a CPU the auction (:func:`emd_auction`) is faster, so
+    :func:`earth_movers_distance` picks by device.
     """
     _check_equal_sized(a, b)
     cost = torch.cdist(a.float(), b.float())
@@ -235,9 +235,34 @@ def _round_to_marginals(plan: Tensor, mass: float) -> Tensor:
     return plan + missing_rows[:, :, None] * missing_cols[:, None, :] / total
 
 
+#: Auction tolerance: the mean cost is within this fraction of the largest point distance of the exact
+#: EMD (~3e-4 absolute in the unit box, < 0.5 % of ModelNet10 shape-pair EMDs). With EPS_DECAY_AUCTION,
+#: measured on chair/sofa/table pairs at 1,024 points: 1e-4 relative above exact, 0.04 s per solve
+#: (exact: 0.19 s); 0.17 s at 2,048 points, where the exact solver takes seconds.
+AUCTION_EPS_FRACTION = 2e-4
+EPS_DECAY_AUCTION = 0.25
+
+
+def emd_auction(a: Tensor, b: Tensor) -> Tensor:
+    """EMD (PointFlow's normalisation) of paired equal-sized clouds (B,N,3) -> (B,) by an epsilon-scaled auction.
+
+    A feasible bijection, so an upper bound of the exact EMD, at most ``AUCTION_EPS_FRACTION`` x the
+    largest point distance above it; pairs run in parallel (numba threads).
+    """
+    import numba
+
+    from core.metrics._auction_kernels import auction_batch
+
+    _check_equal_sized(a, b)
+    numba.set_num_threads(max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
+    values = auction_batch(a.detach().double().cpu().numpy(), b.detach().double().cpu().numpy(),
+                           AUCTION_EPS_FRACTION, EPS_DECAY_AUCTION)
+    return torch.from_numpy(values).float()
+
+
 def earth_movers_distance(a: Tensor, b: Tensor) -> Tensor:
-    """EMD (PointFlow's normalisation) of paired equal-sized clouds: exact on CPU, Sinkhorn on GPU."""
-    return emd_exact(a.cpu(), b.cpu()) if a.device.type == "cpu" else emd_sinkhorn(a, b).cpu()
+    """EMD (PointFlow's normalisation) of paired equal-sized clouds: auction on CPU, Sinkhorn on GPU."""
+    return emd_auction(a, b) if a.device.type == "cpu" else emd_sinkhorn(a, b).cpu()
 
 
 def _check_equal_sized(a: Tensor, b: Tensor) -> None:
