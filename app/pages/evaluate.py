@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox,
-                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QSpinBox,
+                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QSizePolicy, QSpinBox,
                                QTableWidget, QTableWidgetItem)
 
 from app.dialogs import show_error
@@ -24,7 +25,7 @@ ALL = "all"
 #: bar colours: samples (Okabe–Ito blue) and oracle (Okabe–Ito bluish green)
 SAMPLE_COLOR, ORACLE_COLOR = "#56B4E9", "#009E73"
 #: the smallest height of the chart, the table and the histogram (they share what the set-up leaves)
-RESULT_MIN_HEIGHT = 120
+RESULT_MIN_HEIGHT = 100
 #: histogram bins of the nearest-reference distances (a few dozen samples fill ~20 bins usefully)
 HISTOGRAM_BINS = 20
 #: fill opacity of the overlaid histograms (0-255), so the oracle's shows through the samples'
@@ -86,21 +87,23 @@ class EvaluatePage(Page):
             button.clicked.connect(lambda _=False, f=fmt: self._ask_export(f))
             buttons.addWidget(button)
         form.addRow(buttons)
+        box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)  # results shrink, not the form
         self.body.addWidget(box)
 
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["metric", "samples", "oracle"])
+        for column, color in ((1, SAMPLE_COLOR), (2, ORACLE_COLOR)):  # the colour key of both plots
+            self.table.horizontalHeaderItem(column).setForeground(QColor(color))
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.chart = pg.PlotWidget(title="COV and 1-NNA (%): samples vs oracle")
+        self.chart = pg.PlotWidget(title="COV · 1-NNA (%)")
         self.chart.showGrid(y=True, alpha=0.15)
         self.chart.setMinimumHeight(RESULT_MIN_HEIGHT)
-        self.chart.addLegend(offset=(-10, 10))
         self.histogram = pg.PlotWidget()
         self.histogram.showGrid(y=True, alpha=0.15)
         self.histogram.setMinimumHeight(RESULT_MIN_HEIGHT)
-        self.histogram.addLegend(offset=(-10, 10))
+        self.histogram.getAxis("bottom").enableAutoSIPrefix(False)  # plain distances: no axis label to scale
         self.histogram.setLabel("left", "shapes")
         self.histogram_metric = QComboBox(toolTip="Distance of the nearest-neighbour histogram")
         self.histogram_metric.currentTextChanged.connect(lambda _: self._draw_histogram())
@@ -184,8 +187,8 @@ class EvaluatePage(Page):
         self._draw_chart(names)
         self._fill_histogram_metrics()
         first = next(iter(self.results.values()))
-        self.note.setText(f"reference: {first.get('ref')} · split {first.get('split')} · "
-                          f"{first.get('n_ref', '?')} reference shapes · normalisation {first.get('normalisation')}")
+        self.note.setText(f"{Path(str(first.get('ref'))).name} · {first.get('split')} split · "
+                          f"{first.get('n_ref', '?')} shapes · {first.get('normalisation')} normalisation")
 
     def _draw_chart(self, names: list[str]) -> None:
         """COV and 1-NNA in percent (same scale, 50 % is the ideal 1-NNA); distances stay in the table."""
@@ -240,8 +243,8 @@ class EvaluatePage(Page):
                 self.histogram.plot(edges, counts, stepMode="center", fillLevel=0, brush=fill,
                                     pen=pg.mkPen(color, width=2), name=column)
         self.histogram.setTitle(f"{metric} to the nearest reference")
-        self.histogram.setLabel("bottom", metric)
-        self.histogram_note.setText(" · ".join(f"{c}: median {np.median(v):.3g} (n={len(v)})"
+        self.histogram_note.setText(" · ".join(f"<span style='color:{SAMPLE_COLOR if c == 'samples' else ORACLE_COLOR}'>"
+                                               f"{c}</span>: median {np.median(v):.3g} (n={len(v)})"
                                                for c, v in columns.items() if len(v)))
 
     def histogram_counts(self) -> dict[str, int]:

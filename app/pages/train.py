@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, Q
 from app import settings
 from app.icons import icon
 from app.pages.base import Page, Studio
+from app.plots import DecadeLogAxis, legend_below
 
 #: choices of the train command (DESIGN.md, "Commands")
 REPRESENTATIONS = ("points", "voxels", "splats")
@@ -40,9 +41,9 @@ class LiveCurves(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         pg.setConfigOptions(antialias=True, background="#1c1f24", foreground="#aab2bf")
-        self.loss_plot = pg.PlotWidget(title="loss")
+        self.loss_plot = pg.PlotWidget(title="loss", axisItems={"left": DecadeLogAxis("left")})
         self.loss_plot.setLogMode(y=True)
-        self.loss_plot.addLegend(offset=(-10, 10))
+        legend_below(self.loss_plot, columns=2)
         self.loss_plot.showGrid(x=True, y=True, alpha=0.15)
         self.lr_plot = pg.PlotWidget(title="learning rate")
         self.lr_plot.showGrid(x=True, y=True, alpha=0.15)
