@@ -22,7 +22,7 @@ from app.tasks import FindModelsJob
 SAMPLERS = ("dpmpp", "ddim", "euler", "ddpm")
 #: guidance slider: 0 .. 10 in steps of 0.25 (CFG weights above ~10 over-saturate)
 GUIDANCE_STEPS_PER_UNIT, GUIDANCE_MAX = 4, 10
-GALLERY_THUMB = 96
+GALLERY_THUMB = 84
 UNCONDITIONAL = "(unconditional)"
 #: the model the page opens on when it is installed (DESIGN.md: the built-in point-cloud model)
 BUILTIN_PREFIX = "builtin:"
@@ -148,6 +148,8 @@ class SamplePage(Page):
                 self.model_combo.insertItem(row, icon("cube"), name)
         if DEFAULT_MODEL in names and not self._model_chosen:
             self.model_combo.setCurrentText(DEFAULT_MODEL)
+        if self.model_combo.currentText() in folders:  # picked before its folder was known: read its classes now
+            self._model_changed(self.model_combo.currentText())
 
     def _ask_run(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Trained run", self.model_combo.currentText())

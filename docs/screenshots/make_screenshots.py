@@ -87,6 +87,7 @@ def main(run_dir: str) -> None:
     window.open_run(run_dir)
     window.show_page("sample")
     sample = window.sample
+    wait_until(lambda: sample.class_combo.findText("chair") >= 0, timeout=120)  # the model's classes load first
     sample.class_combo.setCurrentText("chair")
     sample.count.setValue(12)
     sample.steps.setValue(25)
