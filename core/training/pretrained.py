@@ -8,11 +8,11 @@ so ``load_trained`` and everything above it (``sample``, ``eval``, the app) acce
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from core.errors import InputError
+from core.io.tagged_json import read_tagged_json
 from core.resources import resources_dir
 
 BUILTIN_PREFIX = "builtin:"
@@ -56,10 +56,4 @@ def read_manifest(folder: Path | None = None) -> dict[str, Any]:
     path = (folder or pretrained_dir()) / MANIFEST_NAME
     if not path.is_file():
         return {"format": MANIFEST_FORMAT, "models": {}}
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(path, f"unreadable pretrained-model manifest ({exc})") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
-        raise InputError(path, "not a Latent3D pretrained-model manifest")
-    return manifest
+    return read_tagged_json(path, MANIFEST_FORMAT, "pretrained-model manifest")

@@ -12,6 +12,7 @@ from typing import Any
 
 from core.errors import InputError
 from core.io.atomic import atomic_write
+from core.io.tagged_json import read_tagged_json
 from core.models.text_encoder import ENCODER_NAME, ENCODER_PACKAGE, TEXT_DIM
 from core.training.captions import CAPTION_TEMPLATES
 from core.training.presets import training_preset
@@ -127,12 +128,7 @@ def read_run_config(run_dir: str | Path) -> dict[str, Any]:
         raise InputError(run_dir, "run folder not found")
     if not path.is_file():
         raise InputError(path, "not a run folder: config.json is missing")
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(path, f"unreadable run config ({exc})") from None
-    if not isinstance(config, dict) or config.get("format") != RUN_FORMAT:
-        raise InputError(path, "not a Latent3D run config")
+    config = read_tagged_json(path, RUN_FORMAT, "run config")
     if config.get("format_version") != RUN_FORMAT_VERSION:
         raise InputError(path, f"run format version {config.get('format_version')} is not {RUN_FORMAT_VERSION}")
     return config
