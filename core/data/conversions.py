@@ -117,8 +117,9 @@ def voxelize(shape: Mesh | PointCloud, resolution: int, filled: bool = False) ->
 
     Meshes are rasterised by sampling every triangle on a lattice finer than a voxel, so thin parts
     (chair legs, lamp stems) stay connected; point clouds mark the voxels their points fall in, and
-    the gaps between their points are then closed (:func:`close_point_gaps`). ``filled`` adds the inside: the outside is flood-filled from the grid's border and everything it
-    cannot reach is solid, which is right for closed surfaces and harmless for open ones.
+    the gaps between their points are then closed (:func:`close_point_gaps`). ``filled`` adds the
+    inside: the outside is flood-filled from the grid's border and everything it cannot reach is
+    solid, which is right for closed surfaces and harmless for open ones.
     """
     if resolution < 2:
         raise ShapeError(f"voxel resolution must be at least 2, got {resolution}")
