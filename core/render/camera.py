@@ -58,6 +58,13 @@ class OrbitCamera:
         az, el = np.radians(self.azimuth), np.radians(self.elevation)
         return np.cos(el) * (np.cos(az) * front + np.sin(az) * right) + np.sin(el) * self.up_vector()
 
+    def basis(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The camera's unit right, screen-up and back (target to eye) directions in world coordinates."""
+        back = self.direction()
+        right = np.cross(self.up_vector(), back)
+        right /= max(np.linalg.norm(right), 1e-12)  # never 0: elevation stops short of the poles
+        return right, np.cross(back, right), back
+
     def eye(self) -> np.ndarray:
         """Camera position in world coordinates."""
         return np.asarray(self.target) + self.distance * self.direction()
@@ -65,13 +72,9 @@ class OrbitCamera:
     def extrinsic(self) -> np.ndarray:
         """World-to-camera 4×4 matrix in the pinhole convention (x right, y down, z forward)."""
         eye = self.eye()
-        forward = np.asarray(self.target, dtype=np.float64) - eye
-        forward /= np.linalg.norm(forward)
-        right = np.cross(forward, self.up_vector())
-        right /= max(np.linalg.norm(right), 1e-12)
-        down = np.cross(forward, right)
+        right, screen_up, back = self.basis()
         matrix = np.eye(4)
-        matrix[:3, :3] = np.stack([right, down, forward])
+        matrix[:3, :3] = np.stack([right, -screen_up, -back])
         matrix[:3, 3] = -matrix[:3, :3] @ eye
         return matrix
 
@@ -82,10 +85,7 @@ class OrbitCamera:
 
     def pan(self, dx: float, dy: float, viewport_height: int) -> "OrbitCamera":
         """Move the target in the view plane so the scene follows the mouse."""
-        view = -self.direction()
-        right = np.cross(view, self.up_vector())
-        right /= max(np.linalg.norm(right), 1e-9)
-        screen_up = np.cross(right, view)
+        right, screen_up, _ = self.basis()
         world_per_pixel = 2 * self.distance * np.tan(np.radians(FIELD_OF_VIEW / 2)) / max(viewport_height, 1)
         shift = (-dx * right + dy * screen_up) * world_per_pixel
         return replace(self, target=tuple(float(v) for v in np.asarray(self.target) + shift))
@@ -112,10 +112,7 @@ class OrbitCamera:
         points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
         lower, upper = points.min(axis=0), points.max(axis=0)
         centre = (lower + upper) / 2.0
-        back = self.direction()
-        right = np.cross(self.up_vector(), back)
-        right /= max(np.linalg.norm(right), 1e-12)
-        true_up = np.cross(back, right)
+        right, true_up, back = self.basis()
         offsets = points - centre
         tan_v = np.tan(np.radians(FIELD_OF_VIEW) / 2.0)
         # a point at height y and depth z (toward the camera) is in view when |y| <= (distance - z) * tan

@@ -43,11 +43,9 @@ class Style:
 
 @dataclass
 class SceneGeometry:
-    """One drawable: the Open3D geometry, its axis-aligned bounds and, for splats only, a Filament material."""
+    """One drawable: the Open3D geometry and, for splats only, a Filament material."""
 
     geometry: object
-    lower: np.ndarray
-    upper: np.ndarray
     material: object | None = None
 
     @property
@@ -118,7 +116,7 @@ def _point_cloud(cloud: PointCloud, style: Style) -> SceneGeometry:
     else:
         colors = np.tile(CLAY, (len(points), 1))
     geometry.colors = o3d.utility.Vector3dVector(np.clip(colors, 0, 1))
-    return SceneGeometry(geometry, points.min(0), points.max(0))
+    return SceneGeometry(geometry)
 
 
 def _triangle_soup(corners: np.ndarray, base_colors: np.ndarray):
@@ -142,8 +140,7 @@ def _mesh(shape: Mesh) -> SceneGeometry:
         base = np.asarray(shape.vertex_colors, dtype=np.float64)[faces].mean(axis=1)
     else:
         base = np.tile(CLAY, (len(faces), 1))
-    used = vertices[np.unique(faces)]
-    return SceneGeometry(_triangle_soup(vertices[faces], base), used.min(0), used.max(0))
+    return SceneGeometry(_triangle_soup(vertices[faces], base))
 
 
 #: for each of the 6 face directions: (axis, sign, the 4 unit-cube corners of that face, counter-clockwise seen
@@ -180,8 +177,7 @@ def _voxels(grid: VoxelGrid, style: Style) -> SceneGeometry:
         base = colormap(corners.mean(axis=1)[:, style.up])
     else:
         base = np.tile(CLAY, (len(corners), 1))
-    lower, upper = shape_bounds(grid)
-    return SceneGeometry(_triangle_soup(corners, base), lower, upper)
+    return SceneGeometry(_triangle_soup(corners, base))
 
 
 def splat_tensor_cloud(splats: GaussianSplats):
@@ -214,8 +210,7 @@ def _splats(splats: GaussianSplats) -> SceneGeometry:
     material = rendering.MaterialRecord()
     material.shader = "gaussianSplat"
     material.gaussian_splat_sh_degree = splats.sh_degree
-    lower, upper = shape_bounds(splats)
-    return SceneGeometry(splat_tensor_cloud(splats), lower, upper, material)
+    return SceneGeometry(splat_tensor_cloud(splats), material)
 
 
 def build_geometry(shape: Shape, style: Style = Style()) -> SceneGeometry:
