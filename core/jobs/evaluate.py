@@ -107,8 +107,7 @@ class EvalJob(Job):
         """At most ``n_ref`` reference shapes, a seeded random choice kept in dataset order."""
         if self.n_ref is None or len(refs) <= self.n_ref:
             return refs
-        pick = np.random.default_rng([self.seed, 1]).choice(len(refs), size=self.n_ref, replace=False)
-        return refs[np.sort(pick)]
+        return _seeded_subset(refs, self.n_ref, [self.seed, 1])
 
     def _point_metrics(self, samples: np.ndarray, ref_set, source: str, emit: EventHandler, progress, nearest):
         """Resample to a common count, normalise each shape, then MMD/COV/1-NNA (CD, EMD) and JSD."""
@@ -187,8 +186,7 @@ class EvalJob(Job):
             native = len(train.load(0).points) if train.representation == "points" else DEFAULT_POINTS
             data = train.points(n_points=self.points or native, seed=self.seed + 1)
         count = len(train) if self.n is None else min(self.n, len(train))
-        pick = np.random.default_rng(self.seed).choice(len(train), size=count, replace=False)
-        return data[np.sort(pick)]
+        return _seeded_subset(data, count, self.seed)
 
     def _sample_run(self, run_dir: Path, emit: EventHandler, out: Path | None = None) -> np.ndarray:
         """Sample ``n`` shapes (of the class, if given) from a trained run into ``out`` (``RUN/eval/samples-SEED``)."""
@@ -209,6 +207,11 @@ class EvalJob(Job):
             raise InputError(self.classifier, f"classifier does not know class {self.class_name!r}")
         predicted = model.predict(samples)
         return float(np.mean(predicted == classes.index(self.class_name)))
+
+
+def _seeded_subset(data: np.ndarray, count: int, seed) -> np.ndarray:
+    """``count`` rows of ``data`` chosen at random (without replacement) by ``seed``, kept in dataset order."""
+    return data[np.sort(np.random.default_rng(seed).choice(len(data), size=count, replace=False))]
 
 
 def _matrix_cache(refs):

@@ -101,6 +101,13 @@ def _check_sets(x: Tensor, y: Tensor) -> None:
         raise ValueError(f"expected cloud sets (n,P,3) and (m,Q,3), got {tuple(x.shape)} and {tuple(y.shape)}")
 
 
+def _match_numba_threads() -> None:
+    """Run numba's parallel kernels on as many threads as torch uses (``torch.set_num_threads`` governs both)."""
+    import numba
+
+    numba.set_num_threads(max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
+
+
 def pairwise_chamfer(x: Tensor, y: Tensor, chunk_elements: int = CHUNK_ELEMENTS,
                      on_progress: Callable[[int, int], None] | None = None) -> Tensor:
     """Chamfer distance (PointFlow's) between every cloud of x (n,P,3) and of y (m,Q,3) -> (n,m) float32.
@@ -114,18 +121,17 @@ def pairwise_chamfer(x: Tensor, y: Tensor, chunk_elements: int = CHUNK_ELEMENTS,
     _check_sets(x, y)
     if x.device.type != "cpu":
         return pairwise_chamfer_dense(x, y, chunk_elements, on_progress)
-    import numba
-
     from core.metrics.grid_chamfer import nearest_means, work_units
 
-    numba.set_num_threads(max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
+    _match_numba_threads()
     xs = x.detach().float().numpy()
     if x is y:
         forward = nearest_means(xs, xs, on_progress=on_progress)
         return torch.from_numpy(forward + forward.T).float()
     ys = y.detach().float().numpy()
 
-    first, total = work_units(xs.shape, len(ys)), work_units(xs.shape, len(ys)) + work_units(ys.shape, len(xs))
+    first = work_units(xs.shape, len(ys))
+    total = first + work_units(ys.shape, len(xs))
 
     def counted(offset: int):  # the two directions as one progress count
         return None if on_progress is None else (lambda done, _: on_progress(offset + done, total))
@@ -249,12 +255,10 @@ def emd_auction(a: Tensor, b: Tensor) -> Tensor:
     A feasible bijection, so an upper bound of the exact EMD, at most ``AUCTION_EPS_FRACTION`` x the
     largest point distance above it; pairs run in parallel (numba threads).
     """
-    import numba
-
     from core.metrics._auction_kernels import auction_batch
 
     _check_equal_sized(a, b)
-    numba.set_num_threads(max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
+    _match_numba_threads()
     values = auction_batch(a.detach().double().cpu().numpy(), b.detach().double().cpu().numpy(),
                            AUCTION_EPS_FRACTION, EPS_DECAY_AUCTION)
     return torch.from_numpy(values).float()
@@ -303,14 +307,19 @@ def pairwise_iou(x: Tensor, y: Tensor) -> Tensor:
     return torch.where(union > 0, inter / union.clamp(min=1), torch.ones_like(union))
 
 
-def _grid_features(grids: Tensor) -> tuple[Tensor, Tensor]:
-    """Flattened occupancy (n, R^3) and squared distance, in voxel steps, to the nearest occupied voxel."""
+def _grid_features(grids: Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """Flattened occupancy (n, R^3) and squared distance, in voxel steps, to the nearest occupied voxel.
+
+    Squared distances are integers up to 3 (R - 1)^2, so they are stored exactly as uint16 (R <= 148):
+    a whole grid set's transforms fit in memory and are computed once, not once per chunk pairing.
+    """
     from scipy.ndimage import distance_transform_edt
 
     occupied = grids.bool().numpy()
-    squared = [distance_transform_edt(~g) ** 2 for g in occupied]  # integer-valued, exact in float32
-    return (torch.from_numpy(occupied.reshape(len(grids), -1)).float(),
-            torch.from_numpy(np.stack(squared).reshape(len(grids), -1)).float())
+    if 3 * (occupied.shape[-1] - 1) ** 2 > np.iinfo(np.uint16).max:
+        raise ValueError(f"voxel Chamfer supports grids up to 148³, got {occupied.shape[-1]}³")
+    squared = np.stack([np.rint(distance_transform_edt(~g) ** 2) for g in occupied]).astype(np.uint16)
+    return occupied.reshape(len(grids), -1), squared.reshape(len(grids), -1)
 
 
 def pairwise_voxel_chamfer(x: Tensor, y: Tensor, chunk_elements: int = CHUNK_ELEMENTS,
@@ -331,10 +340,16 @@ def pairwise_voxel_chamfer(x: Tensor, y: Tensor, chunk_elements: int = CHUNK_ELE
     per_chunk = max(1, chunk_elements // (4 * x[0].numel()))  # four (chunk, R^3) arrays live at once
     scale = 1.0 / (x.shape[-1] - 1) ** 2
     out = torch.empty(len(x), len(y))
+    features_x = _grid_features(x)
+    features_y = features_x if x is y else _grid_features(y)
+
+    def chunk(features: tuple[np.ndarray, np.ndarray], start: int) -> tuple[Tensor, Tensor]:
+        return tuple(torch.from_numpy(f[start:start + per_chunk]).float() for f in features)
+
     for j in range(0, len(y), per_chunk):
-        occ_y, sq_y = _grid_features(y[j:j + per_chunk])
+        occ_y, sq_y = chunk(features_y, j)
         for i in range(0, len(x), per_chunk):
-            occ_x, sq_x = _grid_features(x[i:i + per_chunk])
+            occ_x, sq_x = chunk(features_x, i)
             to_y = (occ_x @ sq_y.T).double() / occ_x.sum(1, dtype=torch.float64)[:, None]
             to_x = (sq_x @ occ_y.T).double() / occ_y.sum(1, dtype=torch.float64)[None, :]
             out[i:i + per_chunk, j:j + per_chunk] = ((to_y + to_x) * scale).float()
@@ -359,6 +374,8 @@ def f_score(a: Tensor, b: Tensor, threshold: float = 0.01) -> Tensor:
 def pairwise_chamfer_ragged(xs: list[Tensor], ys: list[Tensor], chunk_elements: int = CHUNK_ELEMENTS,
                             on_progress: Callable[[int, int], None] | None = None) -> Tensor:
     """Chamfer (PointFlow's) between clouds of different sizes, e.g. occupied-voxel centres -> (len(xs), len(ys)).
+
+    Brute force; the evaluation uses :func:`pairwise_voxel_chamfer`, and tests check it against this.
 
     The ``ys`` are padded with copies of their first point, which never changes a nearest distance
     into them, and masked out of their own mean. Empty clouds have no Chamfer distance: ValueError.

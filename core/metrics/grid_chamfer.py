@@ -28,19 +28,6 @@ QUERY_CHUNK_POINTS = 1 << 21
 #: Site clouds per kernel call (one progress step; the threads share the clouds of a block).
 SITE_BLOCK = 32
 
-_KERNELS = None
-
-
-def _kernels():
-    """Compile (or load from numba's cache) the kernels on first use: importing numba costs ~0.3 s."""
-    global _KERNELS
-    if _KERNELS is None:
-        from core.metrics import _grid_kernels
-
-        _KERNELS = _grid_kernels
-    return _KERNELS
-
-
 class QueryGrid:
     """All points of a set of query clouds, sorted by their cell of the finest grid, plus the cell tree.
 
@@ -102,7 +89,8 @@ def nearest_means(queries: np.ndarray, sites: np.ndarray, level: int = GRID_LEVE
     Exact (up to float32 rounding of each squared distance, as brute force). ``on_progress(done, total)``
     is called after each block of site clouds.
     """
-    kernels = _kernels()
+    from core.metrics import _grid_kernels as kernels  # numba compiles/loads them on first use (~0.3 s import)
+
     queries = np.ascontiguousarray(queries, dtype=np.float32)
     sites = np.ascontiguousarray(sites, dtype=np.float32)
     lo, size = common_box(queries, sites)
