@@ -141,6 +141,11 @@ def encode(splats: GaussianSplats, resolution: int) -> np.ndarray:
     return to_grid(*encode_cells(splats, resolution), resolution)
 
 
+def kept_cells(occupancy: np.ndarray) -> np.ndarray:
+    """Flat indices of the cells whose occupancy is at least :data:`OCCUPANCY_THRESHOLD` (the decoded ones)."""
+    return np.flatnonzero(np.asarray(occupancy).reshape(-1) >= OCCUPANCY_THRESHOLD)
+
+
 def decode(grid: np.ndarray, at_least: int = 0) -> GaussianSplats:
     """One Gaussian per cell whose occupancy is at least :data:`OCCUPANCY_THRESHOLD`, in the [-1, 1]³ frame.
 
@@ -152,7 +157,7 @@ def decode(grid: np.ndarray, at_least: int = 0) -> GaussianSplats:
         raise ShapeError(f"splat grid must have shape ({CHANNELS}, R, R, R), got {grid.shape}")
     resolution = grid.shape[1]
     occupancy = grid[OCCUPANCY].reshape(-1)
-    cells = np.flatnonzero(occupancy >= OCCUPANCY_THRESHOLD)
+    cells = kept_cells(occupancy)
     if len(cells) < at_least:
         cells = np.sort(np.argsort(-occupancy, kind="stable")[:at_least])
     if len(cells) == 0:
@@ -181,11 +186,11 @@ def thinnest_axes(splats: GaussianSplats) -> np.ndarray:
     return splats_to_points(splats).normals
 
 
-def pack_cells(shapes: list[tuple[np.ndarray, np.ndarray]], rows: int | None = None) -> np.ndarray:
+def pack_cells(shapes: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     """Occupied cells of several shapes as float32 (N, K, CHANNELS): column 0 the flat cell index
     (exact in float32 up to 2²⁴ cells, i.e. 256³), the rest channels 1..; rows past a shape's
     cells are padding with index -1. The compact form datasets cache and training keeps."""
-    rows = max([rows or 0] + [len(cells) for cells, _ in shapes])
+    rows = max([0] + [len(cells) for cells, _ in shapes])
     packed = np.zeros((len(shapes), rows, CHANNELS), dtype=np.float32)
     packed[:, :, PACKED_INDEX] = -1.0
     for row, (cells, channels) in enumerate(shapes):

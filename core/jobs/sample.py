@@ -144,16 +144,18 @@ class SampleJob(Job):
 
 
 def _write_sample(shape, array: np.ndarray, path: Path) -> None:
-    """One sample's file: points as PLY, voxels as a marching-cubes mesh, splats as 3DGS PLY made from
-    the grid itself (``shape`` may hold a stand-in cell); an empty sample is a ShapeError."""
+    """One sample's file: points as PLY, voxels as a marching-cubes mesh, splats as 3DGS PLY; an empty
+    sample is a ShapeError (a splat ``shape`` of a grid without kept cells holds only a preview's stand-in)."""
     from core.data.conversions import voxels_to_mesh
-    from core.data.splat_grid import decode
+    from core.data.splat_grid import OCCUPANCY, kept_cells
     from core.io import write_mesh, write_point_cloud, write_splats
     from core.shapes import GaussianSplats, PointCloud
 
     if isinstance(shape, PointCloud):
         write_point_cloud(shape, path)
     elif isinstance(shape, GaussianSplats):
-        write_splats(decode(array), path)
+        if not kept_cells(array[OCCUPANCY]).size:
+            raise ShapeError("splat grid has no occupied cell: nothing to decode")
+        write_splats(shape, path)
     else:
         write_mesh(voxels_to_mesh(shape), path)
