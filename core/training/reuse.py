@@ -6,6 +6,11 @@ table can use the autoencoder of a class run over six classes, as long as the ne
 (representation, preset sizes, points/resolution, AE kind) and the shapes are normalised alike.
 The source's ``ae_last`` checkpoint (weights, EMA weights, optimiser state, step) is copied into the
 new run, whose stage 1 then resumes at its last step and so trains nothing.
+
+The source may also be a built-in model (``builtin:points``): its export keeps only the EMA weights,
+in float16. They are written back as float32 under both ``model`` and ``ema`` (stage 1 never steps
+again, so its raw weights and optimiser state are never used), so a denoiser can be trained longer,
+or on text, over the autoencoder that ships with the project.
 """
 from __future__ import annotations
 
@@ -15,7 +20,8 @@ from typing import Any
 
 from core.errors import InputError
 from core.io.atomic import atomic_write
-from core.training.checkpoint import checkpoint_path, load_checkpoint
+from core.training.checkpoint import checkpoint_path, load_checkpoint, write_checkpoint
+from core.training.pretrained import resolve_run
 from core.training.run_config import read_run_config
 
 
@@ -30,7 +36,7 @@ def reuse_autoencoder(source: str | Path, config: dict[str, Any]) -> dict[str, A
     Every mismatch (not a run, no or unfinished autoencoder, other architecture or normalisation) is an
     InputError. The returned config records the source under ``autoencoder_from``.
     """
-    source = Path(source)
+    source = resolve_run(source)
     read_run_config(source)  # a clear error when it is not a run folder
     path = checkpoint_path(source, "ae")
     checkpoint = load_checkpoint(path)
@@ -56,6 +62,11 @@ def copy_autoencoder(config: dict[str, Any], run_dir: Path) -> Path:
     """Copy the source checkpoint named in ``config["autoencoder_from"]`` (and its JSON) into ``run_dir``."""
     source = Path(config["autoencoder_from"]["checkpoint"])
     target = checkpoint_path(run_dir, "ae")
+    checkpoint = load_checkpoint(source)
+    if not checkpoint.group("model"):  # a built-in model's export: EMA weights only
+        ema = {name: value.float() for name, value in checkpoint.group("ema").items()}
+        tensors = {**{f"model.{k}": v for k, v in ema.items()}, **{f"ema.{k}": v.clone() for k, v in ema.items()}}
+        return write_checkpoint(target, checkpoint.manifest, tensors)
     for origin, destination in ((source, target), (source.with_suffix(".json"), target.with_suffix(".json"))):
         if origin.exists():  # the .json is a copy of the manifest for people, not needed to load
             with atomic_write(destination) as temporary:

@@ -104,12 +104,17 @@ class Trainer:
 
     # -- resume ------------------------------------------------------------------------------------
     def restore(self, checkpoint: Checkpoint) -> None:
-        """Continue from ``checkpoint``: weights, EMA weights, optimiser state, step, best validation loss."""
+        """Continue from ``checkpoint``: weights, EMA weights, optimiser state, step, best validation loss.
+
+        A finished stage takes no more steps, so its optimiser state is not needed (and a stage 1 taken
+        from a built-in model has none).
+        """
         checkpoint.expect(stage=self.stage)
         checkpoint.load_weights(self.model, "model")
         checkpoint.load_weights(self.ema.module, "ema")
-        checkpoint.load_optimizer(self.optimizer)
         self.step = int(checkpoint.manifest["step"])
+        if self.step < self.config.steps:
+            checkpoint.load_optimizer(self.optimizer)
         best = checkpoint.manifest.get("best_val")
         self.best_val = math.inf if best is None else float(best)
 
