@@ -6,6 +6,9 @@ tiny preset's networks with random weights (labelled in ``model``; speed does no
 * ``sampling``: seconds from noise to decoded shapes for 1 and 16 shapes, 20 guided DPM-Solver++ steps,
   next to DDPM with 1,000 steps (``--quick``: 100, scaled) in the same process; ratios too, because
   absolute times on a shared machine vary with its load.
+* ``compiled`` (not with ``--quick``): the same 16-shape sampling with ``torch.compile`` on the denoiser
+  (inductor, C++ on the CPU) next to eager: compile seconds (first call) and steady-state seconds. The app
+  and CLI stay eager: each process samples a handful of times, so the compile never pays back.
 * ``scheduler_import``: seconds to import the built-in DPM-Solver++ (core.diffusion.dpm_solver) after torch,
   next to diffusers' (the reference it reproduces bit for bit, which the sampler no longer imports).
 * ``train``: optimiser steps/s of each stage through the real :class:`Trainer` (EMA, clipping included) at
@@ -97,6 +100,26 @@ def sampling_speed(config: dict, ae, denoiser, scale: float, baseline_steps: int
     return result
 
 
+def compiled_speed(config: dict, ae, denoiser, scale: float) -> dict:
+    """16 guided shapes, 20 DPM-Solver++ steps: eager denoiser vs ``torch.compile``'d, same process."""
+    n, cond = SHAPE_COUNTS[-1], torch.arange(SHAPE_COUNTS[-1]) % config["denoiser"]["num_classes"]
+
+    def timed(network: torch.nn.Module) -> float:
+        pipeline = LatentDiffusionPipeline(ae, network, config["schedule"], scale, config["denoiser"]["num_classes"])
+        start = time.perf_counter()
+        pipeline(n, cond, GUIDANCE, FAST_STEPS, "dpmpp", seed=0)
+        return time.perf_counter() - start
+
+    try:
+        compiled = torch.compile(denoiser)
+        first = timed(compiled)
+        eager, steady = timed(denoiser), timed(compiled)
+    except Exception as exc:  # inductor needs a C++ compiler; its absence is a figure, not a crash
+        return {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0]}"}
+    return {"shapes": n, "eager_s": round(eager, 4), "compiled_s": round(steady, 4),
+            "compile_and_first_call_s": round(first, 2), "compiled_over_eager": round(steady / eager, 3)}
+
+
 def scheduler_import() -> dict:
     """Start-up cost of the DPM-Solver++ implementation after ``import torch``: built-in vs diffusers'."""
     statements = {"builtin_s": "from core.diffusion.dpm_solver import DPMSolverPlusPlus",
@@ -178,6 +201,8 @@ def benchmark(name: str, quick: bool) -> dict:
     label, config, ae, denoiser, scale = model_for(name)
     report = {"model": label, "sampling": sampling_speed(config, ae, denoiser, scale, 100 if quick else 1000),
               "train": train_speed(config, ae, denoiser)}
+    if not quick:
+        report["compiled"] = compiled_speed(config, ae, denoiser, scale)
     if label.startswith("builtin:"):
         report["cli_sample"] = cli_sample(name, config["classes"][0] if "chair" not in config["classes"] else "chair")
     return report

@@ -27,3 +27,19 @@ def test_without_builtin_models_the_bench_labels_its_stand_in(bench_ldm, tmp_pat
     for figures in (sampling["1_shapes"], sampling["16_shapes"]):
         assert figures["dpmpp20_s"] > 0 and figures["ddpm1000_s"] > 0
         assert figures["dpmpp20_over_ddpm1000"] == pytest.approx(figures["dpmpp20_s"] / figures["ddpm1000_s"], rel=0.01)
+
+
+def test_the_compiled_path_is_timed_next_to_eager_or_reported_as_an_error(bench_ldm, tmp_path, monkeypatch):
+    monkeypatch.setenv(RESOURCES_ENV, str(tmp_path))
+    _, config, ae, denoiser, scale = bench_ldm.model_for("points")
+    monkeypatch.setattr(bench_ldm.torch, "compile", lambda module: module)  # no C++ compiler needed here
+    figures = bench_ldm.compiled_speed(config, ae, denoiser, scale)
+    assert figures["shapes"] == 16 and figures["eager_s"] > 0 and figures["compile_and_first_call_s"] > 0
+    assert figures["compiled_over_eager"] == pytest.approx(figures["compiled_s"] / figures["eager_s"], rel=0.01)
+
+    def no_compiler(module):
+        raise RuntimeError("InvalidCxxCompiler: No working C++ compiler found\nmore detail")
+
+    monkeypatch.setattr(bench_ldm.torch, "compile", no_compiler)
+    assert bench_ldm.compiled_speed(config, ae, denoiser, scale) == {
+        "error": "RuntimeError: InvalidCxxCompiler: No working C++ compiler found"}
