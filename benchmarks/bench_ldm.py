@@ -24,7 +24,6 @@ Run: ``python benchmarks/bench_ldm.py [--quick] [--predictions]`` (prints one JS
 from __future__ import annotations
 
 import argparse
-import contextlib
 import copy
 import json
 import os
@@ -34,6 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -80,56 +80,45 @@ def model_for(name: str) -> tuple[str, dict, torch.nn.Module, torch.nn.Module, f
     return ("tiny preset, random weights (builtin:%s not installed)" % name, *_stand_in(name))
 
 
+def _pipeline(config: dict, ae, denoiser, scale: float) -> LatentDiffusionPipeline:
+    return LatentDiffusionPipeline(ae, denoiser, config["schedule"], scale, config["denoiser"]["num_classes"])
+
+
+def _sampling_seconds(pipeline: LatentDiffusionPipeline, n: int, steps: int, sampler: str) -> float:
+    """Wall seconds from noise to ``n`` decoded shapes, guided, classes taken in turn."""
+    cond = torch.arange(n) % pipeline.num_classes
+    start = time.perf_counter()
+    pipeline(n, cond, GUIDANCE, steps, sampler, seed=0)
+    return time.perf_counter() - start
+
+
 def sampling_speed(config: dict, ae, denoiser, scale: float, baseline_steps: int) -> dict:
     """Seconds for 1 and 16 guided shapes, decoded: 20 DPM-Solver++ steps and DDPM (same process)."""
-    pipeline = LatentDiffusionPipeline(ae, denoiser, config["schedule"], scale, config["denoiser"]["num_classes"])
+    pipeline = _pipeline(config, ae, denoiser, scale)
     for sampler in ("dpmpp", "ddpm"):  # warm-up: first-call kernels, the diffusers import of DDPM
         pipeline(2, torch.zeros(2, dtype=torch.long), GUIDANCE, 2, sampler, seed=0)
 
-    def timed(n: int, steps: int, sampler: str) -> float:
-        cond = torch.arange(n) % config["denoiser"]["num_classes"]
-        start = time.perf_counter()
-        pipeline(n, cond, GUIDANCE, steps, sampler, seed=0)
-        return time.perf_counter() - start
-
     result = {}
     for n in SHAPE_COUNTS:
-        fast, ddpm = timed(n, FAST_STEPS, "dpmpp"), timed(n, baseline_steps, "ddpm") * 1000 / baseline_steps
+        fast = _sampling_seconds(pipeline, n, FAST_STEPS, "dpmpp")
+        ddpm = _sampling_seconds(pipeline, n, baseline_steps, "ddpm") * 1000 / baseline_steps
         result[f"{n}_shapes"] = {"dpmpp20_s": round(fast, 4), "ddpm1000_s": round(ddpm, 3),
                                  "dpmpp20_over_ddpm1000": round(fast / ddpm, 5)}
     result["ddpm_steps_timed"] = baseline_steps
     return result
 
 
-@contextlib.contextmanager
-def _environment(**values: str):
-    """Set environment variables for the block, then restore them."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def compiled_speed(config: dict, ae, denoiser, scale: float) -> dict:
     """16 guided shapes, 20 DPM-Solver++ steps: eager denoiser vs ``torch.compile``'d, same process."""
-    n, cond = SHAPE_COUNTS[-1], torch.arange(SHAPE_COUNTS[-1]) % config["denoiser"]["num_classes"]
+    n = SHAPE_COUNTS[-1]
 
     def timed(network: torch.nn.Module) -> float:
-        pipeline = LatentDiffusionPipeline(ae, network, config["schedule"], scale, config["denoiser"]["num_classes"])
-        start = time.perf_counter()
-        pipeline(n, cond, GUIDANCE, FAST_STEPS, "dpmpp", seed=0)
-        return time.perf_counter() - start
+        return _sampling_seconds(_pipeline(config, ae, network, scale), n, FAST_STEPS, "dpmpp")
 
     # a cold compile, as a user's first run has: no kernels cached on disk or from the previous model
     torch._dynamo.reset()
     try:
-        with tempfile.TemporaryDirectory() as cache, _environment(TORCHINDUCTOR_CACHE_DIR=cache):
+        with tempfile.TemporaryDirectory() as cache, mock.patch.dict(os.environ, TORCHINDUCTOR_CACHE_DIR=cache):
             compiled = torch.compile(denoiser)
             first = timed(compiled)
             eager, steady = timed(denoiser), timed(compiled)
