@@ -175,6 +175,14 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
 
 
+def _train_time(seconds: dict[str, float]) -> str:
+    """Each stage's time under its name, so an LDM trained over a reused autoencoder is not read as the whole run."""
+    if not seconds:
+        return "unknown"
+    time = " + ".join(f"{stage.upper()} {_duration(seconds[stage])}" for stage in STAGES if stage in seconds)
+    return time if "ae" in seconds else f"{time} (AE reused from another run)"
+
+
 def _folder_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
@@ -213,8 +221,7 @@ def write_readme(dest: Path, manifest: dict[str, Any]) -> Path:
     lines += ["", "## Models", "", "| name | representation | classes | steps (AE / LDM) | train time | weights |",
               "| --- | --- | --- | --- | --- | --- |"]
     for m in models:
-        seconds = m.get("train_seconds") or {}
-        time = " + ".join(_duration(seconds[s]) for s in STAGES if s in seconds) or "unknown"
+        time = _train_time(m.get("train_seconds") or {})
         lines.append(f"| `builtin:{m['name']}` | {m['representation']} ({m['cond']}) | {', '.join(m['classes'])} | "
                      f"{m['steps']['ae']} / {m['steps']['ldm']} | {time} | {m['weights_dtype']}, "
                      f"{m['bytes'] / 1e6:.1f} MB |")

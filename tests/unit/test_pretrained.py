@@ -111,5 +111,15 @@ def test_readme_states_terms_commands_and_metrics(tmp_path):
                                                                                                "COV-CD": 0.55}}}
     text = write_readme(tmp_path, {"models": {"points": entry}}).read_text()
     assert "academic research use only" in text
-    assert "`python -m core train X`" in text and "10 min + 30 min" in text and "2 CPU cores" in text
+    assert "`python -m core train X`" in text and "AE 10 min + LDM 30 min" in text and "2 CPU cores" in text
     assert "| chair (samples) | 0.01 | 0.45 |" in text and "| samples | MMD-CD | COV-CD |" in text
+
+
+def test_readme_names_each_stage_time_and_a_reused_autoencoder(tmp_path):
+    entry = {"name": "splats", "representation": "splats", "cond": "class", "classes": ["chair"],
+             "source_data": "../shared/data/modelnet10_pointclouds_1024", "training_command": "python -m core train Y",
+             "steps": {"ae": 1200, "ldm": 6000}, "train_seconds": {"ldm": 600.0},
+             "hardware": "2 CPU cores", "weights_dtype": "float16", "bytes": 3_000_000,
+             "export_check": {"shapes": 4, "seed": 0, "max_abs_diff": 1e-3, "mean_abs_diff": 1e-4}}
+    text = write_readme(tmp_path, {"models": {"splats": entry}}).read_text()
+    assert "| LDM 10 min (AE reused from another run) |" in text
