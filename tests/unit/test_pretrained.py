@@ -101,14 +101,19 @@ def test_rebuilt_train_command_has_the_runs_options():
                        "--seed 0 --out runs/x")
 
 
-def test_readme_states_terms_commands_and_metrics(tmp_path):
+def _manifest_entry(**overrides) -> dict:
+    """One model's manifest entry as export-builtin writes it; ``overrides`` replace its fields."""
     entry = {"name": "points", "representation": "points", "cond": "class", "classes": ["chair"],
              "source_data": "../shared/data/modelnet10_pointclouds_1024", "training_command": "python -m core train X",
              "steps": {"ae": 2000, "ldm": 6000}, "train_seconds": {"ae": 600.0, "ldm": 1800.0},
              "hardware": "2 CPU cores", "weights_dtype": "float16", "bytes": 3_000_000,
-             "export_check": {"shapes": 4, "seed": 0, "max_abs_diff": 1e-3, "mean_abs_diff": 1e-4},
-             "metrics": {"chair (samples)": {"MMD-CD": 0.01, "COV-CD": 0.45}, "chair (oracle)": {"MMD-CD": 0.008,
-                                                                                               "COV-CD": 0.55}}}
+             "export_check": {"shapes": 4, "seed": 0, "max_abs_diff": 1e-3, "mean_abs_diff": 1e-4}}
+    return {**entry, **overrides}
+
+
+def test_readme_states_terms_commands_and_metrics(tmp_path):
+    entry = _manifest_entry(metrics={"chair (samples)": {"MMD-CD": 0.01, "COV-CD": 0.45},
+                                     "chair (oracle)": {"MMD-CD": 0.008, "COV-CD": 0.55}})
     text = write_readme(tmp_path, {"models": {"points": entry}}).read_text()
     assert "academic research use only" in text
     assert "`python -m core train X`" in text and "AE 10 min + LDM 30 min" in text and "2 CPU cores" in text
@@ -116,10 +121,6 @@ def test_readme_states_terms_commands_and_metrics(tmp_path):
 
 
 def test_readme_names_each_stage_time_and_a_reused_autoencoder(tmp_path):
-    entry = {"name": "splats", "representation": "splats", "cond": "class", "classes": ["chair"],
-             "source_data": "../shared/data/modelnet10_pointclouds_1024", "training_command": "python -m core train Y",
-             "steps": {"ae": 1200, "ldm": 6000}, "train_seconds": {"ldm": 600.0},
-             "hardware": "2 CPU cores", "weights_dtype": "float16", "bytes": 3_000_000,
-             "export_check": {"shapes": 4, "seed": 0, "max_abs_diff": 1e-3, "mean_abs_diff": 1e-4}}
+    entry = _manifest_entry(name="splats", representation="splats", train_seconds={"ldm": 600.0})
     text = write_readme(tmp_path, {"models": {"splats": entry}}).read_text()
     assert "| LDM 10 min (AE reused from another run) |" in text
