@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -36,13 +37,13 @@ class EvaluatePage(Page):
     """Runs an EvalJob on the samples, then one with ``oracle=True``, and tabulates both."""
 
     title = "Evaluate"
-    subtitle = ("MMD / COV / 1-NNA (Chamfer, EMD) and JSD against a reference split. "
-                "The oracle column scores real training shapes: the best a generator can do.")
+    subtitle = ("MMD / COV / 1-NNA (Chamfer, EMD) and JSD against a reference split; voxels and splats also "
+                "floaters and one_piece. The oracle column scores real training shapes: the best a generator can do.")
 
     def __init__(self, studio: Studio, parent=None) -> None:
         super().__init__(studio, parent)
         self.results: dict[str, dict] = {}
-        self._queue: list[tuple[str, object]] = []
+        self._queue: list[tuple[str, Callable[[], object]]] = []
 
         box = QGroupBox("Set-up")
         form = QFormLayout(box)
@@ -156,10 +157,12 @@ class EvaluatePage(Page):
                       metrics=tuple(m for m, box in self.metric_boxes.items() if box.isChecked()) or None)
         self.results.clear()
         self._queue = []
-        if self.samples_edit.text().strip():
-            self._queue.append(("samples", EvalJob(self.samples_edit.text().strip(), **common)))
-        if self.oracle_box.isChecked():
-            self._queue.append(("oracle", EvalJob(None, oracle=True, **common)))
+        samples = self.samples_edit.text().strip()
+        if samples:
+            self._queue.append(("samples", lambda: EvalJob(samples, **common)))
+        if self.oracle_box.isChecked():  # made when its turn comes: it takes the samples' representation
+            self._queue.append(("oracle", lambda: EvalJob(None, oracle=True, representation=self._oracle_representation(),
+                                                          **common)))
         self.run_button.setEnabled(False)
         self._next()
 
@@ -167,11 +170,17 @@ class EvaluatePage(Page):
         if not self._queue:
             self.run_button.setEnabled(True)
             return
-        column, job = self._queue.pop(0)
-        runner = self.studio.jobs.start(job)
+        column, make_job = self._queue.pop(0)
+        runner = self.studio.jobs.start(make_job())
         runner.done.connect(lambda result, c=column: self._on_result(c, result))
         runner.failed.connect(lambda failed: self._queue.clear())
         runner.finished.connect(self._next)
+
+    def _oracle_representation(self) -> str | None:
+        """The train shapes as the samples are (voxels, splats), so both columns get the same metrics and
+        pieces; point clouds and meshes compare with the data's own points."""
+        representation = self.results.get("samples", {}).get("representation")
+        return representation if representation in ("voxels", "splats") else None
 
     def _on_result(self, column: str, result: dict) -> None:
         self.results[column] = result
@@ -281,7 +290,7 @@ class EvaluatePage(Page):
 
 
 def _format(name: str, value: float) -> str:
-    """Percentages for COV/1-NNA, scientific notation for distances."""
-    if name.startswith(("COV", "1-NNA")):
+    """Percentages for COV/1-NNA and the fragmentation shares, scientific notation for distances."""
+    if name.startswith(("COV", "1-NNA")) or name in ("floaters", "one_piece"):
         return f"{100 * value:.1f} %"
     return f"{value:.3e}"

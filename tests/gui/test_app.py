@@ -210,6 +210,31 @@ def test_evaluate_histogram_of_nearest_reference_distances(qtbot, window, shared
     assert error_boxes == []
 
 
+def test_evaluate_scores_voxel_samples_and_a_voxel_oracle_with_their_pieces(qtbot, window, shared_data, tmp_path,
+                                                                           error_boxes):
+    """Voxel samples against a point-cloud reference: the oracle is voxelised like the samples, so both
+    columns have IoU and the fragmentation rows (an oracle of points had none: '—')."""
+    from core.data import open_dataset
+
+    grids = open_dataset(shared_data / YCB).subset(classes=["004_sugar_box"]).voxels(resolution=16)[:3]
+    np.save(tmp_path / "vox.npy", grids.astype(np.uint8))
+    page = window.evaluate
+    page.set_samples(tmp_path / "vox.npy")
+    page.ref_edit.setText(str(shared_data / YCB))
+    page.class_combo.setCurrentText("004_sugar_box")
+    page.n_spin.setValue(3)
+    for name, box in page.metric_boxes.items():
+        box.setChecked(name == "iou")
+    page.evaluate()
+    qtbot.waitUntil(lambda: len(page.results) == 2, timeout=JOB_TIMEOUT_MS)
+    rows = {page.table.item(r, 0).text(): (page.table.item(r, 1).text(), page.table.item(r, 2).text())
+            for r in range(page.table.rowCount())}
+    assert {"floaters", "one_piece", "1-NNA-IoU"} <= set(rows)
+    assert all("—" not in cell for cells in rows.values() for cell in cells)
+    assert rows["one_piece"][1].endswith("%") and page.results["oracle"]["representation"] == "voxels"
+    assert error_boxes == []
+
+
 @pytest.fixture
 def builtin_points(tmp_path, monkeypatch, tiny_run):
     """A resources folder whose only built-in model, ``points``, is the tiny run (config + checkpoints)."""

@@ -68,7 +68,7 @@ def test_job_reports_resampling_as_a_log_event(shared_data, tmp_path):
 
 @pytest.mark.parametrize("array, problem", [
     (np.full((2, 16, 3), np.nan, dtype=np.float32), "NaN"),
-    (np.zeros((2, 16, 4), dtype=np.float32), "expected points (N,P,3) or voxels"),
+    (np.zeros((2, 16, 4), dtype=np.float32), "expected points (N,P,3), voxels (N,R,R,R) or splat grids"),
     (np.zeros((0, 16, 3), dtype=np.float32), "empty sample set"),
 ])
 def test_bad_samples_exit_2_with_one_line(shared_data, tmp_path, capsys, array, problem):
@@ -142,3 +142,60 @@ def test_voxel_eval_uses_the_distance_transform_chamfer_and_reports_nearest(shar
     assert result["representation"] == "voxels" and result["n_ref"] == 30
     assert set(result["nearest"]) == {"CD", "IoU"} and len(result["nearest"]["IoU"]) == 4
     assert 0 <= min(result["nearest"]["IoU"]) and max(result["nearest"]["IoU"]) < 1
+
+
+def test_voxel_eval_reports_floaters_and_one_piece_that_a_floating_piece_breaks(shared_data, tmp_path):
+    chairs = shared_data / "modelnet10_voxels32" / "chair.npy.gz"
+    grids = open_dataset(chairs).voxels(resolution=32)[:6].astype(np.uint8)
+    broken = grids.copy()
+    broken[:, 0, 0, 0] = 1  # a one-voxel floater in the corner (the shapes keep a one-cell margin)
+    for name, array in (("whole", grids), ("broken", broken)):
+        np.save(tmp_path / f"{name}.npy", array)
+    score = lambda name: EvalJob(tmp_path / f"{name}.npy", chairs, split="all", metrics=("iou",),  # noqa: E731
+                                 n_ref=10).run()
+    whole, cracked = score("whole"), score("broken")
+    assert whole["metrics"]["one_piece"] > 0 and cracked["metrics"]["one_piece"] == 0
+    assert cracked["metrics"]["floaters"] > whole["metrics"]["floaters"]
+    pieces = cracked["fragments"]
+    assert pieces["resolution"] == 32 and len(pieces["components"]) == 6
+    assert all(b == w + 1 for b, w in zip(pieces["components"], whole["fragments"]["components"]))
+
+
+def test_splat_grids_are_scored_as_points_drawn_on_their_gaussians(shared_data, tmp_path, capsys):
+    from core.data.splat_grid import unpack
+
+    ref = _modelnet(shared_data)
+    toilets = open_dataset(ref).subset(classes=["toilet"], split="train")
+    grids = np.stack(unpack(toilets.splat_grids(resolution=16)[:4], 16))  # as `sample --format npy` writes them
+    np.save(tmp_path / "splats.npy", grids)
+    out = tmp_path / "o.json"
+    code, _ = _main(capsys, "eval", str(tmp_path / "splats.npy"), "--ref", str(ref), "--class", "toilet",
+                    "--metrics", "cd", "--points", str(POINTS), "--json", str(out))
+    report = json.loads(out.read_text())
+    assert code == 0 and report["representation"] == "splats" and report["points"] == POINTS
+    assert {"MMD-CD", "COV-CD", "1-NNA-CD", "floaters", "one_piece"} <= set(report["metrics"])
+    assert report["metrics"]["floaters"] < 0.05 and report["fragments"]["resolution"] == 16  # the grid's own
+
+
+def test_oracle_in_another_representation_reports_its_pieces(shared_data, capsys, tmp_path):
+    out = tmp_path / "o.json"
+    code, _ = _main(capsys, "eval", "--oracle", "--repr", "voxels", "--ref", str(_modelnet(shared_data)),
+                    "--class", "toilet", "--n", "8", "--metrics", "iou", "--json", str(out))
+    report = json.loads(out.read_text())
+    assert code == 0 and report["representation"] == "voxels" and report["n_samples"] == 8
+    assert report["metrics"]["one_piece"] >= 0.5 and report["metrics"]["floaters"] < 0.05
+    code, err = _main(capsys, "eval", "x.npy", "--repr", "voxels", "--ref", str(_modelnet(shared_data)))
+    assert code == 2 and "--repr" in err and "--oracle" in err
+
+
+def test_a_folder_of_meshes_is_scored_as_surface_points_with_its_pieces(shared_data, tmp_path):
+    from core.io import read_mesh, write_mesh
+
+    source = sorted((shared_data / "modelnet_off").rglob("*.off"))[:3]
+    folder = tmp_path / "meshes"
+    folder.mkdir()
+    for path in source:
+        write_mesh(read_mesh(path), folder / f"{path.stem}.obj")
+    result = EvalJob(folder, _modelnet(shared_data), class_name="chair", metrics=("cd",), points=POINTS).run()
+    assert result["representation"] == "mesh" and result["n_samples"] == 3 and result["points"] == POINTS
+    assert 0 <= result["metrics"]["floaters"] <= 1 and len(result["fragments"]["components"]) == 3

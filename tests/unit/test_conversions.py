@@ -210,3 +210,15 @@ def test_bad_arguments_raise_shape_errors():
     flat = Mesh(np.zeros((3, 3)), np.array([[0, 1, 2]]))
     with pytest.raises(ShapeError, match="zero surface area"):
         C.sample_surface(flat, 10)
+
+
+def test_points_drawn_on_splats_follow_opacity_and_each_gaussians_spread():
+    splats = GaussianSplats.from_colors(
+        positions=np.array([[0.0, 0.0, 0.0], [5.0, 0.0, 0.0]]), colors=np.full((2, 3), 0.5),
+        scales=np.array([[0.1, 0.2, 0.05], [0.1, 0.1, 0.1]]), rotations=np.array([[1.0, 0, 0, 0]] * 2),
+        opacity=np.array([0.9, 0.1]))
+    points = C.sample_splats(splats, 20000, seed=3).points
+    near_first = np.linalg.norm(points, axis=1) < 2.5
+    assert near_first.mean() == pytest.approx(0.9, abs=0.01)  # chosen in proportion to opacity
+    assert points[near_first].std(axis=0) == pytest.approx([0.1, 0.2, 0.05], rel=0.05)  # the Gaussian's own axes
+    assert np.array_equal(points, C.sample_splats(splats, 20000, seed=3).points)  # seeded

@@ -3,16 +3,19 @@ from __future__ import annotations
 
 import argparse
 
-from core.jobs.evaluate import DEFAULT_N_REF
+from core.jobs.evaluate import DEFAULT_N_REF, ORACLE_REPRESENTATIONS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``eval`` command."""
     parser = subparsers.add_parser(
         "eval", help="score samples against a reference dataset (MMD, COV, 1-NNA, JSD)",
-        description="Evaluate SAMPLES (.npy/.npz points (N,P,3) or voxels (N,R,R,R), a folder of PLY clouds, "
-                    "or a run folder, which is sampled first) against --ref. Definitions: PointFlow "
-                    "(points), KAIST CS492(D) (voxels).")
+        description="Evaluate SAMPLES (.npy/.npz points (N,P,3), voxels (N,R,R,R) or splat grids (N,15,R,R,R); "
+                    "a folder of PLY/PCD clouds, 3DGS PLY splats or OBJ/OFF/STL/PLY meshes; or a run folder or "
+                    "builtin:NAME, which is sampled first) against --ref. Definitions: PointFlow (points), KAIST "
+                    "CS492(D) (voxels). Splats and meshes are scored as points drawn on them. Voxels, splats and "
+                    "meshes also get floaters (mean share of occupied cells off the largest 26-connected piece; "
+                    "splat centres at their grid's resolution, PLY splats and meshes at 32^3) and one_piece (share of samples in one piece).")
     parser.add_argument("samples", metavar="SAMPLES", nargs="?", help="samples file/folder (not with --oracle)")
     parser.add_argument("--ref", required=True, help="reference dataset path")
     parser.add_argument("--split", default="test", help="reference split (default test)")
@@ -26,6 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--normalisation", choices=("bbox", "sphere", "none"), default="bbox",
                         help="per-shape normalisation before point metrics (default bbox, LION's)")
     parser.add_argument("--oracle", action="store_true", help="score random train shapes of the class instead")
+    parser.add_argument("--repr", dest="representation", choices=ORACLE_REPRESENTATIONS,
+                        help="with --oracle: the train shapes as points, voxels or splats, made as training makes "
+                             "them (default: the data's own)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--classifier", help="classifier folder: also report class accuracy of the samples")
     parser.add_argument("--json", metavar="OUT", help="write the JSON here instead of stdout")
@@ -45,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
     metrics = None if args.metrics is None else tuple(m.strip() for m in args.metrics.split(",") if m.strip())
     job = EvalJob(args.samples, args.ref, split=args.split, class_name=args.class_name, n=args.n, metrics=metrics,
                   points=args.points, normalisation=args.normalisation, oracle=args.oracle, seed=args.seed,
-                  classifier=args.classifier, n_ref=args.n_ref or None)
+                  classifier=args.classifier, n_ref=args.n_ref or None,
+                  representation=args.representation)
     result = run_in_terminal(job)
     text = json.dumps(result, indent=2)
     if args.json:
