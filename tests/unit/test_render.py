@@ -73,6 +73,26 @@ def test_real_trained_splats_render_in_their_own_colours(shared_data):
     assert (colours.max(axis=1) - colours.min(axis=1)).mean() > 25  # pink icing, not grey
 
 
+def test_colourless_splats_are_coloured_by_height_and_shaded_while_coloured_ones_keep_theirs(shared_data):
+    from core.data import open_dataset
+    from core.data.representations import shape_splats
+    from core.io import read_splats
+    from core.render.scene import Style, shaded_splats
+
+    chair = shape_splats(open_dataset(shared_data / "modelnet10_pointclouds_1024").subset(classes=["chair"]).load(0))
+    assert np.ptp(chair.colors) < 1e-6  # made from a cloud without colours: one grey
+    shaded = shaded_splats(chair, Style(color_by="height", up=2))
+    low, high = np.argsort(chair.positions[:, 2])[[0, -1]]
+    assert shaded.colors[high, 0] > shaded.colors[low, 0] + 0.3  # yellow on top, violet at the bottom
+    clay = shaded_splats(chair, Style(color_by="uniform")).colors
+    assert np.ptp(clay.mean(axis=1)) > 0.2  # lit: faces towards the key light brighter, not flat grey
+    image = render_shape(chair, SIZE, color_by="height")
+    colours = image[object_mask(image)].astype(float)
+    assert (colours.max(axis=1) - colours.min(axis=1)).mean() > 25
+    donut = read_splats(shared_data / "gaussian_splats" / "gshairlod_donut__fused_iteration_30000.ply")
+    assert shaded_splats(donut, Style()) is donut
+
+
 def test_splat_geometry_matches_open3ds_own_3dgs_reader(shared_data):
     import open3d as o3d
 
