@@ -1,0 +1,88 @@
+"""Quality of a model against the ModelNet10 test split, per class, as the README's quality table reports it.
+
+For each class and seed: ``sample MODEL --class C --n N --guidance W --steps 20 --sampler dpmpp --seed S``
+then ``eval samples --ref REF --split test --class C`` (the same jobs the CLI runs, in one process), on the
+raw decoder output; then the mean over seeds, with the range. ``--oracle`` scores N random train shapes
+of each class in the model's representation instead (``eval --oracle --repr R``), the score no
+generator of that representation can beat. Metrics: ``cd`` for points and splats, ``cd,iou`` for voxels,
+plus ``floaters`` / ``one_piece`` for voxels and splats.
+
+Run: ``python benchmarks/quality.py builtin:voxels --classes chair,sofa,table --seeds 0,1,2,3 --guidance 2
+[--oracle] [--json OUT]`` (prints one JSON object).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("LATENT3D_SHARED_DATA", ROOT.parent / "shared" / "data"))
+REFERENCE = SHARED_DATA / "modelnet10_pointclouds_1024"
+#: metrics per representation: Chamfer everywhere, IoU where the samples are grids
+METRICS = {"points": ("cd",), "voxels": ("cd", "iou"), "splats": ("cd",)}
+#: sampler settings of every figure in the table
+STEPS, SAMPLER = 20, "dpmpp"
+
+
+def score(model: str, representation: str, class_name: str, seed: int, n: int, guidance: float,
+          oracle: bool) -> dict[str, float]:
+    """One class, one seed: the eval JSON's metrics."""
+    from core.jobs.evaluate import EvalJob
+    from core.jobs.sample import SampleJob
+
+    metrics = METRICS[representation]
+    if oracle:
+        return EvalJob(None, REFERENCE, class_name=class_name, n=n, metrics=metrics, oracle=True, seed=seed,
+                       representation=representation).run()["metrics"]
+    with tempfile.TemporaryDirectory() as out:
+        SampleJob(model, n, out, class_name=class_name, guidance=guidance, steps=STEPS, sampler=SAMPLER, seed=seed,
+                  fmt="npy").run()
+        return EvalJob(Path(out) / "samples.npy", REFERENCE, class_name=class_name, metrics=metrics,
+                       seed=seed).run()["metrics"]
+
+
+def run(model: str, classes: list[str], seeds: list[int], n: int, guidance: float, oracle: bool) -> dict:
+    """Every class over every seed, with the mean and range of each metric."""
+    sys.path.insert(0, str(ROOT))
+    from core.training import load_trained
+
+    representation = load_trained(model).config["representation"]
+    table = {}
+    for class_name in classes:
+        per_seed = {seed: score(model, representation, class_name, seed, n, guidance, oracle) for seed in seeds}
+        names = next(iter(per_seed.values()))
+        table[class_name] = {
+            "seeds": per_seed,
+            "mean": {k: round(sum(r[k] for r in per_seed.values()) / len(seeds), 4) for k in names},
+            "range": {k: [round(min(r[k] for r in per_seed.values()), 4), round(max(r[k] for r in per_seed.values()), 4)]
+                      for k in names},
+        }
+        print(class_name, table[class_name]["mean"], file=sys.stderr)
+    return {"model": model, "oracle": oracle, "n": n, "guidance": None if oracle else guidance, "steps": STEPS,
+            "sampler": SAMPLER, "seeds": seeds, "reference": str(REFERENCE), "classes": table}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", help="run folder or builtin:NAME")
+    parser.add_argument("--classes", default="chair,sofa,table")
+    parser.add_argument("--seeds", default="0,1,2,3")
+    parser.add_argument("--n", type=int, default=100, help="samples per class and seed (the test split has 100)")
+    parser.add_argument("--guidance", type=float, default=1.0)
+    parser.add_argument("--oracle", action="store_true", help="score train shapes in the model's representation")
+    parser.add_argument("--json", help="also write the JSON here")
+    args = parser.parse_args()
+    result = run(args.model, args.classes.split(","), [int(s) for s in args.seeds.split(",")], args.n, args.guidance,
+                 args.oracle)
+    text = json.dumps(result, indent=2)
+    if args.json:
+        Path(args.json).write_text(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
