@@ -33,7 +33,7 @@ class DemoJob(Job):
     name = "demo"
 
     def __init__(self, out: str | os.PathLike[str] = "latent3d-demo", classes: tuple[str, ...] = DEFAULT_CLASSES,
-                 n: int = SHAPES_PER_CLASS, steps: int = 20, guidance: float = 3.0, image_size: int = 256,
+                 n: int = SHAPES_PER_CLASS, steps: int = 20, guidance: float | None = None, image_size: int = 256,
                  seed: int = 0, procedural: bool = False) -> None:
         self.out = Path(out)
         self.classes, self.n, self.steps, self.guidance = tuple(classes), n, steps, guidance

@@ -42,12 +42,12 @@ class ExportBuiltinJob(Job):
     name = "export-builtin"
 
     def __init__(self, run_dir: str | Path, name: str, dest: str | Path | None = None, dtype: str = "float16",
-                 command: str | None = None, hardware: str | None = None) -> None:
+                 command: str | None = None, hardware: str | None = None, guidance: float | None = None) -> None:
         from core.training.pretrained import pretrained_dir
 
         self.run_dir, self.model_name = Path(run_dir), name
         self.dest = Path(dest) if dest is not None else pretrained_dir()
-        self.dtype, self.command, self.hardware = dtype, command, hardware
+        self.dtype, self.command, self.hardware, self.guidance = dtype, command, hardware, guidance
 
     def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
         """Check, write the weights, compare samples, then update manifest and README."""
@@ -56,6 +56,8 @@ class ExportBuiltinJob(Job):
 
         if not NAME_PATTERN.fullmatch(self.model_name):
             raise InputError("--name", f"{self.model_name!r} is not a model name (lower-case letters, digits, - or _)")
+        if self.guidance is not None and self.guidance < 0:
+            raise InputError("--guidance", f"guidance must be at least 0, got {self.guidance}")
         if self.dtype not in WEIGHT_DTYPES:
             raise InputError("--dtype", f"{self.dtype!r}; use one of {', '.join(WEIGHT_DTYPES)}")
         run = load_trained(self.run_dir)  # the run must load (and pass its checks) before anything is written
@@ -102,6 +104,7 @@ class ExportBuiltinJob(Job):
             "steps": steps, "train_seconds": train_seconds(self.run_dir / "metrics.jsonl"),
             "hardware": self.hardware or this_machine(),
             "weights_dtype": self.dtype, "bytes": _folder_bytes(folder), "export_check": check,
+            "guidance": self.guidance,  # the model's default: its quality figures are measured at it
             "metrics": None,  # filled by hand from `python -m core eval` runs (README's quality table)
         }
 
@@ -188,7 +191,8 @@ def _folder_bytes(folder: Path) -> int:
 
 
 def _update_manifest(dest: Path, name: str, entry: dict[str, Any]) -> dict[str, Any]:
-    """Add or replace ``name`` in DEST/manifest.json, keeping the metrics already filled in."""
+    """Add or replace ``name`` in DEST/manifest.json, keeping the metrics already filled in (and the
+    default guidance, unless a new one is given)."""
     from core.io import atomic_write
     from core.training.pretrained import MANIFEST_NAME, read_manifest
 
@@ -196,6 +200,8 @@ def _update_manifest(dest: Path, name: str, entry: dict[str, Any]) -> dict[str, 
     previous = manifest["models"].get(name) or {}
     if previous.get("metrics") and previous.get("steps") == entry["steps"]:
         entry["metrics"] = previous["metrics"]  # the same weights: their measured quality still holds
+    if entry["guidance"] is None:
+        entry["guidance"] = previous.get("guidance")
     manifest["models"][name] = entry
     manifest["models"] = dict(sorted(manifest["models"].items()))
     with atomic_write(dest / MANIFEST_NAME) as temporary:
@@ -229,6 +235,7 @@ def write_readme(dest: Path, manifest: dict[str, Any]) -> Path:
         check = m["export_check"]
         lines += ["", f"### `builtin:{m['name']}`", "", f"- data: `{m['source_data']}`",
                   f"- trained with: `{m['training_command']}`", f"- hardware: {m['hardware']}",
+                  f"- default guidance: {m.get('guidance') if m.get('guidance') is not None else 'none (sample uses 3)'}",
                   f"- {m['weights_dtype']} export vs the run, {check['shapes']} shapes, seed {check['seed']}: "
                   f"max |diff| {check['max_abs_diff']:.2e}, mean {check['mean_abs_diff']:.2e}"]
         if m.get("metrics"):

@@ -16,6 +16,8 @@ FORMATS = ("npy", "ply", "obj")
 DEFAULT_FORMAT = {"points": "ply", "voxels": "obj", "splats": "ply"}
 #: how an error message names a run's conditioning
 _COND_WORDS = {"none": "unconditional (trained with --cond none)", "class": "conditioned on classes"}
+#: guidance weight when neither the caller nor a built-in model's manifest names one
+DEFAULT_GUIDANCE = 3.0
 #: previews per sampling run when not asked otherwise (enough for a live view, cheap to decode)
 DEFAULT_PREVIEWS = 10
 
@@ -36,7 +38,7 @@ class SampleJob(Job):
     name = "sample"
 
     def __init__(self, run_dir: str | Path, n: int, out_dir: str | Path, class_name: str | None = None,
-                 prompt: str | None = None, guidance: float = 3.0, steps: int = 20, sampler: str = "dpmpp",
+                 prompt: str | None = None, guidance: float | None = None, steps: int = 20, sampler: str = "dpmpp",
                  seed: int = 0, fmt: str | None = None, device: str = "cpu", preview_every: int | None = None,
                  previews: bool = True) -> None:
         self.run_dir, self.out_dir = Path(run_dir), Path(out_dir)
@@ -76,7 +78,7 @@ class SampleJob(Job):
         if not np.isfinite(array).all():
             raise RuntimeError("sampling produced non-finite values")
         shapes = rep.to_shapes(array)
-        paths = self._write(array, shapes, fmt, emit)
+        paths = self._write(array, shapes, fmt, guidance, emit)
         return {"array": array, "shapes": shapes, "paths": [str(p) for p in paths], "out_dir": str(self.out_dir)}
 
     def _condition(self, run) -> tuple[Any, float]:
@@ -99,7 +101,7 @@ class SampleJob(Job):
         if self.class_name not in run.classes:
             raise InputError(self.run_dir, f"no class {self.class_name!r} in this run; "
                                            f"its classes are: {', '.join(run.classes)}")
-        return torch.full((self.n,), run.classes.index(self.class_name), dtype=torch.long), float(self.guidance)
+        return torch.full((self.n,), run.classes.index(self.class_name), dtype=torch.long), self._guidance()
 
     def _text_condition(self) -> tuple[Any, float]:
         """The prompt's embedding per shape; no prompt (or an empty one) is the null prompt, unguided.
@@ -117,9 +119,18 @@ class SampleJob(Job):
                                            f"\"{caption('{a} {name}', self.class_name)}\" instead of --class")
         if self.prompt is None or not normalize_prompt(self.prompt):
             return torch.zeros(self.n, TEXT_DIM), 1.0
-        return embed_prompts([self.prompt]).expand(self.n, -1), float(self.guidance)
+        return embed_prompts([self.prompt]).expand(self.n, -1), self._guidance()
 
-    def _write(self, array: np.ndarray, shapes: list, fmt: str, emit: EventHandler) -> list[Path]:
+    def _guidance(self) -> float:
+        """The asked guidance, else a built-in model's own (its manifest's), else :data:`DEFAULT_GUIDANCE`."""
+        from core.training.pretrained import default_guidance
+
+        if self.guidance is not None:
+            return float(self.guidance)
+        own = default_guidance(self.run_dir)
+        return DEFAULT_GUIDANCE if own is None else own
+
+    def _write(self, array: np.ndarray, shapes: list, fmt: str, guidance: float, emit: EventHandler) -> list[Path]:
         from core.io import atomic_write, write_array
 
         out = self.out_dir
@@ -136,7 +147,7 @@ class SampleJob(Job):
                     continue
                 paths.append(path)
         request = {"run": str(self.run_dir), "n": self.n, "class": self.class_name, "prompt": self.prompt,
-                   "guidance": self.guidance, "steps": self.steps, "sampler": self.sampler, "seed": self.seed,
+                   "guidance": guidance, "steps": self.steps, "sampler": self.sampler, "seed": self.seed,
                    "format": fmt}
         with atomic_write(out / "samples.json") as temporary:
             temporary.write_text(json.dumps(request, indent=2) + "\n")

@@ -57,3 +57,13 @@ def read_manifest(folder: Path | None = None) -> dict[str, Any]:
     if not path.is_file():
         return {"format": MANIFEST_FORMAT, "models": {}}
     return read_tagged_json(path, MANIFEST_FORMAT, "pretrained-model manifest")
+
+
+def default_guidance(spec: str | Path) -> float | None:
+    """A built-in model's guidance from its manifest entry (the one its quality was measured at);
+    None for a run folder or a model whose entry names none."""
+    if not is_builtin(spec):
+        return None
+    entry = read_manifest()["models"].get(str(spec)[len(BUILTIN_PREFIX):]) or {}
+    guidance = entry.get("guidance")
+    return None if guidance is None else float(guidance)

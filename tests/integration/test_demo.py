@@ -109,3 +109,17 @@ def test_demo_samples_the_installed_models_and_skips_the_missing(resources, tmp_
     sheet = np.asarray(Image.open(result["sheet"]))
     assert sheet.shape[0] >= 48 and sheet.shape[1] >= 2 * 48 and (sheet < 200).any()
     assert set(result["timings"]) == {"builtin:points chair: sample 2 + write ply", "render contact sheet"}
+
+
+def test_a_builtin_models_manifest_guidance_is_its_default_and_survives_a_re_export(tiny_run, tmp_path,
+                                                                                   monkeypatch):
+    pretrained = tmp_path / "pretrained"
+    ExportBuiltinJob(tiny_run, "guided", pretrained, dtype="float32", guidance=0.5).run()
+    ExportBuiltinJob(tiny_run, "guided", pretrained, dtype="float32").run()  # no --guidance: the manifest's is kept
+    assert json.loads((pretrained / "manifest.json").read_text())["models"]["guided"]["guidance"] == 0.5
+    assert "default guidance: 0.5" in (pretrained / "README.md").read_text()
+    monkeypatch.setenv(RESOURCES_ENV, str(tmp_path))
+    default = _samples("builtin:guided", tmp_path / "default")
+    assert json.loads((tmp_path / "default" / "samples.json").read_text())["guidance"] == 0.5
+    assert np.array_equal(default, _samples("builtin:guided", tmp_path / "half", guidance=0.5))
+    assert not np.array_equal(default, _samples("builtin:guided", tmp_path / "three", guidance=3.0))

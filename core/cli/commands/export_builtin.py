@@ -17,6 +17,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--command", dest="train_command", default=None,
                         help="the exact training command, for the README (default: rebuilt from config.json)")
     parser.add_argument("--hardware", default=None, help="where it trained (default: this machine's CPU)")
+    parser.add_argument("--guidance", type=float, default=None,
+                        help="the model's default guidance, the one its quality figures are measured at "
+                             "(default: keep the manifest's)")
     parser.set_defaults(handler=run)
 
 
@@ -26,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from core.jobs.export_builtin import ExportBuiltinJob
 
     result = run_in_terminal(ExportBuiltinJob(args.run_dir, args.name, args.dest, args.dtype, args.train_command,
-                                              args.hardware))
+                                              args.hardware, args.guidance))
     entry = result["entry"]
     print(f"builtin:{entry['name']} -> {result['folder']} ({entry['bytes'] / 1e6:.2f} MB; "
           f"all built-in models {result['total_bytes'] / 1e6:.2f} MB)")

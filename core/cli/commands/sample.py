@@ -13,7 +13,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     condition = parser.add_mutually_exclusive_group()
     condition.add_argument("--class", dest="class_name", help="class to sample (class-conditioned runs)")
     condition.add_argument("--prompt", help="text prompt (text-conditioned runs)")
-    parser.add_argument("--guidance", type=float, default=3.0, help="classifier-free guidance weight w")
+    parser.add_argument("--guidance", type=float, default=None,
+                        help="classifier-free guidance weight w (default: a built-in model's own, from its "
+                             "manifest; 3 for a run)")
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--sampler", choices=("ddpm", "ddim", "dpmpp", "euler"), default="dpmpp")
     parser.add_argument("--seed", type=int, default=0)
