@@ -18,6 +18,8 @@ from core.jobs.events import Log
 
 #: grid at which splat centres and meshes are binned to count their pieces (the splat models' own grid)
 FRAGMENT_RESOLUTION = 32
+#: points drawn on a voxel grid's surface to classify it (the shipped classifier's ModelNet10 clouds have 1,024)
+DEFAULT_SURFACE_POINTS = 1024
 #: file suffixes a samples folder is read from (each file one shape)
 SHAPE_SUFFIXES = (".ply", ".pcd", ".obj", ".off", ".stl")
 
@@ -154,6 +156,21 @@ def resample(clouds, n_points: int, seed: int) -> np.ndarray:
     from core.data.representations import resample_index
 
     return np.stack([cloud[resample_index(len(cloud), n_points, seed)] for cloud in clouds]).astype(np.float32)
+
+
+def grid_surface_points(grids: np.ndarray, seed: int, n_points: int = DEFAULT_SURFACE_POINTS) -> np.ndarray:
+    """(N, n_points, 3) area-weighted points on each voxel grid's marching-cubes surface: what a point
+    classifier takes. An empty grid has no surface and is an InputError."""
+    from core.data.conversions import convert
+    from core.data.representations import shape_seed
+    from core.errors import ShapeError
+    from core.shapes import VoxelGrid
+
+    try:
+        return np.stack([convert(VoxelGrid(np.asarray(grid, dtype=bool)), "points", points=n_points,
+                                 seed=shape_seed(seed, i)).points for i, grid in enumerate(grids)]).astype(np.float32)
+    except ShapeError as exc:
+        raise InputError("SAMPLES", f"cannot classify a voxel grid as points: {exc}") from None
 
 
 def train_shapes(dataset, representation: str, rows: np.ndarray, n_points: int, resolution: int,

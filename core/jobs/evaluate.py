@@ -17,7 +17,7 @@ import numpy as np
 
 from core.errors import InputError
 from core.jobs.base import CancelToken, EventHandler, Job
-from core.jobs.eval_inputs import EvalSet, from_array, read_folder, resample, train_shapes
+from core.jobs.eval_inputs import EvalSet, from_array, grid_surface_points, read_folder, resample, train_shapes
 from core.jobs.events import Log, Metric, Progress
 
 DEFAULT_POINT_METRICS = ("cd", "emd", "jsd")
@@ -79,12 +79,14 @@ class EvalJob(Job):
         if samples.is_points:
             points, refs, metrics = self._point_metrics(samples, ref_set, emit, progress, nearest)
             result.update(points=points.shape[1], normalisation=self.normalisation)
-            if self.classifier is not None:
-                metrics["class-accuracy"] = self._class_accuracy(points)
         else:
             refs, metrics = self._voxel_metrics(samples, ref_set, progress, nearest)
             result.update(points=None, resolution=samples.array.shape[1],
                           normalisation="grid (occupied-voxel centres / (R-1))")
+            points = None
+        if self.classifier is not None:  # voxels: classified as points on their marching-cubes surface
+            metrics["class-accuracy"] = self._class_accuracy(grid_surface_points(samples.array, self.seed)
+                                                             if points is None else points)
         if samples.occupancy is not None:
             from core.metrics.fragmentation import fragments
 

@@ -199,3 +199,15 @@ def test_a_folder_of_meshes_is_scored_as_surface_points_with_its_pieces(shared_d
     result = EvalJob(folder, _modelnet(shared_data), class_name="chair", metrics=("cd",), points=POINTS).run()
     assert result["representation"] == "mesh" and result["n_samples"] == 3 and result["points"] == POINTS
     assert 0 <= result["metrics"]["floaters"] <= 1 and len(result["fragments"]["components"]) == 3
+
+
+def test_classifier_scores_voxel_samples_through_their_surface_points(shared_data, tmp_path):
+    classifier = Path(__file__).resolve().parents[2] / "resources" / "classifier"
+    test = open_dataset(_modelnet(shared_data)).subset(split="test")
+    for name in ("chair", "monitor"):
+        np.save(tmp_path / f"{name}.npy", test.subset(classes=[name]).voxels(resolution=32)[:10].astype(np.uint8))
+    score = lambda name, claimed: EvalJob(tmp_path / f"{name}.npy", _modelnet(shared_data),  # noqa: E731
+                                          class_name=claimed, metrics=("iou",), classifier=classifier,
+                                          n_ref=10).run()["metrics"]["class-accuracy"]
+    assert score("chair", "chair") >= 0.7 and score("monitor", "monitor") >= 0.7
+    assert score("monitor", "chair") <= 0.3  # a real score, not a constant
