@@ -1,7 +1,9 @@
 """Point Cloud Library PCD files, v0.7 (https://pointclouds.org/documentation/tutorials/pcd_file_format.html).
 
-``DATA ascii`` and ``DATA binary`` (row-major, little-endian) are read and written;
-``binary_compressed`` (LZF) is rejected with a clear message. Fields ``x y z`` are required,
+``DATA ascii`` and ``DATA binary`` (row-major, little-endian) are read and written; ``DATA
+binary_compressed``, PCL's usual output, is read: two uint32 sizes, then LZF-compressed columns
+(each field's values for every point, one field after another), decompressed by python-lzf (liblzf,
+the library PCL itself uses). Comment lines may hold any bytes. Fields ``x y z`` are required,
 ``normal_x normal_y normal_z`` and a packed ``rgb``/``rgba`` colour are recognised, other
 single-value fields go to ``PointCloud.extra``.
 """
@@ -15,6 +17,7 @@ import numpy as np
 
 from core.errors import InputError
 from core.io._checks import MAX_HEADER_BYTES, build, checked_file, reading, require_size
+from core.io._text import header_words
 from core.io.atomic import atomic_write
 from core.shapes import PointCloud
 
@@ -25,6 +28,12 @@ _COLORS = ("rgb", "rgba")
 _PADDING = "_"  # PCL names filler bytes "_"
 _MIN_ASCII_BYTES_PER_VALUE = 2  # one digit and one separator
 _WRITE_ENCODINGS = {"ascii": "ascii", "binary_little_endian": "binary"}
+_DATA_KINDS = ("ascii", "binary", "binary_compressed")
+#: the two little-endian uint32 that start a binary_compressed body: compressed and uncompressed bytes
+_LZF_SIZES = np.dtype([("compressed", "<u4"), ("uncompressed", "<u4")])
+#: liblzf's longest back-reference turns 3 bytes into 264 (lzf_d.c, MAX_REF), so no LZF stream expands
+#: more than 88-fold: a larger declared size is a lying header, refused before anything is allocated
+_MAX_LZF_RATIO = 88
 
 
 @dataclass(frozen=True)
@@ -47,10 +56,9 @@ def _read_header(path: Path, file_size: int) -> PcdHeader:
         offset += len(raw)
         if not raw.endswith(b"\n"):
             break
-        try:
-            words = raw.decode("ascii").split()
-        except UnicodeDecodeError:
-            raise InputError(path, "bad PCD header: non-ASCII bytes") from None
+        words = header_words(raw, (b"#",))
+        if words is None:
+            raise InputError(path, "bad PCD header: non-ASCII bytes outside a comment")
         if not words or words[0].startswith("#"):
             continue
         fields[words[0].upper()] = words[1:]
@@ -103,19 +111,17 @@ def _check_header(path: Path, fields: dict[str, list[str]], size: int, file_size
         raise InputError(path, f"bad PCD header: WIDTH x HEIGHT = {fields['WIDTH'][0]} x {fields['HEIGHT'][0]} "
                                f"does not equal POINTS {points}")
     data = fields["DATA"][0].lower() if fields["DATA"] else ""
-    if data == "binary_compressed":
-        raise InputError(path, "PCD 'DATA binary_compressed' (LZF) is not supported; "
-                               "re-save the file with DATA binary or ascii")
-    if data not in ("ascii", "binary"):
-        raise InputError(path, f"bad PCD header: unknown DATA {data!r}")
+    if data not in _DATA_KINDS:
+        raise InputError(path, f"bad PCD header: unknown DATA {data!r} (PCD has {', '.join(_DATA_KINDS)})")
     values_per_row = sum(int(c) for c in counts)
-    least = points * (_MIN_ASCII_BYTES_PER_VALUE * values_per_row if data == "ascii" else dtype.itemsize)
+    least = {"ascii": points * _MIN_ASCII_BYTES_PER_VALUE * values_per_row, "binary": points * dtype.itemsize,
+             "binary_compressed": _LZF_SIZES.itemsize}[data]
     require_size(path, least, file_size - size, f"{points:,} {data} PCD points")
     return PcdHeader(dtype, points, data, size)
 
 
 def read_pcd(path: str | os.PathLike[str]) -> PointCloud:
-    """Read an ASCII or binary PCD point cloud."""
+    """Read an ASCII, binary or binary_compressed PCD point cloud."""
     path, file_size = checked_file(path)
     header = _read_header(path, file_size)
     if header.points == 0:
@@ -123,9 +129,41 @@ def read_pcd(path: str | os.PathLike[str]) -> PointCloud:
     with reading(path, "PCD file"):
         if header.data == "binary":
             table = np.fromfile(path, dtype=header.dtype, count=header.points, offset=header.size)
+        elif header.data == "binary_compressed":
+            table = _decompress(path, header, file_size)
         else:
             table = _parse_ascii(path, header)
     return _to_cloud(path, table)
+
+
+def _decompress(path: Path, header: PcdHeader, file_size: int) -> np.ndarray:
+    """A binary_compressed body as a row table; every size is checked before decompressing."""
+    import lzf
+
+    expected = header.points * header.dtype.itemsize
+    with open(path, "rb") as stream:
+        stream.seek(header.size)
+        sizes = np.frombuffer(stream.read(_LZF_SIZES.itemsize), dtype=_LZF_SIZES)[0]
+        compressed, uncompressed = int(sizes["compressed"]), int(sizes["uncompressed"])
+        if uncompressed != expected:
+            raise InputError(path, f"PCD binary_compressed body declares {uncompressed:,} bytes, but "
+                                   f"{header.points:,} points of {header.dtype.itemsize} bytes take {expected:,}")
+        require_size(path, compressed, file_size - header.size - _LZF_SIZES.itemsize, "LZF-compressed points")
+        if expected > _MAX_LZF_RATIO * compressed:
+            raise InputError(path, f"PCD binary_compressed claims {compressed:,} LZF bytes expand to {expected:,}, "
+                                   f"more than LZF's largest ratio ({_MAX_LZF_RATIO}:1)")
+        payload = stream.read(compressed)
+    raw = lzf.decompress(payload, expected)  # None when the data would expand beyond ``expected``
+    if raw is None or len(raw) != expected:
+        raise InputError(path, f"PCD LZF data does not decompress to the {expected:,} bytes the header declares")
+    table = np.empty(header.points, dtype=header.dtype)
+    offset = 0
+    for name in header.dtype.names:  # column after column: each field's values for every point
+        field = header.dtype[name]
+        table[name] = np.frombuffer(raw, dtype=field.base, count=header.points * max(1, int(np.prod(field.shape))),
+                                    offset=offset).reshape(table[name].shape)
+        offset += field.itemsize * header.points
+    return table
 
 
 def _parse_ascii(path: Path, header: PcdHeader) -> np.ndarray:

@@ -6,7 +6,9 @@ smallest bytes a row can take must fit into the file, so a lying count fails bef
 """
 from __future__ import annotations
 
+import io
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from numpy.typing import DTypeLike
 from core.errors import InputError
 from core.io._checks import INTEGER, MAX_HEADER_BYTES, build, checked_file, reading, require_size
 from core.io._polygons import check_indices, fan_triangulate
+from core.io._text import header_words
 from core.io.atomic import atomic_write
 from core.shapes import Mesh, PointCloud
 
@@ -31,6 +34,8 @@ _TYPE_BYTES = {"char": 1, "int8": 1, "uchar": 1, "uint8": 1, "short": 2, "int16"
 _MIN_ASCII_BYTES_PER_VALUE = 2
 FACE_LIST_NAMES = ("vertex_indices", "vertex_index")
 _COLOR_NAMES = ("red", "green", "blue")
+#: header lines that may hold any bytes (plyfile itself refuses non-ASCII headers)
+_FREE_TEXT = (b"comment", b"obj_info")
 _NORMAL_NAMES = ("nx", "ny", "nz")
 
 
@@ -66,11 +71,13 @@ class PlyElement:
 
 @dataclass(frozen=True)
 class PlyHeader:
-    """A checked PLY header; ``size`` is its length in bytes (where the body starts)."""
+    """A checked PLY header; ``size`` is its length in bytes (where the body starts); ``ascii_only`` is
+    False when a comment holds other bytes."""
 
     format: str
     elements: tuple[PlyElement, ...]
     size: int
+    ascii_only: bool = True
 
     def element(self, name: str) -> PlyElement | None:
         """The element called ``name``, or None."""
@@ -96,18 +103,20 @@ def read_ply_header(path: str | os.PathLike[str]) -> PlyHeader:
     newline = head.find(b"\n", end)
     if newline < 0:
         raise InputError(path, "bad PLY header: nothing follows 'end_header' (truncated?)")
-    try:
-        lines = head[:end].decode("ascii").splitlines()[1:]
-    except UnicodeDecodeError:
-        raise InputError(path, "bad PLY header: non-ASCII bytes in the header") from None
-    header = _parse_header_lines(path, lines, newline + 1)
+    lines = []
+    for number, raw in enumerate(head[:end].splitlines()[1:], start=2):
+        words = header_words(raw, _FREE_TEXT)
+        if words is None:
+            raise InputError(path, f"bad PLY header line {number}: non-ASCII bytes outside a comment")
+        lines.append(" ".join(words))
+    header = _parse_header_lines(path, lines, newline + 1, head[:newline + 1].isascii())
     body = file_size - header.size
     require_size(path, sum(e.min_bytes(header.format == "ascii") for e in header.elements), body,
                  " and ".join(f"{e.count:,} {e.name!r} rows" for e in header.elements))
     return header
 
 
-def _parse_header_lines(path: Path, lines: list[str], size: int) -> PlyHeader:
+def _parse_header_lines(path: Path, lines: list[str], size: int, ascii_only: bool) -> PlyHeader:
     """Interpret the header lines between ``ply`` and ``end_header``."""
     fmt = None
     elements: list[tuple[str, int, list[PlyProperty]]] = []
@@ -135,7 +144,7 @@ def _parse_header_lines(path: Path, lines: list[str], size: int) -> PlyHeader:
             raise InputError(path, f"bad PLY header line {number}: unknown keyword {keyword!r}")
     if fmt is None:
         raise InputError(path, "bad PLY header: no 'format' line")
-    return PlyHeader(fmt, tuple(PlyElement(n, c, tuple(p)) for n, c, p in elements), size)
+    return PlyHeader(fmt, tuple(PlyElement(n, c, tuple(p)) for n, c, p in elements), size, ascii_only)
 
 
 def _parse_property(path: Path, number: int, words: list[str]) -> PlyProperty:
@@ -165,14 +174,24 @@ def read_ply(path: str | os.PathLike[str]) -> tuple[PlyHeader, plyfile.PlyData]:
     with reading(path, "PLY file"):
         try:
             try:
-                data = plyfile.PlyData.read(path, known_list_len=triangle_lists)
+                data = plyfile.PlyData.read(_plyfile_source(path, header), known_list_len=triangle_lists)
             except plyfile.PlyElementParseError as exc:
                 if "unexpected list length" not in str(exc):
                     raise
-                data = plyfile.PlyData.read(path)
+                data = plyfile.PlyData.read(_plyfile_source(path, header))
         except plyfile.PlyParseError as exc:
             raise InputError(path, f"corrupt PLY data: {exc}") from None
     return header, data
+
+
+def _plyfile_source(path: Path, header: PlyHeader) -> Path | io.BytesIO:
+    """What plyfile reads: the file itself, or, when a comment holds non-ASCII bytes (which plyfile
+    refuses), a copy in memory whose header has those bytes replaced by '?' (same length)."""
+    if header.ascii_only:
+        return path
+    data = bytearray(path.read_bytes())
+    data[:header.size] = re.sub(rb"[\x80-\xff]", b"?", bytes(data[:header.size]))
+    return io.BytesIO(bytes(data))
 
 
 def vertex_table(path: Path, header: PlyHeader, data: plyfile.PlyData) -> np.ndarray:

@@ -29,21 +29,38 @@ OPACITY = "opacity"
 SCALES = ("scale_0", "scale_1", "scale_2")
 ROTATIONS = ("rot_0", "rot_1", "rot_2", "rot_3")
 REQUIRED = POSITION + SH_DC + (OPACITY,) + SCALES + ROTATIONS
+#: properties only 3DGS files have, by group: a vertex element with members of two groups (or any
+#: ``f_rest_*``) is a splat file, so a missing required property is named instead of the file being
+#: read as plain points
+SPLAT_GROUPS = (SH_DC, (OPACITY,), SCALES, ROTATIONS)
 _REST = re.compile(r"f_rest_(\d+)$")
+#: f_rest_* counts of SH degrees 1-4: 3 colour channels x ((d + 1)^2 - 1) coefficients beyond the DC term
+SH_REST_COUNTS = tuple(3 * ((degree + 1) ** 2 - 1) for degree in range(1, 5))
+
+
+def looks_like_splats(names: Iterable[str]) -> bool:
+    """True when property ``names`` hold members of two 3DGS groups, or any ``f_rest_*``."""
+    names = set(names)
+    groups = sum(any(name in names for name in group) for group in SPLAT_GROUPS)
+    return groups >= 2 or any(_REST.match(name) for name in names)
 
 
 def is_splat_ply(path: str | os.PathLike[str]) -> bool:
-    """True when a PLY's vertex element has every required 3DGS property (reads the header only)."""
+    """True when a PLY's vertex element looks like 3DGS (reads the header only); :func:`read_splats`
+    then names any required property it lacks."""
     vertex = read_ply_header(path).element("vertex")
-    return vertex is not None and set(REQUIRED).issubset(vertex.names)
+    return vertex is not None and looks_like_splats(vertex.names)
 
 
 def _rest_names(path: Path, names: tuple[str, ...]) -> tuple[str, ...]:
-    """The ``f_rest_k`` names in k order; they must be f_rest_0..f_rest_{3K-1} with none missing."""
+    """The ``f_rest_k`` names in k order: f_rest_0..f_rest_{K-1}, none missing, K one of :data:`SH_REST_COUNTS`."""
     indices = sorted(int(m.group(1)) for m in map(_REST.match, names) if m)
-    if indices != list(range(len(indices))) or len(indices) % 3:
+    if indices != list(range(len(indices))):
         raise InputError(path, f"3DGS PLY has f_rest_* properties {indices[:3]}..{indices[-3:]} "
-                               "that are not f_rest_0..f_rest_{3K-1}")
+                               "that are not f_rest_0..f_rest_{K-1}")
+    if indices and len(indices) not in SH_REST_COUNTS:
+        raise InputError(path, f"3DGS PLY has {len(indices)} f_rest_* properties; spherical harmonics of degree d "
+                               f"have 3*((d+1)^2-1): {', '.join(map(str, SH_REST_COUNTS))} for degrees 1-4")
     return tuple(f"f_rest_{k}" for k in indices)
 
 
@@ -55,7 +72,8 @@ def read_splats(path: str | os.PathLike[str]) -> GaussianSplats:
     names = table.dtype.names
     missing = [name for name in REQUIRED if name not in names]
     if missing:
-        raise InputError(path, f"not a 3D Gaussian-splat PLY: the vertex element lacks {', '.join(missing)}")
+        raise InputError(path, f"3D Gaussian-splat PLY lacks {', '.join(missing)} (3DGS needs "
+                               "x y z f_dc_0..2 opacity scale_0..2 rot_0..3)")
     lists = [name for name in names if table.dtype[name].shape != () or table.dtype[name] == object]
     if lists:
         raise InputError(path, f"3DGS PLY has list properties {', '.join(lists)} on its vertices")
