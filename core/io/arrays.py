@@ -78,6 +78,13 @@ def read_array(path: str | os.PathLike[str], key: str | None = None) -> np.ndarr
     raise InputError(path, f"unsupported array file type {suffix!r} (use .npy, .npz or .npy.gz)")
 
 
+def array_names(path: str | os.PathLike[str]) -> list[str]:
+    """The names of the arrays in an ``.npz`` archive, from its directory (no payload is read)."""
+    path, _ = checked_file(path)
+    with reading(path, ".npz file", also=_DECODE_ERRORS), zipfile.ZipFile(path) as archive:
+        return [name.removesuffix(".npy") for name in archive.namelist()]
+
+
 def _read_npz_member(path: Path, key: str | None) -> np.ndarray:
     """One member of an npz archive, chosen by ``key`` or being the only one."""
     with zipfile.ZipFile(path) as archive:

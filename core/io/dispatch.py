@@ -9,7 +9,9 @@ import numpy as np
 
 from core.errors import InputError
 from core.io._checks import build
-from core.io.arrays import array_suffix, read_array, write_array
+from core.io.array_layout import read_shape_array
+from core.io.arrays import array_suffix, write_array
+from core.io.gltf import read_gltf, write_gltf
 from core.io.obj import read_obj, write_obj
 from core.io.off import read_off, write_off
 from core.io.pcd import read_pcd, write_pcd
@@ -19,8 +21,10 @@ from core.io.stl import read_stl, write_stl
 from core.shapes import GaussianSplats, Mesh, PointCloud, Shape, VoxelGrid
 
 ARRAY_SUFFIXES = (".npy", ".npz", ".npy.gz")
-MESH_READERS = {".off": read_off, ".obj": read_obj, ".stl": read_stl, ".ply": read_ply_mesh}
-MESH_WRITERS = {".obj": write_obj, ".stl": write_stl, ".ply": write_ply_mesh, ".off": write_off}
+MESH_READERS = {".off": read_off, ".obj": read_obj, ".stl": read_stl, ".ply": read_ply_mesh, ".glb": read_gltf,
+                ".gltf": read_gltf}
+MESH_WRITERS = {".obj": write_obj, ".stl": write_stl, ".ply": write_ply_mesh, ".off": write_off, ".glb": write_gltf,
+                ".gltf": write_gltf}
 POINT_CLOUD_SUFFIXES = (".ply", ".pcd") + ARRAY_SUFFIXES
 
 
@@ -30,11 +34,15 @@ def _unsupported(path: str | os.PathLike[str], what: str, suffixes: Iterable[str
     return InputError(path, f"unsupported file type {suffix!r} for {what} (use {', '.join(suffixes)})")
 
 
-def _array_points(path: Path, array: np.ndarray) -> PointCloud:
-    """An array file read as one point cloud: it must be (P, 3)."""
-    if array.ndim != 2 or array.shape[1] != 3:
-        raise InputError(path, f"array of shape {array.shape} is not a point cloud (P, 3)")
-    return build(path, PointCloud, array)
+def _array_shape(path: str | os.PathLike[str], representation: str | None = None) -> PointCloud | VoxelGrid:
+    """The one shape of an array file (:mod:`core.io.array_layout`), of ``representation`` if given."""
+    shapes = read_shape_array(path)
+    if representation is not None and shapes.representation != representation:
+        raise InputError(path, f"array holds {shapes.representation}, not {representation}")
+    if len(shapes) != 1:
+        raise InputError(path, f"array holds {len(shapes)} {shapes.representation} shapes; open it as a dataset "
+                               "(datasets inspect, convert, train --data, eval --ref)")
+    return build(Path(path), shapes.shape, 0)
 
 
 def read_point_cloud(path: str | os.PathLike[str]) -> PointCloud:
@@ -45,7 +53,7 @@ def read_point_cloud(path: str | os.PathLike[str]) -> PointCloud:
     if suffix == ".pcd":
         return read_pcd(path)
     if suffix in ARRAY_SUFFIXES:
-        return _array_points(Path(path), read_array(path))
+        return _array_shape(path, "points")
     raise _unsupported(path, "a point cloud", POINT_CLOUD_SUFFIXES)
 
 
@@ -64,7 +72,7 @@ def write_point_cloud(cloud: PointCloud, path: str | os.PathLike[str],
 
 
 def read_mesh(path: str | os.PathLike[str]) -> Mesh:
-    """Read a triangle mesh from OFF, OBJ, STL (ASCII or binary) or PLY with faces."""
+    """Read a triangle mesh from OFF, OBJ, STL (ASCII or binary), PLY with faces or glTF (.glb, .gltf)."""
     reader = MESH_READERS.get(array_suffix(path))
     if reader is None:
         raise _unsupported(path, "a mesh", MESH_READERS)
@@ -72,7 +80,7 @@ def read_mesh(path: str | os.PathLike[str]) -> Mesh:
 
 
 def write_mesh(mesh: Mesh, path: str | os.PathLike[str]) -> None:
-    """Write OBJ, binary STL, binary PLY or OFF, chosen by suffix."""
+    """Write OBJ, binary STL, binary PLY, OFF or glTF (.glb, .gltf), chosen by suffix."""
     writer = MESH_WRITERS.get(array_suffix(path))
     if writer is None:
         raise _unsupported(path, "a mesh", MESH_WRITERS)
@@ -82,8 +90,9 @@ def write_mesh(mesh: Mesh, path: str | os.PathLike[str]) -> None:
 def read_shape(path: str | os.PathLike[str]) -> Shape:
     """Read whatever shape a file holds.
 
-    PLY: 3DGS properties -> GaussianSplats, a face element -> Mesh, else PointCloud. OFF/OBJ/STL ->
-    Mesh, PCD -> PointCloud, NumPy arrays: (P, 3) -> PointCloud, (R, R, R) -> VoxelGrid.
+    PLY: 3DGS properties -> GaussianSplats, a face element -> Mesh, else PointCloud. OFF/OBJ/STL/glTF ->
+    Mesh, PCD -> PointCloud, NumPy arrays holding one shape (:mod:`core.io.array_layout`) -> PointCloud
+    or VoxelGrid; arrays of several shapes are datasets (:func:`core.data.open_dataset`).
     """
     suffix = array_suffix(path)
     if suffix == ".ply":
@@ -96,14 +105,8 @@ def read_shape(path: str | os.PathLike[str]) -> Shape:
     if suffix == ".pcd":
         return read_pcd(path)
     if suffix in ARRAY_SUFFIXES:
-        array = read_array(path)
-        if array.ndim == 3 and len(set(array.shape)) == 1:
-            return build(Path(path), VoxelGrid, array)
-        if array.ndim == 2:
-            return _array_points(Path(path), array)
-        raise InputError(path, f"array of shape {array.shape} is neither a point cloud (P, 3) nor a voxel "
-                               "grid (R, R, R); batches are read with read_array")
-    raise _unsupported(path, "a shape", (".ply", ".pcd", ".off", ".obj", ".stl") + ARRAY_SUFFIXES)
+        return _array_shape(path)
+    raise _unsupported(path, "a shape", (".pcd", *MESH_READERS) + ARRAY_SUFFIXES)
 
 
 def write_shape(shape: Shape, path: str | os.PathLike[str]) -> None:

@@ -1,10 +1,10 @@
 """HDF5 shape collections: the PointNet point-cloud layout and ShapeNet-style voxel grids.
 
 PointNet layout (Qi et al. 2017, ``modelnet40_ply_hdf5_2048``): ``data`` float (N, P, 3) and
-``label`` integer (N,) or (N, 1). Voxel layout: a ``voxels`` dataset as IM-NET writes it
+``label`` integer (N,), (N, 1) or (N, 1, 1). Voxel layout: a ``voxels`` dataset as IM-NET writes it
 (Chen & Zhang 2019, ``all_vox256_img_*.hdf5``: uint8 (N, R, R, R, 1)), or ``data``; accepted
-shapes are (N, R, R, R), (N, R, R, R, 1) and (N, 1, R, R, R); a cell is occupied where its
-value is > 0.5.
+shapes are (N, R, R, R), (N, R, R, R, 1) and (N, 1, R, R, R); values must lie in [0, 1] and a
+cell is occupied where its value is > 0.5 (:func:`core.io.array_layout.occupancy`).
 
 Before reading, each dataset's declared size is compared with the bytes HDF5 actually stores
 for it, so a tiny file declaring a huge dataset fails before allocation.
@@ -19,6 +19,7 @@ import numpy as np
 
 from core.errors import InputError
 from core.io._checks import checked_file, reading, require_finite
+from core.io.array_layout import occupancy
 
 if TYPE_CHECKING:
     import h5py
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 MAX_COMPRESSION_RATIO = 1032
 _H5_ERRORS = (RuntimeError,)  # h5py reports damaged internal structures as RuntimeError
 VOXEL_KEYS = ("voxels", "data")
-_OCCUPIED = 0.5
 
 
 def _dataset(path: Path, file: h5py.File, keys: tuple[str, ...]) -> h5py.Dataset:
@@ -62,9 +62,9 @@ def read_pointnet_h5(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarr
         label = _dataset(path, file, ("label",))
         if data.ndim != 3 or data.shape[2] != 3 or data.shape[0] == 0 or data.shape[1] == 0:
             raise InputError(path, f"HDF5 'data' has shape {data.shape}, expected (N, P, 3) with N, P > 0")
-        if label.shape not in ((data.shape[0],), (data.shape[0], 1)):
-            raise InputError(path, f"HDF5 'label' has shape {label.shape}, expected ({data.shape[0]},) "
-                                   f"or ({data.shape[0]}, 1) to match 'data'")
+        if not label.shape or label.shape[0] != data.shape[0] or any(size != 1 for size in label.shape[1:]):
+            raise InputError(path, f"HDF5 'label' has shape {label.shape}, expected one label per shape: "
+                                   f"({data.shape[0]},), ({data.shape[0]}, 1) or ({data.shape[0]}, 1, 1)")
         points = require_finite(path, "'data'", data[()].astype(np.float32, copy=False))
         raw = label[()].reshape(-1)
     if raw.dtype.kind == "f" and not (np.isfinite(raw).all() and (raw == np.round(raw)).all()):
@@ -93,4 +93,4 @@ def read_voxel_h5(path: str | os.PathLike[str]) -> np.ndarray:
             raise InputError(path, f"HDF5 {dataset.name.lstrip('/')!r} has shape {shape}, expected "
                                    "(N, R, R, R), (N, R, R, R, 1) or (N, 1, R, R, R) with N > 0")
         values = require_finite(path, dataset.name.lstrip("/"), dataset[()])
-    return values.reshape((shape[0], *grid_shape)) > _OCCUPIED
+    return occupancy(path, values.reshape((shape[0], *grid_shape)))[0]

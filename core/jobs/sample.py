@@ -1,4 +1,4 @@
-"""``SampleJob``: draw shapes from a trained run and write them as NPY + PLY/OBJ files."""
+"""``SampleJob``: draw shapes from a trained run and write them as NPY + PLY/OBJ/GLB files."""
 from __future__ import annotations
 
 import json
@@ -11,7 +11,9 @@ from core.errors import InputError, ShapeError
 from core.jobs.base import CancelToken, EventHandler, Job
 from core.jobs.events import Log, Preview, Progress
 
-FORMATS = ("npy", "ply", "obj")
+FORMATS = ("npy", "ply", "obj", "glb")
+#: formats that hold surfaces: voxel samples only (a marching-cubes mesh)
+MESH_FORMATS = ("obj", "glb")
 #: per-shape file written when --format is not given
 DEFAULT_FORMAT = {"points": "ply", "voxels": "obj", "splats": "ply"}
 #: how an error message names a run's conditioning
@@ -28,7 +30,7 @@ class SampleJob(Job):
     Files: ``samples.npy`` (points float32 (N,P,3) in the unit-sphere frame, voxels uint8 (N,R,R,R),
     splat grids float32 (N,C,R,R,R) as :mod:`core.data.splat_grid` lays them out), one
     ``sample_NNN.<format>`` per shape unless the format is ``npy`` (points: PLY; voxels: a
-    marching-cubes mesh as OBJ or PLY; splats: standard 3DGS PLY with SH degree 0, in the grid's
+    marching-cubes mesh as OBJ, PLY or GLB; splats: standard 3DGS PLY with SH degree 0, in the grid's
     [-1, 1]³ frame) and ``samples.json`` (the request, for reproducing it).
     Emits Progress and Preview (the decoded x0 estimate as core.shapes objects) every
     ``preview_every`` steps, or Progress alone every step with ``previews=False`` (the terminal);
@@ -60,9 +62,9 @@ class SampleJob(Job):
         run = load_trained(self.run_dir, self.device)
         rep = run.representation
         fmt = self.fmt or DEFAULT_FORMAT[rep.name]
-        if fmt not in FORMATS or (fmt == "obj" and rep.name != "voxels"):
+        if fmt not in FORMATS or (fmt in MESH_FORMATS and rep.name != "voxels"):
             raise InputError("--format", f"{fmt!r} is not a format for {rep.name} samples "
-                                         f"(use npy or ply{', obj' if rep.name == 'voxels' else ''})")
+                                         f"(use npy or ply{', obj or glb' if rep.name == 'voxels' else ''})")
         cond, guidance = self._condition(run)
 
         def on_step(step) -> None:

@@ -212,9 +212,9 @@ def test_npy_with_a_lying_shape_and_truncated_gzip(tmp_path):
 
 def test_array_wrong_shape_nan_and_npz_keys(tmp_path):
     np.save(tmp_path / "flat.npy", np.zeros((10, 2), np.float32))
-    rejects(read_point_cloud, tmp_path / "flat.npy", r"not a point cloud \(P, 3\)")
+    rejects(read_point_cloud, tmp_path / "flat.npy", r"shape \(10, 2\) holds no shapes we know; accepted: points")
     np.save(tmp_path / "batch.npy", np.zeros((4, 16, 3), np.float32))
-    rejects(read_shape, tmp_path / "batch.npy", r"neither a point cloud \(P, 3\) nor a voxel grid")
+    rejects(read_shape, tmp_path / "batch.npy", "holds 4 points shapes; open it as a dataset")
     np.save(tmp_path / "nan.npy", np.array([[0, 0, np.inf]]))
     rejects(read_array, tmp_path / "nan.npy", "NaN or Inf")
     np.savez(tmp_path / "two.npz", a=np.zeros(3), b=np.ones(3))
@@ -240,7 +240,7 @@ def test_hdf5_with_wrong_shapes(tmp_path):
     rejects(read_pointnet_h5, tmp_path / "flat.h5", r"expected \(N, P, 3\)")
     with h5py.File(tmp_path / "labels.h5", "w") as file:
         file["data"], file["label"] = np.zeros((2, 4, 3), np.float32), np.zeros((3, 1))
-    rejects(read_pointnet_h5, tmp_path / "labels.h5", r"expected \(2,\) or \(2, 1\)")
+    rejects(read_pointnet_h5, tmp_path / "labels.h5", r"expected one label per shape: \(2,\), \(2, 1\)")
     with h5py.File(tmp_path / "vox.h5", "w") as file:
         file["voxels"] = np.zeros((2, 8, 8, 4), np.uint8)
     rejects(read_voxel_h5, tmp_path / "vox.h5", r"\(N, R, R, R\)")

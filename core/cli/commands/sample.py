@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import argparse
 
+from core.jobs.sample import FORMATS
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``sample`` command."""
     parser = subparsers.add_parser("sample", help="sample shapes from a trained run",
-                                   description="Sample N shapes from RUN_DIR into --out (NPY + PLY/OBJ).")
+                                   description="Sample N shapes from RUN_DIR into --out (NPY + PLY/OBJ/GLB).")
     parser.add_argument("run_dir", metavar="RUN_DIR")
     parser.add_argument("--n", type=int, default=4, help="number of shapes")
     condition = parser.add_mutually_exclusive_group()
@@ -19,8 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--sampler", choices=("ddpm", "ddim", "dpmpp", "euler"), default="dpmpp")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--format", dest="fmt", choices=("npy", "ply", "obj"),
-                        help="per-shape files besides samples.npy (default: ply for points and splats, obj for voxels)")
+    parser.add_argument("--format", dest="fmt", choices=FORMATS,
+                        help="per-shape files besides samples.npy (default: ply for points and splats, obj for voxels; "
+                             "obj and glb hold voxel samples as marching-cubes meshes)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--out", required=True, help="output folder")
     parser.set_defaults(handler=run)
