@@ -11,8 +11,9 @@ from core.jobs import CancelToken, EventHandler, Job, Preview, Progress
 class OpenDatasetJob(Job):
     """Open a dataset (file, folder or "builtin") and return ``(dataset, counts)`` for the browser.
 
-    The counts come from the records alone (no shape is loaded), so even ModelNet's 4,899 shapes open in
-    about a second; ``core.jobs.inspect.InspectJob`` measures sizes and bounds when those are wanted.
+    The counts come from the records alone, so even ModelNet's 4,899 shapes (HDF5) open in about a second; a
+    folder of shape files is read once on its first open to leave out the files that do not load (their
+    verdicts are cached); ``core.jobs.inspect.InspectJob`` measures sizes and bounds when those are wanted.
     """
 
     name = "open dataset"

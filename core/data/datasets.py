@@ -11,6 +11,7 @@ voxels and splat grids: bounding box fitted into the [-1, 1]³ grid). Conversion
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from collections import Counter
 from pathlib import Path
@@ -23,14 +24,15 @@ from core.data.cache import cache_key, cached_arrays
 from core.data.representations import (CONVERTERS, DEFAULT_SPLATS, REPRESENTATIONS, SHAPE_TYPES,
                                        points_from_stack, shape_arrays, shape_points, shape_seed, shape_splats,
                                        shape_voxels)
-from core.data.sources.base import ShapeRecord, ShapeSource
+from core.data.sources.base import NO_SPLIT, ShapeRecord, ShapeSource
 from core.data.sources.files import SHAPE_SUFFIXES, is_shape_file, open_files
 from core.data.sources.pointnet import H5_SUFFIXES, is_h5_file, open_pointnet
-from core.data.sources.voxel_arrays import ARRAY_SUFFIXES, is_array_file, open_voxel_arrays
-from core.errors import InputError
+from core.data.sources.arrays import ARRAY_SUFFIXES, is_array_file, open_arrays
+from core.errors import InputError, during
 from core.shapes import Mesh, Shape, VoxelGrid
 
 ProgressCallback = Callable[[int, int], None]
+_log = logging.getLogger(__name__)
 #: the per-shape size ``inspect`` reports, by native representation
 _SIZE_KEY = {"points": "points_per_shape", "voxels": "resolution", "splats": "gaussians_per_shape",
              "mesh": "faces_per_shape"}
@@ -65,7 +67,8 @@ class ShapeDataset:
         """The shapes of the given classes (a list or "a,b") and/or split; labels then index ``classes``.
 
         An unknown class or split, or a selection without shapes, is an InputError: a silently empty
-        training set would only fail later and further from the cause.
+        training set would only fail later and further from the cause. Data without splits serves whole
+        as any split (``eval --ref clouds.npy`` asks for "test"), with a warning on this module's logger.
         """
         records, kept_classes = self.records, self.classes
         if classes is not None:
@@ -76,8 +79,11 @@ class ShapeDataset:
                                             f"classes are {', '.join(self.classes)}")
             kept_classes = [c for c in self.classes if c in wanted]
             records = [r for r in records if r.class_name in wanted]
-        if split is not None:
-            splits = sorted({r.split for r in self.records})
+        splits = sorted({r.split for r in self.records})
+        if split is not None and splits == [NO_SPLIT] and split != NO_SPLIT:
+            # data without splits (an array of clouds, a flat folder) serves whole as any split asked for
+            _log.warning(f"{self.root} has no splits: all its shapes serve as split {split!r}")
+        elif split is not None:
             if split not in splits:
                 raise InputError(self.root, f"unknown split {split!r}; splits are {', '.join(splits)}")
             records = [r for r in records if r.split == split]
@@ -87,7 +93,9 @@ class ShapeDataset:
 
     def load(self, i: int) -> Shape:
         """Shape ``i`` in its native representation and original coordinates."""
-        return self.source.load(self.records[i])
+        record = self.records[i]
+        with during("reading", record.source):
+            return self.source.load(record)
 
     def labels(self) -> np.ndarray:
         """Class index of every shape into ``self.classes``, int64 (N,)."""
@@ -118,7 +126,8 @@ class ShapeDataset:
             arguments["seed"] = shape_seed(settings["seed"], record.row)
         key = cache_key(self.source.identity(record.source), f"get-{representation}",
                         {"row": record.row, **settings})
-        arrays = cached_arrays(key, lambda: shape_arrays(convert(self.source.load(record), **arguments)))
+        with during(f"converting to {representation}", record.source):
+            arrays = cached_arrays(key, lambda: shape_arrays(convert(self.source.load(record), **arguments)))
         return SHAPE_TYPES[representation](**arrays)
 
     def points(self, n_points: int = 2048, seed: int = 0, on_progress: ProgressCallback | None = None) -> np.ndarray:
@@ -190,7 +199,8 @@ class ShapeDataset:
             rows = np.array([r.row for r in records], dtype=np.int64)
             key = cache_key(self.source.identity(source), operation,
                             {**params, "rows": hashlib.sha256(rows.tobytes()).hexdigest()})
-            parts.append(cached_arrays(key, lambda: {operation: convert(records)})[operation])
+            with during(f"converting to {operation}", source):
+                parts.append(cached_arrays(key, lambda: {operation: convert(records)})[operation])
             order += positions
             if on_progress is not None:
                 on_progress(len(order), len(self))
@@ -228,14 +238,24 @@ class ShapeDataset:
         }
         if self.source.dropped:
             result["dropped"] = [{"source": d.source, "row": d.row, "reason": d.reason} for d in self.source.dropped]
+        if self.source.file_count:
+            result["files"] = self.source.file_count
+        result["skipped"] = [{"path": f.path, "reason": f.reason} for f in self.source.skipped]
+        if self.source.notes:
+            result["notes"] = list(self.source.notes)
         return result
 
 
 # ---------------------------------------------------------------- opening
 
 
-def open_dataset(path: str | os.PathLike[str]) -> ShapeDataset:
-    """Open the dataset at ``path`` (a file, a folder, or "builtin" / "builtin:SEED"), recognising its kind."""
+def open_dataset(path: str | os.PathLike[str], strict: bool = False) -> ShapeDataset:
+    """Open the dataset at ``path`` (a file, a folder, or "builtin" / "builtin:SEED"), recognising its kind.
+
+    Files of a folder that do not load are skipped: logged as a warning on this module's logger (a
+    running job reports it as a Log event) and listed in :meth:`ShapeDataset.summary`; with ``strict``
+    any skipped file is an InputError instead.
+    """
     text = os.fspath(path)
     if text == BUILTIN_NAME or text.startswith(BUILTIN_NAME + ":"):
         seed = text.partition(":")[2] or "0"
@@ -245,15 +265,28 @@ def open_dataset(path: str | os.PathLike[str]) -> ShapeDataset:
     root = Path(text).expanduser()
     if not root.exists():
         raise InputError(root, "no such file or folder")
-    return ShapeDataset(_open_file(root) if root.is_file() else _open_folder(root))
+    source = _open_file(root) if root.is_file() else _open_folder(root)
+    if source.skipped:
+        first = source.skipped[0]
+        if strict:
+            raise InputError(root, f"{len(source.skipped)} of {source.file_count} files do not load (first: "
+                                   f"{first.path}: {first.reason}); --strict allows none")
+        _log.warning(skipped_report(source.root, [vars(f) for f in source.skipped], source.file_count))
+    return ShapeDataset(source)
+
+
+def skipped_report(root: str, skipped: list[dict[str, str]], file_count: int) -> str:
+    """``ROOT: skipped K of M files`` and one indented ``path: reason`` line per skipped file."""
+    return "\n".join([f"{root}: skipped {len(skipped)} of {file_count} files"]
+                     + [f"  {entry['path']}: {entry['reason']}" for entry in skipped])
 
 
 def _open_file(path: Path) -> ShapeSource:
-    """A single file: a PointNet/voxel HDF5 file, a voxel array file or one shape file."""
+    """A single file: a PointNet/voxel HDF5 file, an array file of shapes or one shape file."""
     if is_h5_file(path):
         return _open_h5(path, [path])
     if is_array_file(path):
-        return open_voxel_arrays(path, [path])
+        return open_arrays(path, [path])
     if is_shape_file(path):
         return open_files(path, [path])
     raise InputError(path, f"not a dataset file (expected {', '.join(H5_SUFFIXES + ARRAY_SUFFIXES + SHAPE_SUFFIXES)})")
@@ -268,7 +301,7 @@ def _open_folder(root: Path) -> ShapeSource:
     if h5 := [p for p in top if is_h5_file(p)]:
         return _open_h5(root, h5)
     if arrays := [p for p in top if is_array_file(p)]:
-        return open_voxel_arrays(root, arrays)
+        return open_arrays(root, arrays)
     if files := [p for p in sorted(root.rglob("*")) if is_shape_file(p)]:
         return open_files(root, files)
     if not any(root.iterdir()):
@@ -283,7 +316,7 @@ def _open_h5(root: Path, files: list[Path]) -> ShapeSource:
         return open_pointnet(root, files)
     except InputError as pointnet_error:
         try:
-            return open_voxel_arrays(root, files)
+            return open_arrays(root, files)
         except InputError:
             raise pointnet_error from None
 

@@ -69,7 +69,7 @@ class ConvertJob(Job):
     def _single_shape(self):
         """The source's shape if it is one shape file, None if it is a dataset."""
         from core.data.sources.pointnet import is_h5_file
-        from core.data.sources.voxel_arrays import is_array_file
+        from core.data.sources.arrays import is_array_file
         from core.io import read_shape
 
         path = Path(self.source)

@@ -1,4 +1,4 @@
-"""``InspectJob``: what a dataset holds (counts per class and split, sizes, bounds, dropped rows)."""
+"""``InspectJob``: what a dataset holds (counts per class and split, sizes, bounds, dropped rows, skipped files)."""
 from __future__ import annotations
 
 import os
@@ -12,19 +12,20 @@ class InspectJob(Job):
     """Open the dataset at ``path`` (or "builtin") and return its :meth:`ShapeDataset.summary` dict.
 
     Every shape is loaded once to measure sizes and bounds, so this reports Progress per shape and
-    honours cancel between shapes; rows dropped while opening are reported as a warning Log.
+    honours cancel between shapes; rows dropped while opening are reported as a warning Log, and so are
+    files skipped because they do not load (an InputError instead with ``strict``).
     """
 
     name = "inspect"
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = path
+    def __init__(self, path: str | os.PathLike[str], strict: bool = False) -> None:
+        self.path, self.strict = path, strict
 
     def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
         """Open, then summarise shape by shape."""
         from core.data import open_dataset
 
-        dataset = open_dataset(self.path)
+        dataset = open_dataset(self.path, strict=self.strict)
         if dataset.source.dropped:
             emit(Log(f"{len(dataset.source.dropped)} rows dropped (see 'dropped')", level="warning"))
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from core.cli.options import add_strict_option, check_strict
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``convert`` command."""
@@ -19,6 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--res", type=int, default=32, metavar="R", help="voxel grid resolution (default 32)")
     parser.add_argument("--filled", action="store_true", help="fill the inside of voxelised closed surfaces")
     parser.add_argument("--seed", type=int, default=0, help="random seed of surface sampling (default 0)")
+    add_strict_option(parser)
     parser.set_defaults(handler=run_convert)
 
 
@@ -27,6 +30,7 @@ def run_convert(args: argparse.Namespace) -> int:
     from core.cli.runner import run_in_terminal
     from core.jobs.convert import ConvertJob
 
+    check_strict(args, args.source)
     job = ConvertJob(args.source, args.target, args.out, points=args.points, resolution=args.res,
                      filled=args.filled, seed=args.seed)
     result = run_in_terminal(job)

@@ -1,8 +1,10 @@
-"""``python -m core datasets inspect PATH [--json]``: what a dataset holds."""
+"""``python -m core datasets inspect PATH [--json] [--strict]``: what a dataset holds."""
 from __future__ import annotations
 
 import argparse
 import json
+
+from core.cli.options import add_strict_option
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -14,6 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Open a dataset (a file, a folder or 'builtin') and report what it holds.")
     inspect.add_argument("path", metavar="PATH", help="dataset file or folder, or builtin[:SEED]")
     inspect.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    add_strict_option(inspect)
     inspect.set_defaults(handler=run_inspect)
 
 
@@ -22,13 +25,15 @@ def run_inspect(args: argparse.Namespace) -> int:
     from core.cli.runner import run_in_terminal
     from core.jobs.inspect import InspectJob
 
-    summary = run_in_terminal(InspectJob(args.path), quiet=args.json)
+    summary = run_in_terminal(InspectJob(args.path, strict=args.strict), quiet=args.json)
     print(json.dumps(summary, indent=2) if args.json else format_summary(summary))
     return 0
 
 
 def format_summary(summary: dict) -> str:
-    """A readable report: totals, then one row per class with its count in each split."""
+    """A readable report: totals, one row per class with its count in each split, then what was left out."""
+    from core.data.datasets import skipped_report
+
     splits = list(summary["splits"])
     size_key = next(k for k in ("points_per_shape", "resolution", "gaussians_per_shape", "faces_per_shape")
                     if k in summary)
@@ -49,4 +54,8 @@ def format_summary(summary: dict) -> str:
     if summary.get("dropped"):
         lines += ["", f"dropped {len(summary['dropped'])} rows:"]
         lines += [f"  {d['source']} row {d['row']}: {d['reason']}" for d in summary["dropped"]]
+    if summary.get("skipped"):
+        lines += ["", skipped_report(summary["path"], summary["skipped"], summary["files"])]
+    if summary.get("notes"):
+        lines += ["", *summary["notes"]]
     return "\n".join(lines)

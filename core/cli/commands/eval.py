@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 
+from core.cli.options import add_strict_option, check_strict
 from core.jobs.evaluate import DEFAULT_N_REF, ORACLE_REPRESENTATIONS
 
 
@@ -35,6 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--classifier", help="classifier folder: also report class accuracy of the samples")
     parser.add_argument("--json", metavar="OUT", help="write the JSON here instead of stdout")
+    add_strict_option(parser)
     parser.set_defaults(handler=run)
 
 
@@ -48,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.oracle and args.samples is not None:
         raise InputError(args.samples, "--oracle takes no SAMPLES (it uses train shapes of --ref)")
+    check_strict(args, args.ref)
     metrics = None if args.metrics is None else tuple(m.strip() for m in args.metrics.split(",") if m.strip())
     job = EvalJob(args.samples, args.ref, split=args.split, class_name=args.class_name, n=args.n, metrics=metrics,
                   points=args.points, normalisation=args.normalisation, oracle=args.oracle, seed=args.seed,

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from core.cli.options import add_strict_option, check_strict
+
 REPRESENTATIONS = ("points", "voxels", "splats")
 PREDICTIONS = ("epsilon", "v")
 
@@ -39,6 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="continue the run in --out from its last checkpoints (its config.json sets the rest)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--seed", type=int, default=0)
+    add_strict_option(parser)
     parser.set_defaults(handler=run)
 
 
@@ -58,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
     if args.ae_from is not None and (args.resume or args.ae_steps is not None):
         raise InputError("--ae-from", "starts a new run from a trained autoencoder: it cannot be combined with "
                                       + ("--resume" if args.resume else "--ae-steps"))
+    check_strict(args, args.data)
     spec = None
     if not args.resume:
         if args.data is None:

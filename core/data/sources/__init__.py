@@ -1,4 +1,4 @@
 """Dataset kinds on disk, one module each: PointNet HDF5, voxel arrays, folders of shape files."""
-from core.data.sources.base import DroppedRow, ShapeRecord, ShapeSource
+from core.data.sources.base import DroppedRow, ShapeRecord, ShapeSource, SkippedFile
 
-__all__ = ["DroppedRow", "ShapeRecord", "ShapeSource"]
+__all__ = ["DroppedRow", "ShapeRecord", "ShapeSource", "SkippedFile"]

@@ -5,12 +5,15 @@ import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeVar
 
 import numpy as np
 
 from core.data.cache import Arrays, cache_key, cached_arrays, file_identity
+from core.errors import InputError, during
 from core.shapes import Shape
+
+T = TypeVar("T")
 
 #: split names recognised in folder and file names (ModelNet uses train/test)
 SPLIT_NAMES = ("train", "test", "val")
@@ -44,15 +47,30 @@ class DroppedRow:
     reason: str
 
 
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file of a folder dataset that did not load, and the one-line reason (reported, not fatal)."""
+
+    path: str
+    reason: str
+
+
 @dataclass
 class ShapeSource(ABC):
-    """A dataset kind on disk: knows its records and classes and loads a record's native shape."""
+    """A dataset kind on disk: knows its records and classes and loads a record's native shape.
+
+    ``skipped`` lists the files that did not load, out of ``file_count`` files looked at; ``notes``
+    are lines ``inspect`` shows about how the data was read (e.g. voxel values thresholded).
+    """
 
     root: str
     representation: str
     classes: list[str]
     records: list[ShapeRecord]
     dropped: list[DroppedRow] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    file_count: int = 0
+    notes: list[str] = field(default_factory=list)
 
     @abstractmethod
     def load(self, record: ShapeRecord) -> Shape:
@@ -65,6 +83,25 @@ class ShapeSource(ABC):
     def identity(self, source: str) -> str:
         """A string that changes whenever the content of ``source`` may have changed (cache keys)."""
         return file_identity(source)
+
+
+def read_each(root: Path, files: list[Path], read: Callable[[Path], T]) -> tuple[dict[Path, T], list[SkippedFile]]:
+    """``read`` every file; one that raises InputError is skipped with its reason, so one bad file
+    never costs the rest. When nothing loads, the error is raised: of the file itself when ``root``
+    is that file, else naming the folder, how many failed and the first reason."""
+    results, skipped = {}, []
+    for path in files:
+        try:
+            with during("reading", path):
+                results[path] = read(path)
+        except InputError as exc:
+            if path == root:
+                raise
+            skipped.append(SkippedFile(str(path), exc.problem if exc.source == str(path) else str(exc)))
+    if not results:
+        first = skipped[0]
+        raise InputError(root, f"none of its {len(files)} files loads (first: {first.path}: {first.reason})")
+    return results, skipped
 
 
 def split_from_name(name: str) -> str:

@@ -1,8 +1,12 @@
-"""Folders of one-shape files: ModelNet-style meshes, any folder of meshes, 3DGS splat ``.ply`` files.
+"""Folders of one-shape files: ModelNet-style meshes, any folder of meshes, point clouds or 3DGS ``.ply`` files.
 
 Labels come from the folder layout. ``<class>/<split>/<file>`` (ModelNet's ``bathtub/train/bathtub_0001.off``,
 at any depth: ``ModelNet10/bathtub/train/…`` works too) gives class and split; otherwise the file's
 folder is its class (files directly in the root are "unlabelled") and the split is "all".
+
+Every file is read once when the folder is opened, so a file that does not load is skipped and
+reported (its path and reason) instead of failing the whole folder later, halfway through a training
+run; what each file holds is cached (:mod:`core.data.cache`), so later opens read nothing.
 """
 from __future__ import annotations
 
@@ -10,10 +14,13 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.data.sources.base import NO_CLASS, NO_SPLIT, SPLIT_NAMES, ShapeRecord, ShapeSource
+import numpy as np
+
+from core.data.cache import cache_key, cached_arrays, file_identity
+from core.data.sources.base import NO_CLASS, NO_SPLIT, SPLIT_NAMES, ShapeRecord, ShapeSource, read_each
 from core.shapes import GaussianSplats, Mesh, PointCloud, Shape, VoxelGrid
 
-MESH_SUFFIXES = (".off", ".obj", ".stl")
+MESH_SUFFIXES = (".off", ".obj", ".stl", ".glb", ".gltf")
 POINT_SUFFIXES = (".pcd",)
 SHAPE_SUFFIXES = MESH_SUFFIXES + POINT_SUFFIXES + (".ply",)
 REPRESENTATION_OF = {PointCloud: "points", Mesh: "mesh", GaussianSplats: "splats", VoxelGrid: "voxels"}
@@ -34,14 +41,14 @@ def is_shape_file(path: Path) -> bool:
 
 
 def open_files(root: Path, files: list[Path]) -> FileSource:
-    """Label ``files`` (all under ``root``, or ``root`` itself) from their paths; the commonest kind is native."""
-    records = [_record(root, path) for path in sorted(files)]
-    kinds = Counter(_kind(path) for path in files)
-    native = kinds.most_common(1)[0][0]
-    if native == "ply":  # a PLY without splat properties holds a mesh or a point cloud: look at one
-        native = REPRESENTATION_OF[type(_read(next(p for p in sorted(files) if _kind(p) == "ply")))]
+    """Label the ``files`` that load (all under ``root``, or ``root`` itself) from their paths; the
+    commonest representation among them is the dataset's native one."""
+    files = sorted(files)
+    kinds, skipped = read_each(root, files, _representation)
+    records = [_record(root, path) for path in kinds]
+    native = Counter(kinds.values()).most_common(1)[0][0]
     classes = sorted({r.class_name for r in records})
-    return FileSource(str(root), native, classes, records)
+    return FileSource(str(root), native, classes, records, skipped=skipped, file_count=len(files))
 
 
 def _record(root: Path, path: Path) -> ShapeRecord:
@@ -53,16 +60,12 @@ def _record(root: Path, path: Path) -> ShapeRecord:
     return ShapeRecord(path.stem, folders[-1] if folders else NO_CLASS, split, str(path))
 
 
-def _kind(path: Path) -> str:
-    """Native representation of a file judged from its name (and a PLY's header)."""
-    from core.io import is_splat_ply
+def _representation(path: Path) -> str:
+    """What the file holds ("mesh", "points", "splats", "voxels"), read once and then cached per file version."""
+    def read() -> dict[str, np.ndarray]:
+        return {"representation": np.array(REPRESENTATION_OF[type(_read(path))])}
 
-    suffix = path.suffix.lower()
-    if suffix in POINT_SUFFIXES:
-        return "points"
-    if suffix == ".ply":
-        return "splats" if is_splat_ply(path) else "ply"
-    return "mesh"
+    return str(cached_arrays(cache_key(file_identity(path), "file-representation", {}), read)["representation"])
 
 
 def _read(path: Path) -> Shape:

@@ -1,6 +1,6 @@
 """PointNet-layout HDF5 point clouds: one ``.h5`` file or a folder of them (e.g. ModelNet10 1,024-point).
 
-Each file holds ``data`` (N, P, 3) and ``label`` (N,) or (N, 1); its split comes from its name
+Each file holds ``data`` (N, P, 3) and ``label`` (N,), (N, 1) or (N, 1, 1); its split comes from its name
 (``…_train.h5``). Class names come from ``shape_names.txt`` beside the files, one per label index;
 shape names from ``<split>_files.txt`` when it lists exactly one line per row (ModelNet's
 ``class/split/class_0001.pcd``), else ``<file stem>_<row>``.
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.data.sources.base import ArraySource, ShapeRecord, cached_index, split_from_name
+from core.data.sources.base import ArraySource, ShapeRecord, cached_index, read_each, split_from_name
 from core.errors import InputError
 from core.shapes import PointCloud
 
@@ -45,18 +45,14 @@ def open_pointnet(root: Path, files: list[Path]) -> PointNetSource:
     files = sorted(files)
     folder = root.parent if root.is_file() else root
     names = _read_lines(folder / CLASS_NAMES_FILE)
-    arrays, labels = {}, {}
-    for path in files:
-        labels[str(path)] = cached_index(path, "pointnet-labels", lambda: _split_labels(path), arrays)["label"]
-    for path, rows in labels.items():
-        if len(rows) and rows.min() < 0:
-            raise InputError(path, f"'label' has negative class index {int(rows.min())}")
+    arrays: dict[str, np.ndarray] = {}
+    labels, skipped = read_each(
+        root, files, lambda path: cached_index(path, "pointnet-labels", lambda: _split_labels(path), arrays)["label"])
     top = max((int(rows.max()) for rows in labels.values() if len(rows)), default=-1)
     classes = names + [f"class_{k}" for k in range(len(names), top + 1)]
     records = []
-    for path in files:
+    for path, rows in labels.items():
         split = split_from_name(path.stem)
-        rows = labels[str(path)]
         shape_names = _read_lines(folder / f"{split}_files.txt")
         if len(shape_names) != len(rows):
             shape_names = [f"{path.stem}_{row:05d}" for row in range(len(rows))]
@@ -64,7 +60,7 @@ def open_pointnet(root: Path, files: list[Path]) -> PointNetSource:
                     for row, (name, label) in enumerate(zip(shape_names, rows))]
     if not records:
         raise InputError(root, "HDF5 files hold no shapes")
-    return PointNetSource(str(root), "points", classes, records, arrays=arrays)
+    return PointNetSource(str(root), "points", classes, records, skipped=skipped, file_count=len(files), arrays=arrays)
 
 
 def _split_labels(path: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:

@@ -1,0 +1,100 @@
+"""Arrays of shapes, one class per file named by its stem (``chair.npy.gz`` -> chair).
+
+NumPy files (``.npy``, ``.npy.gz``, ``.npz``) hold point clouds or voxel grids, told apart by their
+shape alone (:mod:`core.io.array_layout`); ShapeNet-style voxel HDF5 files hold grids
+(:func:`core.io.read_voxel_h5`). All-empty grids are dropped and reported: they are padding, not
+shapes (ModelNet10-voxels' row 0 is the ``np.zeros`` its author concatenated onto). The files of one
+folder must hold one representation; a file that does not load, or holds the other one, is skipped
+and reported.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core.data.sources.base import (ArraySource, DroppedRow, ShapeRecord, SkippedFile, cached_index, read_each,
+                                    split_from_name)
+from core.errors import InputError
+from core.io.array_layout import OCCUPIED_ABOVE, ShapeArray, shape_of_row
+from core.shapes import PointCloud, VoxelGrid
+
+ARRAY_SUFFIXES = (".npy", ".npy.gz", ".npz")
+#: the per-file index kept in the cache, so a dataset opens without reading its arrays again
+_INDEX = "shape-array-index"
+
+
+@dataclass
+class ShapeArraySource(ArraySource):
+    """Points float32 (N, P, C) or occupancy bool (N, R, R, R) per file, held in memory once read."""
+
+    def read(self, path: str) -> np.ndarray:
+        """The file's shapes as one array."""
+        return _read(Path(path)).shapes
+
+    def load(self, record: ShapeRecord) -> PointCloud | VoxelGrid:
+        """The record's cloud (normals from 6 columns) or grid in the default [-1, 1]³ frame."""
+        return shape_of_row(self.representation, self.array(record.source)[record.row])
+
+    def stack(self, records: list[ShapeRecord]) -> np.ndarray:
+        """The records' clouds as x y z (normals left out) or their grids."""
+        stack = super().stack(records)
+        return stack[..., :3] if self.representation == "points" else stack
+
+
+def is_array_file(path: Path) -> bool:
+    """True for the NumPy files this source reads."""
+    return path.name.lower().endswith(ARRAY_SUFFIXES)
+
+
+def array_stem(path: Path) -> str:
+    """The file name without its array suffix ("chair.npy.gz" -> "chair")."""
+    name = path.name
+    suffix = next(s for s in ARRAY_SUFFIXES + (path.suffix,) if name.lower().endswith(s))
+    return name[: len(name) - len(suffix)]
+
+
+def open_arrays(root: Path, files: list[Path]) -> ShapeArraySource:
+    """Index each file (a file or a folder of them); files that fail or hold the minority representation are skipped."""
+    arrays: dict[str, np.ndarray] = {}
+    indexes, skipped = read_each(root, files, lambda path: cached_index(path, _INDEX, lambda: _indexed(path), arrays))
+    kinds = {path: str(index["representation"]) for path, index in indexes.items()}
+    representation = Counter(kinds.values()).most_common(1)[0][0]
+    skipped += [SkippedFile(str(path), f"holds {kind}, while the dataset's other files hold {representation}")
+                for path, kind in kinds.items() if kind != representation]
+    records, dropped, classes, notes = [], [], [], []
+    for path, index in indexes.items():
+        if kinds[path] != representation:
+            continue
+        name, empty = array_stem(path), index["empty"]
+        classes.append(name)
+        dropped += [DroppedRow(str(path), int(row), "all-empty grid") for row in np.flatnonzero(empty)]
+        records += [ShapeRecord(f"{name}_{row:04d}", name, split_from_name(name), str(path), int(row))
+                    for row in np.flatnonzero(~empty)]
+        if index["thresholded"]:
+            notes.append(f"{path}: voxel values between 0 and 1 thresholded at {OCCUPIED_ABOVE} (occupied above)")
+    if not records:
+        raise InputError(root, "every voxel grid is empty")
+    return ShapeArraySource(str(root), representation, list(dict.fromkeys(classes)), records, dropped, skipped,
+                            len(files), notes, arrays=arrays)
+
+
+def _read(path: Path) -> ShapeArray:
+    """The shapes of a NumPy or voxel HDF5 file."""
+    from core.io import read_voxel_h5
+    from core.io.array_layout import read_shape_array
+
+    if is_array_file(path):
+        return read_shape_array(path)
+    return ShapeArray("voxels", read_voxel_h5(path), single=False)
+
+
+def _indexed(path: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The file's shapes, and its index: representation, all-empty grid rows, whether values were thresholded."""
+    shapes = _read(path)
+    flat = shapes.shapes.reshape(len(shapes), -1)
+    empty = ~flat.any(axis=1) if shapes.representation == "voxels" else np.zeros(len(shapes), dtype=bool)
+    return shapes.shapes, {"representation": np.array(shapes.representation), "empty": empty,
+                           "thresholded": np.array(shapes.thresholded)}
