@@ -23,6 +23,8 @@ SAMPLERS = ("dpmpp", "ddim", "euler", "ddpm")
 #: guidance slider: 0 .. 10 in steps of 0.25 (CFG weights above ~10 over-saturate)
 GUIDANCE_STEPS_PER_UNIT, GUIDANCE_MAX = 4, 10
 GALLERY_THUMB = 84
+#: export files that hold surfaces: points and splats become a mesh through a filled voxel grid first
+MESH_SUFFIXES = (".obj", ".glb")
 UNCONDITIONAL = "(unconditional)"
 #: the model the page opens on when it is installed (DESIGN.md: the built-in point-cloud model)
 BUILTIN_PREFIX = "builtin:"
@@ -104,7 +106,7 @@ class SamplePage(Page):
         exports.addWidget(gallery_title)
         exports.addStretch(1)
         self.export_buttons = {}
-        for fmt in ("ply", "npy", "obj"):
+        for fmt in ("ply", "npy", "obj", "glb"):
             button = QPushButton(icon("export"), f"Export {fmt.upper()}", enabled=False)
             button.clicked.connect(lambda _=False, f=fmt: self._ask_export(f))
             exports.addWidget(button)
@@ -249,7 +251,7 @@ class SamplePage(Page):
                 write_array(self.result["array"], path)
             else:
                 shape = self.result["shapes"][max(self.gallery.currentRow(), 0)]
-                if path.suffix.lower() == ".obj" and not hasattr(shape, "faces"):
+                if path.suffix.lower() in MESH_SUFFIXES and not hasattr(shape, "faces"):
                     shape = _as_mesh(shape)
                 write_shape(shape, path)
         except (InputError, ShapeError, OSError, TypeError, ValueError) as exc:
@@ -260,7 +262,7 @@ class SamplePage(Page):
 
 
 def _as_mesh(shape):
-    """A mesh for OBJ export: voxels through marching cubes, anything else through a filled voxel grid."""
+    """A mesh for OBJ/GLB export: voxels through marching cubes, anything else through a filled voxel grid."""
     from core.data.conversions import convert
 
     return convert(shape, "mesh")

@@ -280,3 +280,21 @@ def test_screenshot_cli_writes_the_window_and_exits_cleanly(tmp_path, shared_dat
     assert done.returncode == 0, done.stderr[-2000:]
     image = QImage(str(shot))
     assert image.width() >= 1280 and image.height() >= 800
+
+
+def test_sample_page_exports_a_glb_mesh(qtbot, builtin_points, window, tmp_path, error_boxes):
+    import open3d as o3d
+
+    from core.io import read_mesh
+
+    page = window.sample
+    qtbot.waitUntil(lambda: page.model_combo.findText("builtin:points") >= 0, timeout=JOB_TIMEOUT_MS)
+    page.count.setValue(1)
+    page.steps.setValue(2)
+    page.generate_button.click()
+    qtbot.waitUntil(lambda: page.result is not None, timeout=JOB_TIMEOUT_MS)
+    assert page.export_buttons["glb"].isEnabled()
+    exported = page.export(tmp_path / "shape.glb")
+    assert len(read_mesh(exported).faces) > 100
+    assert len(o3d.io.read_triangle_mesh(str(exported)).triangles) == len(read_mesh(exported).faces)
+    assert error_boxes == []
