@@ -95,7 +95,7 @@ def shape_array(path: Path, array: np.ndarray) -> ShapeArray:
     if len(shape) == 3 and len(set(shape)) == 1 and shape[0] < MIN_RESOLUTION:
         raise InputError(path, f"shape {shape} is ambiguous: a cube reads as one voxel grid, and grids need "
                                f"R >= {MIN_RESOLUTION}; store point clouds as (N, P, 3) with P != N")
-    if len(shape) in (2, 3) and shape[-1] in POINT_COLUMNS and not (len(shape) == 3 and len(set(shape)) == 1):
+    if len(shape) in (2, 3) and shape[-1] in POINT_COLUMNS:  # never a cube: 3 and 6 are below MIN_RESOLUTION
         return ShapeArray("points", _points(path, array), single=len(shape) == 2)
     grids = {3: shape, 4: shape[1:], 5: shape[2:] if shape[1] == 1 else ()}.get(len(shape), ())
     if len(grids) == 3 and len(set(grids)) == 1:
