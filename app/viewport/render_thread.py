@@ -2,7 +2,9 @@
 
 The thread forwards requests to the renderer process (``render_process``) and waits for its replies, so
 the GUI thread never blocks on rendering; a renderer that stalls longer than ``STALL_TIMEOUT_S`` is
-replaced by a fresh process and the request is tried once more.
+replaced by a fresh process and the request is tried once more. Splats are drawn as discs in every frame
+and refined with the Gaussian shader once the view has rested ``REFINE_DELAY_S`` (progressive refinement:
+previews and orbiting at the speed of points, the true splats when the user looks).
 """
 from __future__ import annotations
 
@@ -25,6 +27,9 @@ STALL_TIMEOUT_S = 10.0
 #: the first request of a fresh process also imports Open3D and creates the renderer; the first splat request
 #: creates the Filament renderer and compiles its splat shaders (~1 s idle, 10 s and more on the loaded machine)
 STARTUP_TIMEOUT_S = 90.0
+#: a splat view unchanged this long is drawn again with the Gaussian shader (frames before it are discs): longer
+#: than the gap between live denoising previews (~0.2 s for one shape), so sampling is never held up by it
+REFINE_DELAY_S = 0.6
 
 
 class RendererStalled(RuntimeError):
@@ -65,6 +70,7 @@ class RenderThread(QObject):
         self._shape: tuple[object, Style] | None = None
         self._shape_dirty = False
         self._view: tuple[OrbitCamera, tuple[int, int], int] | None = None
+        self._refine: tuple[OrbitCamera, tuple[int, int], int] | None = None
         self._thumbnails: OrderedDict[object, _ThumbnailRequest] = OrderedDict()
         self._stopping = False
         self._busy = False
@@ -95,12 +101,14 @@ class RenderThread(QObject):
         with self._lock:
             self._shape = None if shape is None else (shape, style)
             self._shape_dirty = True
+            self._refine = None
             self._lock.notify()
 
     def request_frame(self, camera: OrbitCamera, size: tuple[int, int], request_id: int) -> None:
         """Ask for a frame; a newer request replaces one not yet started."""
         with self._lock:
             self._view = (camera, (max(int(size[0]), 16), max(int(size[1]), 16)), request_id)
+            self._refine = None
             self._lock.notify()
 
     def request_thumbnail(self, key: object, shape: object, style: Style, size: int) -> None:
@@ -116,9 +124,10 @@ class RenderThread(QObject):
 
     @property
     def idle(self) -> bool:
-        """True when nothing is queued or being drawn (screenshots wait for this)."""
+        """True when nothing is queued or being drawn, a splat view's refinement included (screenshots wait
+        for this)."""
         with self._lock:
-            return not (self._busy or self._shape_dirty or self._view or self._thumbnails)
+            return not (self._busy or self._has_work() or self._refine)
 
     def start(self) -> None:
         """Start the render thread (the renderer process starts with the first request)."""
@@ -135,13 +144,21 @@ class RenderThread(QObject):
             self._thread.join()
 
     # -- render thread -------------------------------------------------------------------------------------
+    def _has_work(self) -> bool:
+        return bool(self._stopping or self._shape_dirty or self._view or self._thumbnails)
+
     def run(self) -> None:
         """The request loop (runs in the render thread)."""
         try:
             while True:
                 with self._lock:
-                    while not (self._stopping or self._shape_dirty or self._view or self._thumbnails):
-                        self._lock.wait()
+                    refine = None
+                    while not self._has_work():
+                        if self._refine is None:
+                            self._lock.wait()
+                        elif not self._lock.wait(REFINE_DELAY_S) and not self._has_work() and self._refine:
+                            refine, self._refine = self._refine, None
+                            break
                     if self._stopping:
                         return
                     self._busy = True
@@ -152,14 +169,15 @@ class RenderThread(QObject):
                     if view is None and not shape_dirty and self._thumbnails:
                         thumb = self._thumbnails.popitem(last=False)[1]
                 try:
-                    self._serve(shape_dirty, shape_style, view, thumb)
+                    self._serve(shape_dirty, shape_style, view, thumb, refine)
                 finally:
                     self._busy = False
         finally:
             self._close()
 
-    def _serve(self, shape_dirty: bool, shape_style, view, thumb) -> None:
-        """Forward one round of requests, retrying once with a fresh renderer if it stalls."""
+    def _serve(self, shape_dirty: bool, shape_style, view, thumb, refine=None) -> None:
+        """Forward one round of requests, retrying once with a fresh renderer if it stalls; a splat view
+        drawn as discs is queued for refinement."""
         for attempt in (1, 2):
             try:
                 if shape_dirty or self._process is None:
@@ -176,8 +194,15 @@ class RenderThread(QObject):
                         self.shape_failed.emit(image)
                 if view is not None:
                     camera, (width, height), request_id = view
+                    self.frame_ready.emit(to_qimage(self._call(("frame", camera, width / height, False))),
+                                          request_id)
+                    if shape_style is not None and isinstance(shape_style[0], GaussianSplats):
+                        with self._lock:
+                            self._refine = self._refine or (None if self._view else view)
+                if refine is not None:
+                    camera, (width, height), request_id = refine
                     self._expect_startup(shape_style[0] if shape_style else None)
-                    self.frame_ready.emit(to_qimage(self._call(("frame", camera, width / height))), request_id)
+                    self.frame_ready.emit(to_qimage(self._call(("frame", camera, width / height, True))), request_id)
                 return
             except (RendererStalled, EOFError, BrokenPipeError, ConnectionError) as exc:
                 self._kill()

@@ -33,16 +33,27 @@ NORMAL_NEIGHBOURS = 16
 #: their own: decoded samples of the ModelNet-trained built-in model measure 0.020-0.025 (noise around one
 #: grey), the two trained 3DGS scenes in shared/data 0.17-0.28
 COLORLESS_SPREAD = 0.05
+#: how splats are drawn: Filament's Gaussian shader (true 3DGS blending) or the legacy renderer's flat discs
+#: (one polygon per splat: 30-50x faster on llvmpipe, for live previews and orbiting)
+SPLAT_DRAWINGS = ("gaussian", "discs")
+#: sides of the polygon drawn for one splat in the disc drawing
+DISC_SIDES = 6
+#: disc radius along each of a splat's two widest axes, in standard deviations: at 1.5σ neighbouring discs
+#: of a surface splatted at the datasets' spacing overlap without the shape looking bloated
+DISC_SIGMAS = 1.5
+#: splats fainter than this are left out of the disc drawing (they barely show under the Gaussian shader)
+DISC_MIN_OPACITY = 0.05
 
 
 @dataclass(frozen=True)
 class Style:
-    """How shapes are drawn: colouring of points and voxels, point size in pixels, the world up axis
-    (1 = Y, 2 = Z)."""
+    """How shapes are drawn: colouring of points, voxels and colourless splats, point size in pixels, the
+    world up axis (1 = Y, 2 = Z) and the splat drawing (one of :data:`SPLAT_DRAWINGS`)."""
 
     color_by: str = "height"
     point_size: float = 4.0
     up: int = 2
+    splats: str = "gaussian"
 
 
 @dataclass
@@ -212,6 +223,24 @@ def has_own_colors(splats: GaussianSplats) -> bool:
     return len(splats) > 1 and float(splats.colors.std(axis=0).mean()) >= COLORLESS_SPREAD
 
 
+def splat_colors(splats: GaussianSplats, style: Style) -> np.ndarray:
+    """RGB per splat before lighting: its own colours, or (colourless splats) coloured as points are."""
+    if has_own_colors(splats):
+        return splats.colors.astype(np.float64)
+    if style.color_by == "height":
+        return height_colors(splats.positions, style.up)
+    if style.color_by == "normal":
+        return 0.5 + 0.5 * splat_normals(splats)
+    return np.tile(CLAY, (len(splats), 1))
+
+
+def splat_normals(splats: GaussianSplats) -> np.ndarray:
+    """Each splat's thinnest axis (its surface normal), float64 (N, 3)."""
+    from core.data.conversions import splats_to_points
+
+    return np.asarray(splats_to_points(splats).normals, dtype=np.float64)
+
+
 def shaded_splats(splats: GaussianSplats, style: Style) -> GaussianSplats:
     """Colourless splats coloured as points are (height, normal or clay) and lit by their thinnest axes.
 
@@ -219,22 +248,36 @@ def shaded_splats(splats: GaussianSplats, style: Style) -> GaussianSplats:
     trained on uncoloured data) read as a flat grey silhouette; baking the colouring and a two-sided
     Lambert shade into the DC term makes them read as a surface. Splats with colours of their own keep them.
     """
-    from core.data.conversions import splats_to_points
     from core.shapes import SH_C0
 
     if has_own_colors(splats):
         return splats
-    normals = np.asarray(splats_to_points(splats).normals, dtype=np.float64)
-    positions = np.asarray(splats.positions, dtype=np.float64)
-    if style.color_by == "height":
-        base = height_colors(positions, style.up)
-    elif style.color_by == "normal":
-        base = 0.5 + 0.5 * normals
-    else:
-        base = np.tile(CLAY, (len(splats), 1))
-    rgb = np.clip(base * baked_shading(normals)[:, None], 0, 1)
+    rgb = np.clip(splat_colors(splats, style) * baked_shading(splat_normals(splats))[:, None], 0, 1)
     return GaussianSplats(positions=splats.positions, sh_dc=(rgb - 0.5) / SH_C0, opacity_logit=splats.opacity_logit,
                           log_scales=splats.log_scales, rotations=splats.rotations, normals=splats.normals)
+
+
+def splat_discs(splats: GaussianSplats, style: Style) -> SceneGeometry:
+    """Splats as flat discs for the legacy renderer: a :data:`DISC_SIDES`-gon per splat spanning
+    :data:`DISC_SIGMAS` standard deviations along its two widest axes, coloured by :func:`splat_colors` and
+    lit by its plane, so it reads as the surface the Gaussians make at the speed of a point cloud."""
+    from core.data.conversions import rotation_matrices
+
+    keep = np.flatnonzero(splats.opacity >= DISC_MIN_OPACITY)
+    if len(keep) == 0:
+        keep = np.arange(len(splats))
+    axes = rotation_matrices(splats.rotations[keep].astype(np.float64))  # columns: the splat's local axes
+    scales = splats.scales[keep].astype(np.float64)
+    widest = np.argsort(-scales, axis=1)[:, :2]
+    rows = np.arange(len(keep))[:, None]
+    spans = axes.transpose(0, 2, 1)[rows, widest] * (DISC_SIGMAS * scales[rows, widest])[..., None]  # (n, 2, 3)
+    angles = 2 * np.pi * np.arange(DISC_SIDES) / DISC_SIDES
+    ring = (np.asarray(splats.positions[keep], dtype=np.float64)[:, None]
+            + np.cos(angles)[None, :, None] * spans[:, None, 0] + np.sin(angles)[None, :, None] * spans[:, None, 1])
+    centre = np.broadcast_to(splats.positions[keep][:, None], ring.shape)
+    corners = np.stack([centre, ring, np.roll(ring, -1, axis=1)], axis=2).reshape(-1, 3, 3)
+    base = np.repeat(splat_colors(splats, style)[keep], DISC_SIDES, axis=0)
+    return SceneGeometry(_triangle_soup(corners, base))
 
 
 def _splats(splats: GaussianSplats, style: Style) -> SceneGeometry:
@@ -255,7 +298,7 @@ def build_geometry(shape: Shape, style: Style = Style()) -> SceneGeometry:
     if isinstance(shape, VoxelGrid):
         return _voxels(shape, style)
     if isinstance(shape, GaussianSplats):
-        return _splats(shape, style)
+        return splat_discs(shape, style) if style.splats == "discs" else _splats(shape, style)
     if isinstance(shape, Mesh):
         return _mesh(shape)
     raise TypeError(f"cannot draw {type(shape).__name__}")

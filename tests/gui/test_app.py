@@ -298,3 +298,24 @@ def test_sample_page_exports_a_glb_mesh(qtbot, builtin_points, window, tmp_path,
     assert len(read_mesh(exported).faces) > 100
     assert len(o3d.io.read_triangle_mesh(str(exported)).triangles) == len(read_mesh(exported).faces)
     assert error_boxes == []
+
+
+def test_sampling_the_builtin_splat_model_shows_its_denoising_then_the_gaussian_drawing(qtbot, window,
+                                                                                      error_boxes):
+    """Splat previews are drawn as discs at the speed of points, so the live denoising is seen (it was 2-4
+    frames of 10); once the view rests the final chair is drawn again with the Gaussian shader."""
+    page, viewport = window.sample, window.viewport
+    qtbot.waitUntil(lambda: page.model_combo.findText("builtin:splats") >= 0, timeout=JOB_TIMEOUT_MS)
+    page.model_combo.setCurrentText("builtin:splats")
+    qtbot.waitUntil(lambda: page.class_combo.findText("chair") >= 0, timeout=JOB_TIMEOUT_MS)
+    page.class_combo.setCurrentText("chair")
+    page.count.setValue(1)
+    page.steps.setValue(20)
+    before = viewport.frames_shown
+    page.generate_button.click()
+    qtbot.waitUntil(lambda: page.result is not None, timeout=JOB_TIMEOUT_MS)
+    during = viewport.frames_shown - before
+    assert page.previews_shown == 10 and during > 1
+    qtbot.waitUntil(lambda: viewport.render_thread.idle, timeout=JOB_TIMEOUT_MS)
+    assert viewport.frames_shown > before + during  # the final shape, and its refinement by the Gaussian shader
+    assert error_boxes == []

@@ -86,3 +86,25 @@ def test_screenshot_writes_the_frame(qtbot, render_thread, rng, tmp_path):
         viewport.show_shape(_shapes(rng)[0])
     assert viewport.save_screenshot(tmp_path / "shot.png")
     assert QImage(str(tmp_path / "shot.png")).size() == viewport.image.size()
+
+
+def test_splats_are_drawn_as_discs_at_once_and_refined_with_the_gaussian_shader_at_rest(qtbot, render_thread, rng):
+    from app.viewport.render_thread import REFINE_DELAY_S
+
+    viewport = Viewport(render_thread)
+    qtbot.addWidget(viewport)
+    viewport.resize(320, 260)
+    viewport.show()
+    qtbot.waitUntil(lambda: render_thread.idle, timeout=FRAME_TIMEOUT_MS)
+    shown = viewport.frames_shown
+    with qtbot.waitSignal(viewport.frame_shown, timeout=FRAME_TIMEOUT_MS):
+        viewport.show_shape(_shapes(rng)[2])
+    discs = QImage(viewport.image)
+    assert _non_background(discs) > 50 and not render_thread.idle  # its refinement is still to come
+    qtbot.waitUntil(lambda: render_thread.idle, timeout=FRAME_TIMEOUT_MS)
+    assert viewport.frames_shown >= shown + 2 and viewport.image != discs  # the Gaussian shader's frame
+    points = viewport.frames_shown
+    with qtbot.waitSignal(viewport.frame_shown, timeout=FRAME_TIMEOUT_MS):
+        viewport.show_shape(_shapes(rng)[0])
+    qtbot.wait(int(3 * REFINE_DELAY_S * 1000))
+    assert render_thread.idle and viewport.frames_shown == points + 1  # points need no refinement

@@ -93,6 +93,25 @@ def test_colourless_splats_are_coloured_by_height_and_shaded_while_coloured_ones
     assert shaded_splats(donut, Style()) is donut
 
 
+def test_splat_discs_lie_in_each_splats_plane_spanning_its_two_widest_axes():
+    from core.render.scene import DISC_SIDES, DISC_SIGMAS, Style, build_geometry
+    from core.shapes import GaussianSplats
+
+    tilted = C.quaternions_z_to(np.array([[1.0, 0.0, 0.0]]))[0]  # thin axis (z) turned onto x
+    splats = GaussianSplats.from_colors(
+        positions=np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0], [2.0, 0.0, 0.0]]), colors=np.full((3, 3), 0.5),
+        scales=np.array([[0.3, 0.1, 0.01]] * 3), rotations=np.array([[1.0, 0, 0, 0], tilted, [1.0, 0, 0, 0]]),
+        opacity=np.array([0.9, 0.9, 0.01]))  # the third is too faint to draw
+    mesh = build_geometry(splats, Style(splats="discs")).geometry
+    corners = np.asarray(mesh.vertices).reshape(-1, 3, 3)
+    assert len(corners) == 2 * DISC_SIDES
+    first, second = corners[:DISC_SIDES].reshape(-1, 3), corners[DISC_SIDES:].reshape(-1, 3)
+    assert np.allclose(first[:, 2], 0) and np.allclose(second[:, 0], 1)  # flat across each thin axis
+    assert np.abs(first[:, 0]).max() == pytest.approx(DISC_SIGMAS * 0.3)  # widest axis, in standard deviations
+    assert np.abs(first[:, 1]).max() == pytest.approx(DISC_SIGMAS * 0.1 * np.sin(np.pi / 3))
+    assert len(np.asarray(mesh.vertex_colors)) == len(corners) * 3
+
+
 def test_splat_geometry_matches_open3ds_own_3dgs_reader(shared_data):
     import open3d as o3d
 
