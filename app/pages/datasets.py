@@ -1,4 +1,5 @@
-"""Datasets page: open a file/folder/the built-in set, see classes × splits, browse thumbnails, view a shape."""
+"""Datasets page: open a file/folder/the built-in set, see classes × splits and the files that did not load,
+browse thumbnails, view a shape."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,6 +14,7 @@ from app import settings
 from app.icons import icon
 from app.pages.base import Page, Studio
 from app.tasks import LoadShapesJob, OpenDatasetJob
+from core.data.datasets import skipped_report
 
 REPRESENTATIONS = ("points", "voxels", "splats", "mesh")
 #: thumbnail edge in pixels and how many a page of the grid shows
@@ -50,6 +52,13 @@ class DatasetsPage(Page):
         row.addStretch(1)
         self.body.addLayout(row)
         self.body.addWidget(self.path_label)
+        self.skipped_label = QLabel()  # the files of a folder that did not load, one "path: reason" line each
+        self.skipped_label.setObjectName("dim")
+        self.skipped_label.setWordWrap(True)
+        self.skipped_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.skipped_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.skipped_label.hide()
+        self.body.addWidget(self.skipped_label)
 
         self.table = QTableWidget(0, 0)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -102,7 +111,7 @@ class DatasetsPage(Page):
     def _ask_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
             self, "Open dataset or shape file", "",
-            "Shapes (*.h5 *.hdf5 *.ply *.pcd *.off *.obj *.stl *.npy *.npz *.gz);;All files (*)")
+            "Shapes (*.h5 *.hdf5 *.ply *.pcd *.off *.obj *.stl *.glb *.gltf *.npy *.npz *.gz);;All files (*)")
         if path:
             self.open(path)
 
@@ -111,6 +120,10 @@ class DatasetsPage(Page):
         settings.remember("datasets", path)
         self.path_label.setText(f"{path}  ·  {len(dataset):,} {dataset.representation} shapes  ·  "
                                 f"{len(dataset.classes)} classes")
+        skipped = dataset.source.skipped
+        self.skipped_label.setText(skipped_report(dataset.root, [vars(f) for f in skipped], dataset.source.file_count)
+                                   if skipped else "")
+        self.skipped_label.setVisible(bool(skipped))
         splits = sorted({split for per in counts.values() for split in per})
         self.table.setColumnCount(len(splits) + 2)
         self.table.setHorizontalHeaderLabels(["class", *splits, "total"])

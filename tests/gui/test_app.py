@@ -319,3 +319,20 @@ def test_sampling_the_builtin_splat_model_shows_its_denoising_then_the_gaussian_
     qtbot.waitUntil(lambda: viewport.render_thread.idle, timeout=JOB_TIMEOUT_MS)
     assert viewport.frames_shown > before + during  # the final shape, and its refinement by the Gaussian shader
     assert error_boxes == []
+
+
+def test_datasets_page_lists_the_files_that_did_not_load(qtbot, window, tmp_path, error_boxes):
+    import trimesh
+
+    folder = tmp_path / "meshes"
+    folder.mkdir()
+    trimesh.creation.box().export(folder / "box.obj")
+    trimesh.creation.icosphere(2).export(folder / "ball.stl")
+    (folder / "broken.stl").write_bytes((folder / "ball.stl").read_bytes()[:-100])
+    window.datasets.open(folder)
+    qtbot.waitUntil(lambda: window.datasets.table.rowCount() == 1, timeout=JOB_TIMEOUT_MS)
+    label = window.datasets.skipped_label
+    assert not label.isHidden() and label.text().startswith(f"{folder}: skipped 1 of 3 files\n  {folder / 'broken.stl'}: ")
+    assert window.datasets.table.item(0, 2).text() == "2" and error_boxes == []
+    window.datasets.open("builtin")
+    qtbot.waitUntil(lambda: label.isHidden(), timeout=JOB_TIMEOUT_MS)
