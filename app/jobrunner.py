@@ -1,7 +1,9 @@
 """Run a core job in a QThread and re-emit its events as Qt signals (the napari way: the GUI only reacts)."""
 from __future__ import annotations
 
-from PySide6.QtCore import QThread, Signal
+import threading
+
+from PySide6.QtCore import QThread, QTimer, Signal
 
 from core.jobs import CancelToken, Done, Failed, Job, Log, Metric, Preview, Progress
 
@@ -21,12 +23,22 @@ class JobRunner(QThread):
         self.job = job
         self.cancel_token = CancelToken()
         self.title = getattr(job, "name", type(job).__name__)
+        self._go = threading.Event()
+
+    def start(self, *args) -> None:
+        """Start the thread; the job begins when the GUI thread's event loop next turns. Callers connect to the
+        signals just after ``start()`` returns, and a fast job (a cached file) would otherwise emit before
+        that: a signal with no connection yet is lost, and the view waits for ever."""
+        super().start(*args)
+        QTimer.singleShot(0, self._go.set)
 
     def cancel(self) -> None:
         """Ask the job to stop at its next check (returns at once)."""
         self.cancel_token.cancel()
+        self._go.set()  # a thread still waiting to begin must not hold up wait()
 
     def run(self) -> None:  # noqa: D102 - QThread entry point
+        self._go.wait()
         try:
             self.job.run(self._dispatch, self.cancel_token)
         except Exception:  # the job already emitted Failed with the traceback; keep the thread's death quiet
