@@ -1,11 +1,25 @@
-"""What the app remembers between sessions (QSettings): recent folders and runs, window geometry."""
+"""What the app remembers between sessions (QSettings): recent folders and runs, window geometry.
+
+Several windows may run at once (a second launch from the file manager is a second process), all sharing one
+INI file. QSettings already writes that file atomically and merges its own changes into what is on disk, but a
+read-modify-write such as "put this path first in the recent list" spans a read and a later write: two
+processes interleaving there lose each other's entries. :func:`writing` serialises those with a lock file.
+"""
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from PySide6.QtCore import QLockFile, QSettings
 
 ORGANIZATION, APPLICATION = "Latent3D", "Latent3D Studio"
 #: entries kept in each recent list
 MAX_RECENT = 10
+#: beside the INI file; not QSettings' own "<file>.lock", which it takes inside every sync()
+WRITE_LOCK_SUFFIX = ".writer.lock"
+#: another window holds the lock only for one small write; past this, write unlocked rather than hang the GUI
+WRITE_LOCK_TIMEOUT_MS = 5_000
 
 
 def settings() -> QSettings:
@@ -13,16 +27,39 @@ def settings() -> QSettings:
     return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
 
 
-def recent(key: str) -> list[str]:
-    """The recent list ``key`` ("datasets" or "runs"), newest first."""
-    value = settings().value(f"recent/{key}", [])
-    if isinstance(value, str):  # QSettings returns a bare string for a one-element list
+@contextmanager
+def writing() -> Iterator[QSettings]:
+    """The settings store, read fresh from disk under a lock held by no other process, written on exit."""
+    store = settings()
+    lock_path = Path(store.fileName() + WRITE_LOCK_SUFFIX)
+    with suppress(OSError):  # a read-only config folder: QSettings then keeps values in memory, as it always did
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+    lock = QLockFile(str(lock_path))
+    locked = lock.tryLock(WRITE_LOCK_TIMEOUT_MS)  # a dead process's lock is stale and taken over
+    try:
+        store.sync()  # pick up what other processes wrote since this object's cache was filled
+        yield store
+        store.sync()
+    finally:
+        if locked:
+            lock.unlock()
+
+
+def _as_list(value: object) -> list[str]:
+    """A stored list as strings (QSettings returns a bare string for a one-element list, None for none)."""
+    if isinstance(value, str):
         value = [value]
     return [str(v) for v in value or []]
 
 
+def recent(key: str) -> list[str]:
+    """The recent list ``key`` ("datasets" or "runs"), newest first."""
+    return _as_list(settings().value(f"recent/{key}", []))
+
+
 def remember(key: str, entry: str) -> list[str]:
     """Put ``entry`` first in the recent list ``key``; returns the new list."""
-    entries = [entry] + [e for e in recent(key) if e != entry]
-    settings().setValue(f"recent/{key}", entries[:MAX_RECENT])
+    with writing() as store:
+        entries = [entry] + [e for e in _as_list(store.value(f"recent/{key}", [])) if e != entry]
+        store.setValue(f"recent/{key}", entries[:MAX_RECENT])
     return entries[:MAX_RECENT]
