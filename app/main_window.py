@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import platform
+from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSize, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QMimeData, QSize, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QMainWindow, QMessageBox, QSplitter, QStackedWidget, QWidget)
 
@@ -84,6 +85,7 @@ class MainWindow(QMainWindow):
         self.viewport.error.connect(lambda message: show_error(self, "Viewport", message))
         self.render_thread.renderer_restarted.connect(self.jobs.warn)  # a bound slot: dropped with the window
         self.datasets.dataset_opened.connect(self._on_dataset)
+        self.setAcceptDrops(True)  # files and folders dropped anywhere on the window open as --open does
         self._build_menus()
         self._restore()
 
@@ -92,13 +94,24 @@ class MainWindow(QMainWindow):
         """Switch to the page ``name`` (one of PAGES)."""
         self.nav.setCurrentRow(PAGES.index(name))
 
+    def open_paths(self, paths: Sequence[str | Path]) -> None:
+        """Open the first of ``paths`` and put the others in the recent list (the command line, a drop): one
+        window shows one dataset, and the recent list keeps the rest one click away."""
+        for path in reversed(paths[1:]):  # reversed: the list then reads in the order given
+            settings.remember("runs" if is_run_folder(path) else "datasets", str(path))
+        if paths:
+            self.open_path(paths[0])
+
     def open_path(self, path: str | Path) -> None:
-        """Open a dataset, a single shape file, or a run folder (a folder with config.json)."""
-        path = Path(path)
-        if path.is_dir() and (path / "config.json").is_file():
+        """Open a run folder on the Sample page, or a dataset or shape file on the Datasets page with its first
+        shape in the viewport (what someone who double-clicked a file wants to see); errors show a dialog."""
+        if is_run_folder(path):
             self.open_run(path)
-        else:
-            self.datasets.open(path)
+            self.show_page("sample")
+            return
+        self.show_page("datasets")
+        runner = self.datasets.open(path)
+        runner.done.connect(lambda _result: self.datasets.show_first())
 
     def open_run(self, path: str | Path) -> None:
         """Make the run at ``path`` the Sample page's model and remember it."""
@@ -109,16 +122,26 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Cancel jobs and wait for them, clear the view, save the geometry (the renderer itself is released by
         ``RenderThread.release_shared`` before the process exits: no abort at exit)."""
-        store = settings.settings()
-        store.setValue("window/geometry", self.saveGeometry())
-        store.setValue("window/state", self.saveState())
-        store.setValue("window/splitter", self.splitter.saveState())
+        with settings.writing() as store:
+            store.setValue("window/geometry", self.saveGeometry())
+            store.setValue("window/state", self.saveState())
+            store.setValue("window/splitter", self.splitter.saveState())
         self.jobs.cancel_all()
         self.viewport.show_shape(None)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.shutdown()
         super().closeEvent(event)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if dropped_paths(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        paths = dropped_paths(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            self.open_paths(paths)
 
     # -- internals -------------------------------------------------------------------------------------------
     def _on_dataset(self, dataset) -> None:
@@ -177,6 +200,16 @@ class MainWindow(QMainWindow):
         split = store.value("window/splitter")
         if isinstance(split, QByteArray):
             self.splitter.restoreState(split)
+
+
+def is_run_folder(path: str | Path) -> bool:
+    """Whether ``path`` is a training run (a folder with config.json) rather than a dataset."""
+    return (Path(path) / "config.json").is_file()
+
+
+def dropped_paths(mime: QMimeData) -> list[str]:
+    """The local files and folders a drag carries (web links and other data are not for us)."""
+    return [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]
 
 
 def about_text() -> str:

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxL
 
 from app import settings
 from app.icons import icon
+from app.jobrunner import JobRunner
 from app.pages.base import Page, Studio
 from app.tasks import LoadShapesJob, OpenDatasetJob
 from core.data.datasets import skipped_report
@@ -97,10 +98,11 @@ class DatasetsPage(Page):
         studio.viewport.render_thread.thumbnail_ready.connect(self._on_thumbnail)
 
     # -- opening -------------------------------------------------------------------------------------------
-    def open(self, path: str | Path) -> None:
+    def open(self, path: str | Path) -> JobRunner:
         """Open ``path`` in a job; the table and grid fill in when it is done (errors show a dialog)."""
         runner = self.studio.jobs.start(OpenDatasetJob(str(path)))
         runner.done.connect(lambda result, p=str(path): self._on_opened(p, *result))
+        return runner
 
     def _ask_folder(self) -> None:
         start = (settings.recent("datasets") or [str(Path.home())])[0]
@@ -211,6 +213,11 @@ class DatasetsPage(Page):
     def thumbnails_shown(self) -> int:
         """How many grid items have their picture (for tests and the status bar)."""
         return sum(not self.grid.item(r).icon().isNull() for r in range(self.grid.count()))
+
+    def show_first(self) -> None:
+        """Show the grid's first shape in the viewport."""
+        if self.grid.count():
+            self._show_item(self.grid.item(0))
 
     def _show_item(self, item: QListWidgetItem) -> None:
         index = item.data(Qt.ItemDataRole.UserRole)
