@@ -1,4 +1,5 @@
-"""``latent3d-studio [--open PATH] [--page P] [--screenshot PNG] [--install-desktop]``: start the desktop app."""
+"""``latent3d-studio [FILE_OR_FOLDER ...] [--open PATH] [--page P] [--screenshot PNG] [--(un)install-desktop]``:
+start the desktop app."""
 from __future__ import annotations
 
 import argparse
@@ -13,27 +14,48 @@ SCREENSHOT_TIMEOUT_MS = 180_000
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    """The command line (DESIGN.md, "Commands")."""
+    """The command line (DESIGN.md, "Commands"); paths are positional because file managers pass them so."""
     from app.main_window import PAGES
 
     parser = argparse.ArgumentParser(prog="latent3d-studio", description="Latent3D Studio desktop app")
+    parser.add_argument("paths", nargs="*", metavar="FILE_OR_FOLDER",
+                        help="open like --open: the first in the viewport, the others in File > Recent")
     parser.add_argument("--open", metavar="PATH", help="dataset file/folder, 'builtin', or a run folder")
-    parser.add_argument("--page", choices=PAGES, default="datasets")
+    parser.add_argument("--page", choices=PAGES, help="default: the page of what is opened (a run: sample)")
     parser.add_argument("--screenshot", metavar="PNG", help="build the window at 1280x800, load, save PNG, exit")
-    parser.add_argument("--install-desktop", action="store_true",
-                        help="write a .desktop launcher and icon to $XDG_DATA_HOME and exit")
+    desktop = parser.add_mutually_exclusive_group()
+    desktop.add_argument("--install-desktop", action="store_true",
+                         help="write a .desktop launcher, icon and file types to $XDG_DATA_HOME and exit")
+    desktop.add_argument("--uninstall-desktop", action="store_true",
+                         help="remove what --install-desktop wrote and exit")
     return parser.parse_args(argv)
+
+
+def paths_to_open(args: argparse.Namespace) -> list[str]:
+    """``--open`` then the positional paths; existing ones made absolute, since the recent list outlives the
+    working directory (others, such as ``builtin`` or a missing file, stay as typed for the error to name)."""
+    paths = ([args.open] if args.open else []) + args.paths
+    return [str(Path(p).absolute()) if Path(p).exists() else p for p in paths]
+
+
+def desktop_files(uninstall: bool) -> int:
+    """``--install-desktop`` / ``--uninstall-desktop``: say what changed, warn about a cache tool that failed."""
+    from app.desktop import install_desktop, uninstall_desktop
+
+    paths, warnings = uninstall_desktop() if uninstall else install_desktop()
+    verb = "removed" if uninstall else "installed"
+    for path in paths:
+        print(f"{verb} {path}")
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     """Start the app (or install the launcher); returns the exit code."""
     args = parse_args(argv)
-    if args.install_desktop:
-        from app.desktop import install_desktop
-
-        entry, icon_path = install_desktop()
-        print(f"installed {entry}\ninstalled {icon_path}")
-        return 0
+    if args.install_desktop or args.uninstall_desktop:
+        return desktop_files(args.uninstall_desktop)
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # Qt aborts with no display and no platform
 
@@ -48,12 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     app.setDesktopFileName("latent3d-studio")
     apply_theme(app)
     window = MainWindow()
-    window.show_page(args.page)
     if args.screenshot:
         window.resize(*SCREENSHOT_SIZE)
     window.show()
-    if args.open:
-        window.open_path(args.open)
+    window.open_paths(paths_to_open(args))
+    if args.page:
+        window.show_page(args.page)
     code = 0
     if args.screenshot:
         from app.screenshot import ScreenshotWhenReady

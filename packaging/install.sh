@@ -12,6 +12,9 @@ SYSTEM_PACKAGES=(
   # real windows under Xvfb (screenshots, desktop use)
   xvfb xauth libx11-xcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
   libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0
+  # "Open with" for shape files: the file-type and launcher caches --install-desktop refreshes, and
+  # desktop-file-validate for the launcher's test
+  shared-mime-info desktop-file-utils
   python3-venv
 )
 
