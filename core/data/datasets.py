@@ -307,7 +307,7 @@ def _open_folder(root: Path) -> ShapeSource:
     if not any(root.iterdir()):
         raise InputError(root, "folder is empty")
     raise InputError(root, f"no shape files in folder (looked for {', '.join(H5_SUFFIXES + ARRAY_SUFFIXES)} "
-                           f"at the top and {', '.join(SHAPE_SUFFIXES)} anywhere below)")
+                           f"at the top and {', '.join(SHAPE_SUFFIXES + ARRAY_SUFFIXES)} anywhere below)")
 
 
 def _open_h5(root: Path, files: list[Path]) -> ShapeSource:

@@ -1,4 +1,5 @@
-"""Folders of one-shape files: ModelNet-style meshes, any folder of meshes, point clouds or 3DGS ``.ply`` files.
+"""Folders of one-shape files: ModelNet-style meshes, any folder of meshes, point clouds, 3DGS ``.ply`` files or
+one-shape arrays (a grid ``(R, R, R)`` or a cloud ``(P, 3)`` per ``.npy``, as ``convert --to voxels`` writes them).
 
 Labels come from the folder layout. ``<class>/<split>/<file>`` (ModelNet's ``bathtub/train/bathtub_0001.off``,
 at any depth: ``ModelNet10/bathtub/train/…`` works too) gives class and split; otherwise the file's
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from core.data.cache import cache_key, cached_arrays, file_identity
+from core.data.sources.arrays import array_stem, is_array_file
 from core.data.sources.base import NO_CLASS, NO_SPLIT, SPLIT_NAMES, ShapeRecord, ShapeSource, read_each
 from core.shapes import GaussianSplats, Mesh, PointCloud, Shape, VoxelGrid
 
@@ -36,8 +38,9 @@ class FileSource(ShapeSource):
 
 
 def is_shape_file(path: Path) -> bool:
-    """True for visible files with a suffix core.io reads as one shape."""
-    return path.is_file() and not path.name.startswith(".") and path.suffix.lower() in SHAPE_SUFFIXES
+    """True for visible files with a suffix core.io reads as one shape (arrays below a folder's top hold one each)."""
+    return (path.is_file() and not path.name.startswith(".")
+            and (path.suffix.lower() in SHAPE_SUFFIXES or is_array_file(path)))
 
 
 def open_files(root: Path, files: list[Path]) -> FileSource:
@@ -57,7 +60,8 @@ def _record(root: Path, path: Path) -> ShapeRecord:
     split = NO_SPLIT
     if folders and folders[-1].lower() in SPLIT_NAMES:
         split, folders = folders[-1].lower(), folders[:-1]
-    return ShapeRecord(path.stem, folders[-1] if folders else NO_CLASS, split, str(path))
+    name = array_stem(path) if is_array_file(path) else path.stem
+    return ShapeRecord(name, folders[-1] if folders else NO_CLASS, split, str(path))
 
 
 def _representation(path: Path) -> str:
