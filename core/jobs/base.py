@@ -7,37 +7,13 @@ import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Callable
+from typing import Any
 
+from core.cancel import CancelToken, Cancelled
 from core.errors import InputError
-from core.jobs.events import Done, Event, Failed, Log
+from core.events import Done, EventHandler, Failed, Log
 
-EventHandler = Callable[[Event], None]
-
-
-class Cancelled(Exception):
-    """Raised inside a job when its cancel token is set; the job stops at the next check."""
-
-
-class CancelToken:
-    """A thread-safe flag a caller sets to ask a running job to stop."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def cancel(self) -> None:
-        """Ask the job to stop at its next check."""
-        self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        """True once cancel() was called."""
-        return self._event.is_set()
-
-    def raise_if_cancelled(self) -> None:
-        """Raise :class:`Cancelled` if cancellation was asked for."""
-        if self._event.is_set():
-            raise Cancelled()
+__all__ = ["CancelToken", "Cancelled", "EventHandler", "Job"]
 
 
 class Job(ABC):
@@ -62,8 +38,8 @@ class Job(ABC):
         try:
             with _logged_as_events(emit):
                 result = self.execute(emit, cancel)
-        except Cancelled:
-            emit(Failed("cancelled", cancelled=True))
+        except Cancelled as exc:
+            emit(Failed(str(exc) or "cancelled", cancelled=True))
             return None
         except InputError as exc:
             emit(Failed(str(exc), bad_input=True))

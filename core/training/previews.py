@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.jobs import EventHandler, Log, Preview, Progress
+from core.events import EventHandler, Log, Preview, Progress
 
 #: stage whose checkpoints trigger previews (the denoiser; stage 1 has nothing to sample)
 STAGE = "ldm"

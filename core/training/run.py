@@ -17,8 +17,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from core.cancel import CancelToken
 from core.errors import InputError
-from core.jobs import CancelToken, EventHandler, Log
+from core.events import EventHandler, Log
 from core.training.checkpoint import checkpoint_path, load_checkpoint
 from core.training.distributed import DistInfo, barrier, device_for, setup_distributed
 from core.training.representations import Representation, representation

@@ -16,9 +16,10 @@ from typing import Any, Callable, Sequence
 import torch
 from torch import nn
 
+from core.cancel import CancelToken, Cancelled
 from core.errors import InputError
+from core.events import EventHandler, Metric, Progress
 from core.io.atomic import atomic_write
-from core.jobs import CancelToken, Cancelled, EventHandler, Metric, Progress
 from core.training.batching import batch_indices, epoch_of, step_seed
 from core.training.checkpoint import Checkpoint, checkpoint_path, save_checkpoint
 from core.training.distributed import DistInfo, gather_digests, mean_across_ranks, wrap_model
