@@ -27,10 +27,11 @@ from __future__ import annotations
 import numpy as np
 
 from core.errors import ShapeError
+from core.io.array_layout import SPLAT_GRID_CHANNELS
 from core.shapes import SH_C0, GaussianSplats
 
-#: occupancy, offset ×3, log-scale ×3, rotation ×4, opacity, colour DC ×3
-CHANNELS = 15
+#: occupancy, offset ×3, log-scale ×3, rotation ×4, opacity, colour DC ×3 (core.io tells arrays of such grids apart)
+CHANNELS = SPLAT_GRID_CHANNELS
 OCCUPANCY = 0
 OFFSET = slice(1, 4)
 LOG_SCALE = slice(4, 7)

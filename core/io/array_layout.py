@@ -9,6 +9,10 @@ accepted. The layouts (README, "Data", lists the same rules):
   integer or float values in [0, 1], a cell occupied where its value is > 0.5 (probabilities are
   thresholded; 255-masks or signed distances are refused, never guessed at).
 
+* **splat grids**: ``(N, 15, R, R, R)`` float, Gaussian splats in a grid as ``sample`` writes splat
+  samples (channel 0 occupancy, then offset, log-scale, rotation, opacity, colour; the layout is
+  :mod:`core.data.splat_grid`'s, which also decodes them: ``core.io`` only tells them apart).
+
 A 3-D array whose three sizes are equal is a grid; such a cube smaller than 8 is ambiguous (a tiny
 grid, or a few clouds of as many points) and refused with one line. An ``.npz`` archive gives its only
 array, else the first of :data:`NPZ_KEYS` it holds.
@@ -31,15 +35,19 @@ POINT_COLUMNS = {3: "x y z", 6: "x y z nx ny nz"}
 MIN_RESOLUTION = 8
 #: a voxel is occupied where its value exceeds this (values must lie in [0, 1])
 OCCUPIED_ABOVE = 0.5
+#: channels of one cell of a splat grid (N, C, R, R, R): occupancy, offset ×3, log-scale ×3, rotation ×4,
+#: opacity, colour ×3
+SPLAT_GRID_CHANNELS = 15
 #: members of an .npz read as shapes when it holds more than one array, in this order
 NPZ_KEYS = ("points", "voxels", "data")
 _ACCEPTED = (f"points (N, P, 3|6) or (P, 3|6), voxels (N, R, R, R), (N, 1, R, R, R) or (R, R, R) "
-             f"with R >= {MIN_RESOLUTION}")
+             f"with R >= {MIN_RESOLUTION}, splat grids (N, {SPLAT_GRID_CHANNELS}, R, R, R)")
 
 
 @dataclass(frozen=True)
 class ShapeArray:
-    """The shapes of one array: points float32 (N, P, C) or voxel occupancy bool (N, R, R, R).
+    """The shapes of one array: points float32 (N, P, C), voxel occupancy bool (N, R, R, R) or splat grids
+    float32 (N, SPLAT_GRID_CHANNELS, R, R, R) (representation "splats").
 
     ``single`` is True when the file held one shape without a batch axis; ``thresholded`` when voxel
     values strictly between 0 and 1 were thresholded at :data:`OCCUPIED_ABOVE`.
@@ -59,10 +67,15 @@ class ShapeArray:
 
 
 def shape_of_row(representation: str, row: np.ndarray) -> PointCloud | VoxelGrid:
-    """One row of a shape array: a cloud (normals from 6 columns) or a grid in the default [-1, 1]^3 frame."""
+    """One row of a shape array: a cloud (normals from 6 columns) or a grid in the default [-1, 1]^3 frame.
+
+    Splat grids are decoded by ``core.data.splat_grid`` (core.io stays below core.data), so they are refused here.
+    """
     if representation == "voxels":
         return VoxelGrid(row)
-    return PointCloud(row[:, :3], row[:, 3:6] if row.shape[1] == 6 else None)
+    if representation == "points":
+        return PointCloud(row[:, :3], row[:, 3:6] if row.shape[1] == 6 else None)
+    raise ValueError(f"a row of {representation} is decoded by core.data, not core.io")
 
 
 def read_shape_array(path: str | os.PathLike[str]) -> ShapeArray:
@@ -97,6 +110,8 @@ def shape_array(path: Path, array: np.ndarray) -> ShapeArray:
                                f"R >= {MIN_RESOLUTION}; store point clouds as (N, P, 3) with P != N")
     if len(shape) in (2, 3) and shape[-1] in POINT_COLUMNS:  # never a cube: 3 and 6 are below MIN_RESOLUTION
         return ShapeArray("points", _points(path, array), single=len(shape) == 2)
+    if len(shape) == 5 and shape[1] == SPLAT_GRID_CHANNELS and len(set(shape[2:])) == 1:
+        return ShapeArray("splats", np.ascontiguousarray(array, dtype=np.float32), single=False)
     grids = {3: shape, 4: shape[1:], 5: shape[2:] if shape[1] == 1 else ()}.get(len(shape), ())
     if len(grids) == 3 and len(set(grids)) == 1:
         if grids[0] < MIN_RESOLUTION:

@@ -9,7 +9,7 @@ import numpy as np
 
 from core.errors import InputError
 from core.io._checks import build
-from core.io.array_layout import read_shape_array
+from core.io.array_layout import SPLAT_GRID_CHANNELS, read_shape_array
 from core.io.arrays import array_suffix, write_array
 from core.io.gltf import read_gltf, write_gltf
 from core.io.obj import read_obj, write_obj
@@ -39,6 +39,9 @@ def _array_shape(path: str | os.PathLike[str], representation: str | None = None
     shapes = read_shape_array(path)
     if representation is not None and shapes.representation != representation:
         raise InputError(path, f"array holds {shapes.representation}, not {representation}")
+    if shapes.representation == "splats":
+        raise InputError(path, f"array holds splat grids (N, {SPLAT_GRID_CHANNELS}, R, R, R); open it as a dataset "
+                               "(datasets inspect, render, eval)")
     if len(shapes) != 1:
         raise InputError(path, f"array holds {len(shapes)} {shapes.representation} shapes; open it as a dataset "
                                "(datasets inspect, convert, train --data, eval --ref)")

@@ -1,9 +1,10 @@
 """Arrays of shapes, one class per file named by its stem (``chair.npy.gz`` -> chair).
 
-NumPy files (``.npy``, ``.npy.gz``, ``.npz``) hold point clouds or voxel grids, told apart by their
-shape alone (:mod:`core.io.array_layout`); ShapeNet-style voxel HDF5 files hold grids
-(:func:`core.io.read_voxel_h5`). All-empty grids are dropped and reported: they are padding, not
-shapes (ModelNet10-voxels' row 0 is the ``np.zeros`` its author concatenated onto). The files of one
+NumPy files (``.npy``, ``.npy.gz``, ``.npz``) hold point clouds, voxel grids or splat grids (``sample``'s
+splat ``samples.npy``, decoded by :mod:`core.data.splat_grid`), told apart by their shape alone
+(:mod:`core.io.array_layout`); ShapeNet-style voxel HDF5 files hold grids (:func:`core.io.read_voxel_h5`).
+All-empty grids are dropped and reported: they are padding, not shapes (ModelNet10-voxels' row 0 is the
+``np.zeros`` its author concatenated onto), and a splat grid without an occupied cell has nothing to decode. The files of one
 folder must hold one representation; a file that does not load, or holds the other one, is skipped
 and reported.
 """
@@ -19,24 +20,32 @@ from core.data.sources.base import (ArraySource, DroppedRow, ShapeRecord, Skippe
                                     split_from_name)
 from core.errors import InputError
 from core.io.array_layout import OCCUPIED_ABOVE, ShapeArray, shape_of_row
-from core.shapes import PointCloud, VoxelGrid
+from core.shapes import GaussianSplats, PointCloud, VoxelGrid
 
 ARRAY_SUFFIXES = (".npy", ".npy.gz", ".npz")
 #: the per-file index kept in the cache, so a dataset opens without reading its arrays again
 _INDEX = "shape-array-index"
+#: why an empty row is dropped, per representation (point clouds are never empty)
+_EMPTY_REASON = {"voxels": "all-empty grid", "splats": "splat grid without an occupied cell"}
 
 
 @dataclass
 class ShapeArraySource(ArraySource):
-    """Points float32 (N, P, C) or occupancy bool (N, R, R, R) per file, held in memory once read."""
+    """Points float32 (N, P, C), occupancy bool (N, R, R, R) or splat grids float32 (N, 15, R, R, R) per file,
+    held in memory once read."""
 
     def read(self, path: str) -> np.ndarray:
         """The file's shapes as one array."""
         return _read(Path(path)).shapes
 
-    def load(self, record: ShapeRecord) -> PointCloud | VoxelGrid:
-        """The record's cloud (normals from 6 columns) or grid in the default [-1, 1]³ frame."""
-        return shape_of_row(self.representation, self.array(record.source)[record.row])
+    def load(self, record: ShapeRecord) -> PointCloud | VoxelGrid | GaussianSplats:
+        """The record's cloud (normals from 6 columns), grid or decoded splats, in the default [-1, 1]³ frame."""
+        row = self.array(record.source)[record.row]
+        if self.representation == "splats":
+            from core.data.splat_grid import decode
+
+            return decode(row)
+        return shape_of_row(self.representation, row)
 
     def stack(self, records: list[ShapeRecord]) -> np.ndarray:
         """The records' clouds as x y z (normals left out) or their grids."""
@@ -70,13 +79,13 @@ def open_arrays(root: Path, files: list[Path]) -> ShapeArraySource:
             continue
         name, empty = array_stem(path), index["empty"]
         classes.append(name)
-        dropped += [DroppedRow(str(path), int(row), "all-empty grid") for row in np.flatnonzero(empty)]
+        dropped += [DroppedRow(str(path), int(row), _EMPTY_REASON[representation]) for row in np.flatnonzero(empty)]
         records += [ShapeRecord(f"{name}_{row:04d}", name, split_from_name(name), str(path), int(row))
                     for row in np.flatnonzero(~empty)]
         if index["thresholded"]:
             notes.append(f"{path}: voxel values between 0 and 1 thresholded at {OCCUPIED_ABOVE} (occupied above)")
     if not records:
-        raise InputError(root, "every voxel grid is empty")
+        raise InputError(root, f"every {'splat' if representation == 'splats' else 'voxel'} grid is empty")
     return ShapeArraySource(str(root), representation, list(dict.fromkeys(classes)), records, dropped, skipped,
                             len(files), notes, arrays=arrays)
 
@@ -92,9 +101,20 @@ def _read(path: Path) -> ShapeArray:
 
 
 def _indexed(path: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """The file's shapes, and its index: representation, all-empty grid rows, whether values were thresholded."""
+    """The file's shapes, and its index: representation, empty grid rows, whether values were thresholded."""
     shapes = _read(path)
-    flat = shapes.shapes.reshape(len(shapes), -1)
-    empty = ~flat.any(axis=1) if shapes.representation == "voxels" else np.zeros(len(shapes), dtype=bool)
-    return shapes.shapes, {"representation": np.array(shapes.representation), "empty": empty,
+    return shapes.shapes, {"representation": np.array(shapes.representation), "empty": _empty_rows(shapes),
                            "thresholded": np.array(shapes.thresholded)}
+
+
+def _empty_rows(shapes: ShapeArray) -> np.ndarray:
+    """Bool (N,): voxel grids without an occupied cell, splat grids without a cell that decodes; clouds never."""
+    if shapes.representation == "points":
+        return np.zeros(len(shapes), dtype=bool)
+    if shapes.representation == "splats":
+        from core.data.splat_grid import OCCUPANCY, OCCUPANCY_THRESHOLD
+
+        occupied = shapes.shapes[:, OCCUPANCY] >= OCCUPANCY_THRESHOLD
+    else:
+        occupied = shapes.shapes
+    return ~occupied.reshape(len(shapes), -1).any(axis=1)
