@@ -3,15 +3,21 @@ from __future__ import annotations
 
 import os
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from core.errors import InputError
 from core.jobs.base import CancelToken, EventHandler, Job
 from core.jobs.events import Log, Progress
+from core.shapes import GaussianSplats, Mesh, Normalization, PointCloud, Shape
 
 #: File type written for each target when the output is a folder (a dataset converted shape by shape).
 DEFAULT_SUFFIX = {"points": ".ply", "voxels": ".npy", "splats": ".ply", "mesh": ".obj"}
+#: ``--normalize`` choices: the transform fitted to a converted shape's own points (None keeps its coordinates)
+NORMALIZATIONS = {"none": None, "unit_sphere": Normalization.unit_sphere, "unit_cube": Normalization.unit_cube}
 
 
 class ConvertJob(Job):
@@ -19,15 +25,19 @@ class ConvertJob(Job):
 
     ``source`` is a shape file (read with :func:`core.io.read_shape`; ``out`` is a file whose suffix
     picks the format) or a dataset — a folder, an HDF5 or batched array file, or "builtin" — in which
-    case ``out`` is a folder that receives ``<class>/<split>/<name><suffix>`` per shape. Shapes keep
-    their coordinates except when voxelised (fitted into the grid); converting splats to splats
-    writes them back bit for bit.
+    case ``out`` is a folder that receives ``<class>/<split>/<name><suffix>`` per shape (``<class>/<name>``
+    for shapes without a split), the layout :func:`core.data.open_dataset` reads back with the same
+    classes, splits and counts; ``classes`` keeps only those classes of a dataset. Shapes keep their
+    coordinates except when voxelised (fitted into the grid) or when ``normalize`` is "unit_sphere"
+    (centred, farthest point at 1) or "unit_cube" (centred, longest side 1); converting splats to splats
+    without normalising writes them back bit for bit.
     """
 
     name = "convert"
 
     def __init__(self, source: str | os.PathLike[str], target: str, out: str | os.PathLike[str],
-                 points: int = 2048, resolution: int = 32, filled: bool = False, seed: int = 0) -> None:
+                 points: int = 2048, resolution: int = 32, filled: bool = False, seed: int = 0,
+                 normalize: str = "none", classes: str | None = None) -> None:
         from core.data.conversions import REPRESENTATIONS
 
         if target not in REPRESENTATIONS:
@@ -36,7 +46,13 @@ class ConvertJob(Job):
             raise InputError(None, f"--points must be positive, got {points}")
         if resolution < 2:
             raise InputError(None, f"--res must be at least 2, got {resolution}")
+        if normalize not in NORMALIZATIONS:
+            raise InputError("--normalize", f"unknown {normalize!r}; use one of {', '.join(NORMALIZATIONS)}")
+        if normalize != "none" and target == "voxels":
+            raise InputError("--normalize", "voxel grids are always fitted into their grid; --normalize applies "
+                                            "to points, splats and mesh")
         self.source, self.target, self.out = source, target, Path(out)
+        self.normalize, self.classes = normalize, classes
         self.options = {"points": points, "resolution": resolution, "filled": filled, "seed": seed}
 
     def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
@@ -44,15 +60,17 @@ class ConvertJob(Job):
         started = time.perf_counter()
         shape = self._single_shape()
         if shape is not None:
+            if self.classes is not None:
+                raise InputError(self.source, "one shape file; --classes selects classes of a dataset")
             self._check_suffix()
             self._write(shape, self.out)
-            outputs = [self.out]
+            result: dict[str, Any] = {"outputs": [str(self.out)]}
         else:
-            outputs = self._convert_dataset(emit, cancel)
+            result = self._convert_dataset(emit, cancel)
+        count = len(result["outputs"])
         seconds = time.perf_counter() - started
-        emit(Log(f"converted {len(outputs)} shape{'s' * (len(outputs) != 1)} to {self.target} "
-                 f"in {seconds:.2f} s"))
-        return {"outputs": [str(p) for p in outputs], "count": len(outputs), "seconds": seconds}
+        emit(Log(f"converted {count} shape{'s' * (count != 1)} to {self.target} in {seconds:.2f} s"))
+        return {**result, "count": count, "seconds": seconds}
 
     def _check_suffix(self) -> None:
         """Refuse an output file type the target cannot be written as, before any work is done."""
@@ -66,7 +84,7 @@ class ConvertJob(Job):
             raise InputError(self.out, f"cannot write {self.target} as {suffix or 'a file without suffix'!r}; "
                                        f"use {', '.join(allowed)}")
 
-    def _single_shape(self):
+    def _single_shape(self) -> Shape | None:
         """The source's shape if it is one shape file, None if it is a dataset."""
         from core.data.sources.pointnet import is_h5_file
         from core.data.sources.arrays import is_array_file
@@ -88,25 +106,56 @@ class ConvertJob(Job):
                 raise error from None
             return None
 
-    def _convert_dataset(self, emit: EventHandler, cancel: CancelToken) -> list[Path]:
-        """Every shape of the dataset into ``out/<class>/<split>/<name><suffix>``."""
+    def _convert_dataset(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
+        """Every shape of the dataset into ``out/<class>[/<split>]/<name><suffix>``; the classes and splits written."""
         from core.data import open_dataset
 
-        if self.out.exists() and not self.out.is_dir():
-            raise InputError(self.out, "output for a dataset must be a folder, and this is a file")
         dataset = open_dataset(self.source)
-        suffix = DEFAULT_SUFFIX[self.target]
-        outputs = []
-        for i, record in enumerate(dataset.records):
+        if self.classes is not None:
+            dataset = dataset.subset(classes=self.classes)
+        self._check_folder(len(dataset))
+        paths = self._dataset_paths(dataset.records)
+        for i, path in enumerate(paths):
             cancel.raise_if_cancelled()
-            path = self.out / record.class_name / record.split / f"{record.name}{suffix}"
             self._write(dataset.load(i), path)
-            outputs.append(path)
             emit(Progress(i + 1, len(dataset), f"convert to {self.target}"))
-        return outputs
+        return {"outputs": [str(p) for p in paths],
+                "classes": dict(Counter(r.class_name for r in dataset.records)),
+                "splits": dict(Counter(r.split for r in dataset.records))}
 
-    def _write(self, shape, path: Path) -> None:
-        """Convert one shape and write it where its suffix says."""
+    def _check_folder(self, count: int) -> None:
+        """A dataset's output is a folder: an existing file, or a name with a shape file's suffix, is refused."""
+        from core.io.arrays import array_suffix
+        from core.io.dispatch import ARRAY_SUFFIXES, MESH_WRITERS, POINT_CLOUD_SUFFIXES
+
+        suffix = array_suffix(self.out)
+        if self.out.is_file() or suffix in {*ARRAY_SUFFIXES, *MESH_WRITERS, *POINT_CLOUD_SUFFIXES}:
+            raise InputError(self.out, f"{self.source} holds {count} shapes, so the output must be a folder, not a "
+                                       f"{suffix or 'plain'} file; give a folder name")
+
+    def _dataset_paths(self, records: list) -> list[Path]:
+        """Where each shape goes: ``<class>/<split>/<name>``, or ``<class>/<name>`` for shapes without a split
+        (a split folder named "all" would read back as a class); a name taken twice in one folder (a.off and
+        a.obj) gets ``-2``, ``-3`` … so no shape overwrites another."""
+        from core.data.sources.base import NO_SPLIT
+
+        suffix = DEFAULT_SUFFIX[self.target]
+        taken: set[Path] = set()
+        paths = []
+        for record in records:
+            folder = self.out / record.class_name
+            if record.split != NO_SPLIT:
+                folder = folder / record.split
+            path, copy = folder / f"{record.name}{suffix}", 1
+            while path in taken:
+                copy += 1
+                path = folder / f"{record.name}-{copy}{suffix}"
+            taken.add(path)
+            paths.append(path)
+        return paths
+
+    def _write(self, shape: Shape, path: Path) -> None:
+        """Convert one shape, normalise it as asked and write it where its suffix says."""
         from core.data.conversions import convert
         from core.errors import ShapeError
         from core.io import write_shape
@@ -115,4 +164,19 @@ class ConvertJob(Job):
             converted = convert(shape, self.target, **self.options)
         except ShapeError as error:
             raise InputError(self.source, error.problem) from None
-        write_shape(converted, path)
+        write_shape(normalized(converted, self.normalize), path)
+
+
+def normalized(shape: Shape, mode: str) -> Shape:
+    """``shape`` moved and scaled by the :data:`NORMALIZATIONS` transform fitted to its own points
+    (mesh vertices in use, splat centres); unchanged for "none", so a splat file's layout survives."""
+    fit = NORMALIZATIONS[mode]
+    if fit is None:
+        return shape
+    if isinstance(shape, GaussianSplats):
+        return shape.transformed(fit(shape.positions.astype(np.float64)))
+    if isinstance(shape, Mesh):
+        transform = fit(shape.vertices[np.unique(shape.faces)])
+        return Mesh(transform.apply(shape.vertices), shape.faces, shape.vertex_colors)
+    transform = fit(shape.points)
+    return PointCloud(transform.apply(shape.points), shape.normals, shape.colors, dict(shape.extra))
