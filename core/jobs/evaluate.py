@@ -32,6 +32,10 @@ DEFAULT_POINTS = 2048
 #: larger reference sets (e.g. all 889 binvox chairs are fine, all of ModelNet10 test is 908) are a
 #: fixed random choice by seed, recorded in the JSON.
 DEFAULT_N_REF = 1000
+#: the JSON's "split" when an oracle halves a reference without splits (:func:`_seeded_halves`)
+ORACLE_HALVES = "seeded half (no train/test split: the other half is the oracle)"
+#: seed stream of that halving, apart from the streams that cap the reference and choose oracle rows
+ORACLE_HALVES_STREAM = 2
 
 
 class EvalJob(Job):
@@ -40,8 +44,10 @@ class EvalJob(Job):
     ``ref`` is a dataset path; its ``split`` and ``class_name`` select the reference shapes. With
     ``oracle`` the samples are ``n`` random train shapes of the class, in ``representation`` (default:
     the data's own; ``voxels`` and ``splats`` as the training loaders make them): the score no
-    generator of that representation can beat. ``n`` caps the number of samples, ``n_ref`` the number of reference shapes (a fixed random
-    choice by ``seed``; ``None`` keeps them all). The result is the JSON object the CLI writes:
+    generator of that representation can beat; a reference without splits is halved by ``seed`` instead (one
+    half the train shapes, the other the reference; the JSON's ``split`` and a Log line say so). ``n`` caps the
+    number of samples, ``n_ref`` the number of reference shapes (a fixed random choice by ``seed``; ``None``
+    keeps them all). The result is the JSON object the CLI writes:
     ``metrics`` (the papers' keys), ``n_samples``, ``n_ref``, ``n_ref_cap``, ``points``,
     ``normalisation``, ``seed``, ``seconds``, and ``nearest``: for each distance computed (``CD``,
     ``EMD``; for voxels ``CD`` and ``IoU``, the latter as 1 - IoU), a list with every sample's distance
@@ -66,6 +72,10 @@ class EvalJob(Job):
         start = time.perf_counter()
         self._check_request()
         ref_set = self._reference()  # before sampling a run: a bad --ref/--class fails fast
+        halves = self.oracle and _without_splits(ref_set)
+        if halves:
+            emit(Log(f"{self.ref} has no train/test split: the oracle takes a seeded random half (seed {self.seed}) "
+                     f"as its train shapes and the other {len(ref_set)} shapes as the reference"))
         samples = self._samples(ref_set, emit).head(self.n)
 
         def progress(stage: str, done: int, total: int) -> None:
@@ -75,6 +85,8 @@ class EvalJob(Job):
         result: dict[str, Any] = {"samples": samples.source, "ref": str(self.ref), "split": self.split,
                                   "class": self.class_name, "oracle": self.oracle,
                                   "representation": samples.representation}
+        if halves:
+            result["split"] = ORACLE_HALVES
         nearest: dict[str, list[float]] = {}
         if samples.is_points:
             points, refs, metrics = self._point_metrics(samples, ref_set, emit, progress, nearest)
@@ -167,10 +179,18 @@ class EvalJob(Job):
         return refs, voxel_set_metrics(x, y, chosen, progress, _matrix_cache(y), nearest)
 
     def _reference(self):
+        """The reference shapes: ``split`` of the class; for an oracle on data without splits, the seeded
+        half :meth:`_oracle_samples` does not take."""
+        dataset = self._ref_classes()
+        if self.oracle and _without_splits(dataset):
+            return _seeded_halves(dataset, self.seed)[1]
+        return dataset.subset(split=self.split)
+
+    def _ref_classes(self):
+        """The reference dataset, of ``class_name`` only when one is given."""
         from core.data import open_dataset
 
-        classes = None if self.class_name is None else [self.class_name]
-        return open_dataset(self.ref).subset(classes=classes, split=self.split)
+        return open_dataset(self.ref).subset(classes=None if self.class_name is None else [self.class_name])
 
     def _samples(self, ref_set, emit: EventHandler) -> EvalSet:
         """The shapes to score, from a file, a folder, a run (sampled first) or the train split (oracle)."""
@@ -197,11 +217,10 @@ class EvalJob(Job):
         return from_array(read_array(path), str(path), n_points, self.seed)
 
     def _oracle_samples(self, n_points: int) -> EvalSet:
-        """``n`` random train shapes of the class in the oracle's representation (default: the data's own)."""
-        from core.data import open_dataset
-
-        classes = None if self.class_name is None else [self.class_name]
-        train = open_dataset(self.ref).subset(classes=classes, split="train")
+        """``n`` random train shapes of the class in the oracle's representation (default: the data's own);
+        data without splits gives its seeded "train" half, so oracle and reference never share a shape."""
+        dataset = self._ref_classes()
+        train = _seeded_halves(dataset, self.seed)[0] if _without_splits(dataset) else dataset.subset(split="train")
         representation = self.representation or ("voxels" if train.representation == "voxels" else "points")
         count = len(train) if self.n is None else min(self.n, len(train))
         rows = _seeded_rows(len(train), count, self.seed)
@@ -227,6 +246,27 @@ class EvalJob(Job):
             raise InputError(self.classifier, f"classifier does not know class {self.class_name!r}")
         predicted = model.predict(samples)
         return float(np.mean(predicted == classes.index(self.class_name)))
+
+
+def _without_splits(dataset) -> bool:
+    """True for data whose every shape has the "no split" split (a flat folder, an array of clouds)."""
+    from core.data.sources.base import NO_SPLIT
+
+    return {r.split for r in dataset.records} == {NO_SPLIT}
+
+
+def _seeded_halves(dataset, seed: int):
+    """Data without splits cut in two by ``seed``: (the oracle's "train" half, the reference half), each in
+    dataset order; the reference half takes the odd shape out."""
+    from core.data.datasets import ShapeDataset
+
+    if len(dataset) < 2:
+        raise InputError(dataset.root, f"--oracle on data without splits needs at least 2 shapes to halve, "
+                                       f"found {len(dataset)}")
+    train = _seeded_rows(len(dataset), len(dataset) // 2, [seed, ORACLE_HALVES_STREAM])
+    rest = np.setdiff1d(np.arange(len(dataset)), train)
+    return tuple(ShapeDataset(dataset.source, [dataset.records[i] for i in rows], dataset.classes)
+                 for rows in (train, rest))
 
 
 def _seeded_subset(data: np.ndarray, count: int, seed) -> np.ndarray:
