@@ -45,8 +45,14 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = DEBUG_FLAG in argv
     args = build_parser().parse_args([word for word in argv if word != DEBUG_FLAG])
+    from core.cli.runner import Interrupted
+
     try:
         return int(args.handler(args) or 0)
+    except Interrupted as stop:  # a job that a signal stopped says what it kept and how to go on
+        if str(stop):
+            print(stop, file=sys.stderr)
+        return stop.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

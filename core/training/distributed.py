@@ -68,6 +68,21 @@ def mean_across_ranks(value: torch.Tensor, info: DistInfo) -> torch.Tensor:
     return value / info.world_size
 
 
+def any_rank(flag: bool, info: DistInfo, device: torch.device) -> bool:
+    """True when ``flag`` is True on any rank, the same answer on every rank.
+
+    A signal may reach the ranks a step apart; deciding together keeps them in lockstep, so all stop
+    after the same step instead of one waiting forever in the next step's all-reduce.
+    """
+    if not info.enabled:
+        return flag
+    import torch.distributed as dist
+
+    value = torch.tensor([float(flag)], device=device)
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item())
+
+
 def weights_digest(model: nn.Module) -> str:
     """SHA-256 over every tensor of ``model``'s state: equal digests mean bit-identical weights."""
     digest = hashlib.sha256()

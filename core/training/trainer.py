@@ -22,7 +22,7 @@ from core.events import EventHandler, Metric, Progress
 from core.io.atomic import atomic_write
 from core.training.batching import batch_indices, epoch_of, step_seed
 from core.training.checkpoint import Checkpoint, checkpoint_path, save_checkpoint
-from core.training.distributed import DistInfo, gather_digests, mean_across_ranks, wrap_model
+from core.training.distributed import DistInfo, any_rank, gather_digests, mean_across_ranks, wrap_model
 from core.training.ema import EMA
 from core.training.schedule import learning_rate
 
@@ -121,7 +121,8 @@ class Trainer:
 
     # -- the loop ----------------------------------------------------------------------------------
     def fit(self) -> StageResult:
-        """Run the remaining steps; on cancel save ``last`` and raise :class:`Cancelled`."""
+        """Run the remaining steps; on cancel (on any rank) save ``last`` at the step reached and raise
+        :class:`Cancelled` saying where it is."""
         cfg, total = self.config, self.config.steps
         num_items = len(self.train[0])
         started = time.perf_counter()
@@ -129,9 +130,8 @@ class Trainer:
             self._forget_metrics_after(self.step)
         self.emit(Progress(self.step, total, self.stage))
         while self.step < total:
-            if self.cancel.cancelled:
-                self._save("last")
-                raise Cancelled()
+            if any_rank(self.cancel.cancelled, self.dist, self.device):
+                raise self._stopped()
             lr = learning_rate(self.step, cfg.lr, cfg.warmup_steps, total)
             for group in self.optimizer.param_groups:
                 group["lr"] = lr
@@ -216,6 +216,12 @@ class Trainer:
         self._save("last", **extra)
         if improved:
             self._save("best", **extra)
+
+    def _stopped(self) -> Cancelled:
+        """Checkpoint the step reached (rank 0 writes, every rank stops here) and say where it went."""
+        self._checkpoint()
+        return Cancelled(f"stopped after {self.stage} step {self.step} of {self.config.steps}; checkpoint saved to "
+                         f"{self.checkpoint_path('last').absolute()}")
 
     def _save(self, tag: str, **extra: Any) -> None:
         if not self.dist.is_main:
