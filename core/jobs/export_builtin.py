@@ -96,10 +96,12 @@ class ExportBuiltinJob(Job):
     def _entry(self, config: dict[str, Any], steps: dict[str, int], check: dict[str, Any],
                folder: Path) -> dict[str, Any]:
         """The manifest.json record of this model."""
+        from core.training.run_config import data_as_given
+
         return {
             "name": self.model_name, "representation": config["representation"], "cond": config["cond"],
             "classes": config["classes"], "preset": config["preset"],
-            "source_data": config["data"]["path"],
+            "source_data": data_as_given(config),
             "training_command": self.command or train_command(config, self.run_dir),
             "steps": steps, "train_seconds": train_seconds(self.run_dir / "metrics.jsonl"),
             "hardware": self.hardware or this_machine(),
@@ -136,8 +138,10 @@ def _compare_samples(run_dir: Path, folder: Path, class_name: str | None) -> dic
 
 def train_command(config: dict[str, Any], run_dir: Path) -> str:
     """The ``train`` command line that makes this config (rebuilt from it; pass --command to state it exactly)."""
+    from core.training.run_config import data_as_given
+
     data, train = config["data"], config["train"]
-    parts = ["python -m core train", f"--data {data['path']}", f"--classes {','.join(data['classes'])}"
+    parts = ["python -m core train", f"--data {data_as_given(config)}", f"--classes {','.join(data['classes'])}"
              if data.get("classes") else "", f"--repr {config['representation']}",
              f"--ae {config['autoencoder']['kind']}", f"--cond {config['cond']}", f"--preset {config['preset']}",
              f"--ae-steps {train['ae']['steps']}", f"--ldm-steps {train['ldm']['steps']}",

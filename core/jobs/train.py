@@ -11,9 +11,10 @@ class TrainJob(Job):
     """Stage 1 (autoencoder), latent statistics, stage 2 (denoiser) into ``run_dir``.
 
     ``spec`` (a :class:`core.training.RunSpec`) starts a new run (``spec.ae_from`` names a run whose
-    trained autoencoder it starts from); ``spec=None`` resumes the run in ``run_dir`` from its last
-    checkpoints. Emits Progress per step, Metric per logged step, Log lines; cancel stops within one
-    step and leaves a loadable ``last`` checkpoint. The result is a dict with the run folder, final
+    trained autoencoder it starts from); a :class:`core.training.ResumeSpec` (or None) resumes the run
+    in ``run_dir`` from its last checkpoints, where its data now lives and to new step totals if asked.
+    Emits Progress per step, Metric per logged step, Log lines; cancel stops within one step and leaves
+    a loadable ``last`` checkpoint, and the Failed event names it. The result is a dict with the run folder, final
     checkpoint paths and the latent scale factor. ``previews=True`` also emits Preview (a few
     shapes from the EMA denoiser) after each stage-2 checkpoint (:mod:`core.training.previews`).
     """
@@ -30,9 +31,9 @@ class TrainJob(Job):
     def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
         """Check the request, then train (see :func:`core.training.train_run`)."""
         from core.models.text_encoder import model_dir
-        from core.training import train_run
+        from core.training import RunSpec, train_run
 
-        if self.spec is not None and self.spec.cond == "text":
+        if isinstance(self.spec, RunSpec) and self.spec.cond == "text":
             model_dir()  # a missing text encoder fails now, not after stage 1
         if self.previews:
             from core.training.previews import with_previews

@@ -24,8 +24,8 @@ from core.training.checkpoint import checkpoint_path, load_checkpoint
 from core.training.distributed import DistInfo, barrier, device_for, setup_distributed
 from core.training.representations import Representation, representation
 from core.training.reuse import copy_autoencoder, reuse_autoencoder
-from core.training.run_config import (CONFIG_NAME, RunSpec, build_run_config, read_run_config,
-                                      write_run_config)
+from core.training.run_config import (CONFIG_NAME, ResumeSpec, RunSpec, build_run_config, check_data_found,
+                                      read_run_config, with_data, with_steps, write_run_config)
 from core.training.stages import autoencoder_loss, denoiser_loss, encode_all, latent_scale_factor
 from core.training.trainer import Trainer, TrainConfig
 
@@ -97,6 +97,7 @@ def _create_run(run_dir: Path, spec: RunSpec, rep: Representation, info: DistInf
     if (run_dir / CONFIG_NAME).exists() or (run_dir / "checkpoints").exists():
         raise InputError(run_dir, "already holds a run; pass --resume to continue it or choose another --out")
     classes = open_dataset(spec.data).subset(classes=spec.classes).classes  # InputError names unknown ones
+    check_conditioning(spec.cond, classes, spec.data)
     config = build_run_config(spec, classes, rep.normalization)
     if spec.ae_from is not None:
         config = reuse_autoencoder(spec.ae_from, config)
@@ -106,6 +107,61 @@ def _create_run(run_dir: Path, spec: RunSpec, rep: Representation, info: DistInf
         write_run_config(run_dir, config)
         if spec.ae_from is not None:
             copy_autoencoder(config, run_dir)
+    return config
+
+
+def check_conditioning(cond: str, classes: list[str], data: str) -> None:
+    """Refuse ``--cond class`` over fewer than two classes: the "conditional" model would learn nothing from it."""
+    if cond == "class" and len(classes) < 2:
+        raise InputError(data, f"--cond class needs at least two classes, and the data (as selected) has "
+                               f"{len(classes)}: {', '.join(classes)}; use --cond none")
+
+
+def _stage_reached(run_dir: Path, stage: str) -> int:
+    """The step of a stage's ``last`` checkpoint, 0 when the stage has not started."""
+    path = checkpoint_path(run_dir, stage)
+    return int(load_checkpoint(path).manifest["step"]) if path.exists() else 0
+
+
+def _with_new_steps(config: dict[str, Any], run_dir: Path, resume: ResumeSpec, emit: EventHandler) -> dict[str, Any]:
+    """``config`` with the stage totals ``resume`` asks for, each one checked against what was trained.
+
+    A stage can run to any total at or past the step it reached; stage 1 cannot change once stage 2 has
+    started (its latents came from the autoencoder as it was) or when it was taken from another run.
+    """
+    for stage, wanted in resume.steps().items():
+        old = config["train"][stage]["steps"]
+        if wanted is None or wanted == old:
+            continue
+        option, reached = f"--{stage}-steps", _stage_reached(run_dir, stage)
+        if wanted < reached:
+            raise InputError(option, f"{stage} has already taken {reached} steps; give at least {reached} "
+                                     f"(fewer would undo trained steps) or start a new run")
+        if stage == "ae" and "autoencoder_from" in config:
+            raise InputError(option, f"stage 1 of this run was taken from {config['autoencoder_from']['run']} "
+                                     "and cannot train further here")
+        if stage == "ae" and _stage_reached(run_dir, "ldm") > 0:
+            raise InputError(option, "stage 2 has started on latents of the autoencoder as it is, so stage 1 "
+                                     "cannot change now (start a new run with --ae-from to reuse it)")
+        config = with_steps(config, stage, wanted)
+        emit(Log(f"{stage}: {old} -> {wanted} steps, continuing from step {reached} (the learning-rate "
+                 f"schedule now runs to step {wanted})"))
+    return config
+
+
+def _resumed_config(run_dir: Path, resume: ResumeSpec, info: DistInfo, emit: EventHandler) -> dict[str, Any]:
+    """The run's config.json with the data's new place and new step totals applied (and written back, so
+    the next resume needs neither); its data must be found."""
+    original = read_run_config(run_dir)
+    config = original if resume.data is None else with_data(original, resume.data)
+    check_data_found(config, run_dir)
+    config = _with_new_steps(config, run_dir, resume, emit)
+    if config != original:
+        if config["data"] != original["data"]:
+            emit(Log(f"data now read from {config['data']['path']}"))
+        barrier(info)  # every rank has read the old file before rank 0 replaces it
+        if info.is_main:
+            write_run_config(run_dir, config)
     return config
 
 
@@ -130,9 +186,10 @@ def _resume(trainer: Trainer, expected: dict[str, Any], emit: EventHandler) -> N
         emit(Log(f"resuming {trainer.stage} from step {trainer.step} ({path})"))
 
 
-def train_run(run_dir: str | Path, spec: RunSpec | None = None, device: str = "cpu",
+def train_run(run_dir: str | Path, spec: RunSpec | ResumeSpec | None = None, device: str = "cpu",
               emit: EventHandler = lambda e: None, cancel: CancelToken | None = None) -> dict[str, Any]:
-    """Train a new run from ``spec``, or resume the one in ``run_dir`` when ``spec`` is None.
+    """Train a new run from a :class:`RunSpec`, or resume the one in ``run_dir`` (``spec`` a
+    :class:`ResumeSpec`, or None to continue it as it is).
 
     Under ``torchrun`` every rank calls this; data is sharded per rank and only rank 0 writes.
     Returns paths of the final checkpoints and the latent scale factor.
@@ -144,8 +201,8 @@ def train_run(run_dir: str | Path, spec: RunSpec | None = None, device: str = "c
     check_device(device)
     info = setup_distributed(torch.device(device))
     torch_device = device_for(device, info)
-    if spec is None:
-        config = read_run_config(run_dir)
+    if not isinstance(spec, RunSpec):
+        config = _resumed_config(run_dir, spec or ResumeSpec(), info, emit)
         rep = representation(config["representation"], run_dir / CONFIG_NAME, config["data"]["resolution"])
     else:
         rep = representation(spec.representation, spec.data, spec.resolution)

@@ -6,6 +6,7 @@ Configurations are data (MONAI's rule): training writes this file once, and ever
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,13 +54,75 @@ class RunSpec:
     ae_from: str | None = None
 
 
+@dataclass
+class ResumeSpec:
+    """Continuing a run (``train --resume``): everything comes from its config.json except what is given here.
+
+    ``data`` points at the run's dataset where it lives now (after it was moved); ``ae_steps`` and
+    ``ldm_steps`` change a stage's total (:func:`with_steps`), e.g. to train a finished run longer.
+    """
+
+    data: str | None = None
+    ae_steps: int | None = None
+    ldm_steps: int | None = None
+
+    def steps(self) -> dict[str, int | None]:
+        """The asked step count of each stage, None where unchanged."""
+        return {"ae": self.ae_steps, "ldm": self.ldm_steps}
+
+
+def _cadence(preset_name: str, steps: int) -> dict[str, int]:
+    """How often a stage of ``steps`` logs, validates and writes checkpoints: the preset's, or at its end."""
+    preset = training_preset(preset_name)
+    return {"log_every": min(preset.log_every, steps), "val_every": min(preset.val_every, steps),
+            "checkpoint_every": min(preset.checkpoint_every, steps)}
+
+
 def _stage_config(steps: int, batch_size: int, lr: float, spec: RunSpec) -> dict[str, Any]:
     preset = training_preset(spec.preset)
-    return TrainConfig(
-        steps=steps, batch_size=batch_size, lr=lr, warmup_steps=min(preset.warmup_steps, max(1, steps // 10)),
-        log_every=min(preset.log_every, steps), val_every=min(preset.val_every, steps),
-        checkpoint_every=min(preset.checkpoint_every, steps), bf16=spec.bf16, seed=spec.seed,
-    ).to_dict()
+    return TrainConfig(steps=steps, batch_size=batch_size, lr=lr,
+                       warmup_steps=min(preset.warmup_steps, max(1, steps // 10)), bf16=spec.bf16, seed=spec.seed,
+                       **_cadence(spec.preset, steps)).to_dict()
+
+
+def with_steps(config: dict[str, Any], stage: str, steps: int) -> dict[str, Any]:
+    """``config`` with ``stage`` running to ``steps``: the cosine schedule and cadence follow the new total;
+    the warm-up, already under way or done, is kept."""
+    stage_config = {**config["train"][stage], "steps": steps, **_cadence(config["preset"], steps)}
+    return {**config, "train": {**config["train"], stage: stage_config}}
+
+
+def is_builtin_data(text: str) -> bool:
+    """True for the built-in procedural set's names (``builtin``, ``builtin:SEED``), which are not paths."""
+    from core.data.builtin import BUILTIN_NAME
+
+    return text == BUILTIN_NAME or text.startswith(BUILTIN_NAME + ":")
+
+
+def data_entry(text: str) -> dict[str, str]:
+    """A dataset as config.json records it: the absolute ``path`` (so the run resumes from any folder) and
+    the text as ``given``; built-in names are kept as they are."""
+    path = text if is_builtin_data(text) else os.path.abspath(os.path.expanduser(text))
+    return {"path": path, "given": text}
+
+
+def data_as_given(config: dict[str, Any]) -> str:
+    """The run's dataset as the user named it (what a shared training command should show); older runs
+    recorded only that text as their path."""
+    return config["data"].get("given", config["data"]["path"])
+
+
+def with_data(config: dict[str, Any], text: str) -> dict[str, Any]:
+    """``config`` reading its shapes from ``text`` (``train --resume --data``: the data moved)."""
+    return {**config, "data": {**config["data"], **data_entry(text)}}
+
+
+def check_data_found(config: dict[str, Any], run_dir: Path) -> None:
+    """A run's dataset that is no longer where config.json says is one line naming it and saying what to do."""
+    path = config["data"]["path"]
+    if not is_builtin_data(path) and not Path(path).expanduser().exists():
+        raise InputError(path, f"the data of run {run_dir} is no longer here (moved or deleted?); "
+                               f"pass --data NEWPATH with --resume to say where it is now")
 
 
 def _grid_channels(representation: str) -> int:
@@ -94,7 +157,7 @@ def build_run_config(spec: RunSpec, classes: list[str], normalization: str) -> d
         "classes": list(classes),
         "preset": spec.preset,
         "seed": spec.seed,
-        "data": {"path": str(spec.data), "classes": spec.classes, "n_points": n_points,
+        "data": {**data_entry(str(spec.data)), "classes": spec.classes, "n_points": n_points,
                  "resolution": spec.resolution, "normalization": normalization, "max_shapes": spec.max_shapes,
                  "val_examples": preset.val_examples},
         "autoencoder": ae.to_dict(),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from core.cli.options import add_strict_option, check_strict
 
@@ -15,14 +16,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "train", help="train an autoencoder then a latent denoiser",
         description="Train stage 1 (autoencoder) then stage 2 (latent denoiser) into RUN_DIR. Works under "
                     "`torchrun --nproc_per_node N -m core train …` (DDP, data sharded per rank).")
-    parser.add_argument("--data", help="dataset path (file, folder or builtin); not needed with --resume")
+    parser.add_argument("--data", help="dataset path (file, folder or builtin); with --resume only where the "
+                                       "run's data has moved to")
     parser.add_argument("--classes", help="comma-separated class names (default: all)")
     parser.add_argument("--repr", dest="representation", choices=REPRESENTATIONS, default="points")
     parser.add_argument("--ae", dest="ae_kind", choices=("ae", "vae", "vqvae"), default="ae")
     parser.add_argument("--cond", choices=("none", "class", "text"), default="none")
     parser.add_argument("--preset", choices=("tiny", "small", "base"), default="tiny")
-    parser.add_argument("--ae-steps", type=int, help="stage-1 optimiser steps (default: the preset's)")
-    parser.add_argument("--ldm-steps", type=int, help="stage-2 optimiser steps (default: the preset's)")
+    parser.add_argument("--ae-steps", type=int, help="stage-1 optimiser steps (default: the preset's; with --resume "
+                                                     "a new total, at least the steps already taken)")
+    parser.add_argument("--ldm-steps", type=int, help="stage-2 optimiser steps (default: the preset's; with --resume "
+                                                      "a new total, e.g. to train a finished run longer)")
     parser.add_argument("--res", dest="resolution", type=int, choices=(16, 32, 64), default=32,
                         help="grid resolution of voxels and splats")
     parser.add_argument("--points", dest="n_points", type=int, help="points per shape (default: the preset's)")
@@ -38,7 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="start from that run's trained autoencoder (same representation and sizes), "
                              "skipping stage 1")
     parser.add_argument("--resume", action="store_true",
-                        help="continue the run in --out from its last checkpoints (its config.json sets the rest)")
+                        help="continue the run in --out from its last checkpoints (its config.json sets the rest; "
+                             "--data, --ae-steps, --ldm-steps change it). SIGINT/SIGTERM/SIGHUP during training "
+                             "finish the step, save a checkpoint and exit 128+signal; a second one exits at once")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--seed", type=int, default=0)
     add_strict_option(parser)
@@ -47,10 +53,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build the job from the options and run it with a progress bar."""
-    from core.cli.runner import run_in_terminal
+    from core.cli.runner import Interrupted, run_in_terminal
     from core.errors import InputError
     from core.jobs.train import TrainJob
-    from core.training import DEFAULT_PREDICTION, RunSpec
+    from core.training import DEFAULT_PREDICTION, ResumeSpec, RunSpec
 
     for name in ("ae_steps", "ldm_steps", "n_points", "batch_size", "max_shapes"):
         value = getattr(args, name)
@@ -62,10 +68,11 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--ae-from", "starts a new run from a trained autoencoder: it cannot be combined with "
                                       + ("--resume" if args.resume else "--ae-steps"))
     check_strict(args, args.data)
-    spec = None
-    if not args.resume:
-        if args.data is None:
-            raise InputError("--data", "a dataset is needed to start a run (or pass --resume)")
+    if args.resume:
+        spec = ResumeSpec(data=args.data, ae_steps=args.ae_steps, ldm_steps=args.ldm_steps)
+    elif args.data is None:
+        raise InputError("--data", "a dataset is needed to start a run (or pass --resume)")
+    else:
         classes = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
         spec = RunSpec(data=args.data, representation=args.representation, classes=classes, ae_kind=args.ae_kind,
                        cond=args.cond, preset=args.preset, ae_steps=args.ae_steps, ldm_steps=args.ldm_steps,
@@ -73,6 +80,21 @@ def run(args: argparse.Namespace) -> int:
                        prediction=args.prediction or DEFAULT_PREDICTION, batch_size=args.batch_size, lr=args.lr,
                        max_shapes=args.max_shapes, seed=args.seed, bf16=args.bf16,
                        gradient_checkpointing=args.grad_checkpointing, ae_from=args.ae_from)
-    result = run_in_terminal(TrainJob(args.out, spec, args.device))
+    try:
+        result = run_in_terminal(TrainJob(args.out, spec, args.device), interrupted_hint=resume_hint(args.out))
+    except Interrupted as stop:
+        if int(os.environ.get("RANK", "0")) > 0:  # under torchrun rank 0 speaks for every rank
+            raise Interrupted("", stop.signum) from None
+        raise
     print(result["run_dir"])
     return 0
+
+
+def resume_hint(run_dir: str) -> str:
+    """How to continue an interrupted run: the same launcher (``torchrun`` with as many processes) and ``--resume``."""
+    import shlex
+    from pathlib import Path
+
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    launcher = f"torchrun --nproc_per_node {world_size} -m core" if world_size > 1 else "python -m core"
+    return f"resume with: {launcher} train --out {shlex.quote(str(Path(run_dir).absolute()))} --resume"
