@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -11,9 +11,15 @@ from core.errors import InputError, ShapeError
 from core.jobs.base import CancelToken, EventHandler, Job
 from core.jobs.events import Log, Preview, Progress
 
+if TYPE_CHECKING:
+    from core.shapes import Mesh
+
+#: per-shape file formats; every one holds every representation (see :func:`_write_sample`)
 FORMATS = ("npy", "ply", "obj", "glb")
-#: formats that hold surfaces: voxel samples only (a marching-cubes mesh)
+#: formats that hold only surfaces: points and splats are meshed through a filled grid first
 MESH_FORMATS = ("obj", "glb")
+#: grid through which point and splat samples are meshed (the grid the app's OBJ/GLB export uses too)
+MESH_RESOLUTION = 32
 #: per-shape file written when --format is not given
 DEFAULT_FORMAT = {"points": "ply", "voxels": "obj", "splats": "ply"}
 #: how an error message names a run's conditioning
@@ -29,9 +35,10 @@ class SampleJob(Job):
 
     Files: ``samples.npy`` (points float32 (N,P,3) in the unit-sphere frame, voxels uint8 (N,R,R,R),
     splat grids float32 (N,C,R,R,R) as :mod:`core.data.splat_grid` lays them out), one
-    ``sample_NNN.<format>`` per shape unless the format is ``npy`` (points: PLY; voxels: a
-    marching-cubes mesh as OBJ, PLY or GLB; splats: standard 3DGS PLY with SH degree 0, in the grid's
-    [-1, 1]³ frame) and ``samples.json`` (the request, for reproducing it).
+    ``sample_NNN.<format>`` per shape unless the format is ``npy`` (PLY: points as points, splats as
+    standard 3DGS with SH degree 0 in the grid's [-1, 1]³ frame, voxels as their marching-cubes mesh;
+    OBJ and GLB: a mesh of any kind, points and splats meshed through a filled grid) and
+    ``samples.json`` (the request, for reproducing it).
     Emits Progress and Preview (the decoded x0 estimate as core.shapes objects) every
     ``preview_every`` steps, or Progress alone every step with ``previews=False`` (the terminal);
     the result holds the array, the shapes and the written paths.
@@ -59,12 +66,11 @@ class SampleJob(Job):
             raise InputError("--n/--steps", f"need at least one shape and one step, got n={self.n}, steps={self.steps}")
         if self.sampler not in SAMPLERS:
             raise InputError("--sampler", f"unknown sampler {self.sampler!r}; use one of {', '.join(SAMPLERS)}")
+        if self.fmt not in (None, *FORMATS):
+            raise InputError("--format", f"unknown format {self.fmt!r}; use one of {', '.join(FORMATS)}")
         run = load_trained(self.run_dir, self.device)
         rep = run.representation
         fmt = self.fmt or DEFAULT_FORMAT[rep.name]
-        if fmt not in FORMATS or (fmt in MESH_FORMATS and rep.name != "voxels"):
-            raise InputError("--format", f"{fmt!r} is not a format for {rep.name} samples "
-                                         f"(use npy or ply{', obj or glb' if rep.name == 'voxels' else ''})")
         cond, guidance = self._condition(run)
 
         def on_step(step) -> None:
@@ -157,18 +163,32 @@ class SampleJob(Job):
 
 
 def _write_sample(shape, array: np.ndarray, path: Path) -> None:
-    """One sample's file: points as PLY, voxels as a marching-cubes mesh, splats as 3DGS PLY; an empty
-    sample is a ShapeError (a splat ``shape`` of a grid without kept cells holds only a preview's stand-in)."""
-    from core.data.conversions import voxels_to_mesh
+    """One sample's file. PLY holds each kind as it is (points, 3DGS splats; voxels as their marching-cubes
+    mesh); OBJ and GLB hold surfaces (:func:`_surface`). An empty sample is a ShapeError (a splat ``shape``
+    of a grid without kept cells holds only a preview's stand-in)."""
     from core.data.splat_grid import OCCUPANCY, kept_cells
     from core.io import write_mesh, write_point_cloud, write_splats
     from core.shapes import GaussianSplats, PointCloud
 
-    if isinstance(shape, PointCloud):
+    if isinstance(shape, GaussianSplats) and not kept_cells(array[OCCUPANCY]).size:
+        raise ShapeError("splat grid has no occupied cell: nothing to decode")
+    if path.suffix[1:] in MESH_FORMATS or not isinstance(shape, (PointCloud, GaussianSplats)):
+        write_mesh(_surface(shape), path)
+    elif isinstance(shape, PointCloud):
         write_point_cloud(shape, path)
-    elif isinstance(shape, GaussianSplats):
-        if not kept_cells(array[OCCUPANCY]).size:
-            raise ShapeError("splat grid has no occupied cell: nothing to decode")
-        write_splats(shape, path)
     else:
-        write_mesh(voxels_to_mesh(shape), path)
+        write_splats(shape, path)
+
+
+def _surface(shape) -> Mesh:
+    """A sample's surface in the sample's own frame: voxels by marching cubes; points and splats through a
+    filled :data:`MESH_RESOLUTION` grid (the conversions fit their points into it), then moved back out."""
+    from core.data.conversions import convert, splats_to_points
+    from core.data.representations import grid_fit
+    from core.shapes import GaussianSplats, Mesh, VoxelGrid
+
+    if isinstance(shape, VoxelGrid):
+        return convert(shape, "mesh")
+    points = splats_to_points(shape).points if isinstance(shape, GaussianSplats) else shape.points
+    mesh = convert(shape, "mesh", resolution=MESH_RESOLUTION)
+    return Mesh(grid_fit(points, MESH_RESOLUTION).invert(mesh.vertices), mesh.faces)

@@ -70,10 +70,10 @@ def test_previews_carry_splats_and_npy_writes_only_the_grids(splat_run, tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["samples.json", "samples.npy"]
 
 
-def test_obj_is_not_a_splat_format(splat_run, tmp_path):
+def test_an_unknown_format_is_refused_before_sampling(splat_run, tmp_path):
     run, _ = splat_run
-    with pytest.raises(InputError, match="not a format for splats"):
-        SampleJob(run, 1, tmp_path / "s", steps=1, fmt="obj").execute(lambda e: None, None)
+    with pytest.raises(InputError, match="unknown format 'stl'"):
+        SampleJob(run, 1, tmp_path / "s", steps=1, fmt="stl").execute(lambda e: None, None)
     assert not (tmp_path / "s").exists()
 
 

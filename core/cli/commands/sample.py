@@ -22,8 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--sampler", choices=("ddpm", "ddim", "dpmpp", "euler"), default="dpmpp")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--format", dest="fmt", choices=FORMATS,
-                        help="per-shape files besides samples.npy (default: ply for points and splats, obj for voxels; "
-                             "obj and glb hold voxel samples as marching-cubes meshes)")
+                        help="per-shape files besides samples.npy, for every representation (default: ply for points "
+                             "and splats, obj for voxels); obj and glb are meshes: voxels by marching cubes, points "
+                             "and splats through a filled 32^3 grid")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--out", required=True, help="output folder")
     parser.set_defaults(handler=run)
