@@ -75,10 +75,8 @@ class ConvertJob(Job):
     def _check_suffix(self) -> None:
         """Refuse an output file type the target cannot be written as, before any work is done."""
         from core.io.arrays import array_suffix
-        from core.io.dispatch import ARRAY_SUFFIXES, MESH_WRITERS, POINT_CLOUD_SUFFIXES
 
-        allowed = {"points": POINT_CLOUD_SUFFIXES, "voxels": ARRAY_SUFFIXES, "splats": (".ply",),
-                   "mesh": tuple(MESH_WRITERS)}[self.target]
+        allowed = _file_suffixes()[self.target]
         suffix = array_suffix(self.out)
         if suffix not in allowed:
             raise InputError(self.out, f"cannot write {self.target} as {suffix or 'a file without suffix'!r}; "
@@ -126,10 +124,9 @@ class ConvertJob(Job):
     def _check_folder(self, count: int) -> None:
         """A dataset's output is a folder: an existing file, or a name with a shape file's suffix, is refused."""
         from core.io.arrays import array_suffix
-        from core.io.dispatch import ARRAY_SUFFIXES, MESH_WRITERS, POINT_CLOUD_SUFFIXES
 
         suffix = array_suffix(self.out)
-        if self.out.is_file() or suffix in {*ARRAY_SUFFIXES, *MESH_WRITERS, *POINT_CLOUD_SUFFIXES}:
+        if self.out.is_file() or any(suffix in suffixes for suffixes in _file_suffixes().values()):
             raise InputError(self.out, f"{self.source} holds {count} shapes, so the output must be a folder, not a "
                                        f"{suffix or 'plain'} file; give a folder name")
 
@@ -165,6 +162,13 @@ class ConvertJob(Job):
         except ShapeError as error:
             raise InputError(self.source, error.problem) from None
         write_shape(normalized(converted, self.normalize), path)
+
+
+def _file_suffixes() -> dict[str, tuple[str, ...]]:
+    """The file types each target can be written as, by core.io's writers."""
+    from core.io.dispatch import ARRAY_SUFFIXES, MESH_WRITERS, POINT_CLOUD_SUFFIXES
+
+    return {"points": POINT_CLOUD_SUFFIXES, "voxels": ARRAY_SUFFIXES, "splats": (".ply",), "mesh": tuple(MESH_WRITERS)}
 
 
 def normalized(shape: Shape, mode: str) -> Shape:

@@ -21,7 +21,7 @@ MODELNET_OFF = Path("modelnet_off") / "ModelNet10"
 PCD_SAMPLES = Path("modelnet10_pointclouds_1024") / "pcd_samples"
 #: small real meshes (700 and 2,095 vertices; the first bathtub has ModelNet's one-line OFF header)
 FLAT_MESHES = {"bathtub": ("bathtub_0001.off", "bathtub_0002.off"), "bed": ("bed_0001.off", "bed_0003.off")}
-SUFFIX = {"points": ".ply", "voxels": ".npy", "splats": ".ply"}
+SUFFIX = {"points": ".ply", "voxels": ".npy", "splats": ".ply", "mesh": ".obj"}
 
 
 def inspect(capsys, path: Path) -> dict:
@@ -67,7 +67,7 @@ def test_a_modelnet10_folder_reads_back_with_its_classes_splits_and_counts(share
     assert (out / "bathtub" / "train" / f"bathtub_0001{SUFFIX[target]}").is_file()
 
 
-@pytest.mark.parametrize("target", ["points", "voxels", "splats"])
+@pytest.mark.parametrize("target", ["points", "voxels", "splats", "mesh"])
 def test_a_class_folder_without_splits_keeps_its_classes(flat_folder, tmp_path, capsys, target):
     out = tmp_path / "out"
     assert convert(flat_folder, target, out) == 0

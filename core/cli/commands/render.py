@@ -39,8 +39,7 @@ def picture_size(text: str) -> tuple[int, int]:
     parts = text.lower().split("x")
     if len(parts) not in (1, 2) or not all(p.isdigit() and int(p) > 0 for p in parts):
         raise argparse.ArgumentTypeError(f"expected WxH in pixels such as 320x240, got {text!r}")
-    width, height = (int(parts[0]), int(parts[-1]))
-    return width, height
+    return int(parts[0]), int(parts[-1])
 
 
 def run_render(args: argparse.Namespace) -> int:
