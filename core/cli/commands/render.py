@@ -1,4 +1,4 @@
-"""``python -m core render SHAPES --out PNG [--size WxH] [--color height|normals|rgb] [--grid]``: shapes to a picture."""
+"""``python -m core render SHAPES --out PNG [--size WxH] [--color …] [--grid]``: shapes to a picture."""
 from __future__ import annotations
 
 import argparse
