@@ -3,7 +3,8 @@
 Run under Xvfb from the repository root (takes a few minutes on a CPU):
     xvfb-run -s "-screen 0 1280x800x24" .venv/bin/python docs/screenshots/make_screenshots.py RUN_DIR
 RUN_DIR is a trained class-conditional point-cloud run (``python -m core train ... --repr points --cond class``)
-or a built-in model such as ``builtin:points``.
+or a built-in model such as ``builtin:points``. ``make_screenshots.py --sample-splats`` takes only
+``sample_splats.png``: the Sample page with ``builtin:splats`` chairs, the first in the viewport.
 """
 from __future__ import annotations
 
@@ -53,13 +54,44 @@ def capture(window: MainWindow, name: str) -> None:
     print(f"wrote {path}")
 
 
-def main(run_dir: str) -> None:
-    """Datasets → Train (live) → Sample → Evaluate."""
+def sample_page(window: MainWindow, run: str, count: int, seed: int) -> None:
+    """Generate ``count`` chairs from ``run`` on the Sample page and show the third."""
+    window.open_run(run)
+    window.show_page("sample")
+    sample = window.sample
+    wait_until(lambda: sample.class_combo.findText("chair") >= 0, timeout=120)  # the model's classes load first
+    sample.class_combo.setCurrentText("chair")
+    sample.count.setValue(count)
+    sample.steps.setValue(25)
+    sample.seed.setValue(seed)
+    sample.generate()
+    wait_until(lambda: sample.result is not None)
+    settle(window, 2.0)
+    sample.gallery.setCurrentRow(2)
+    settle(window, 2.0)
+
+
+def new_window() -> MainWindow:
+    """The app's window at 1280x800, shown."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_theme(app)
     window = MainWindow()
     window.resize(1280, 800)
     window.show()
+    return window
+
+
+def sample_splats() -> None:
+    """The Sample page with built-in splat chairs, the viewport settled on the Gaussian drawing."""
+    window = new_window()
+    sample_page(window, "builtin:splats", 8, 1)
+    capture(window, "sample_splats")
+    window.close()
+
+
+def main(run_dir: str) -> None:
+    """Datasets → Train (live) → Sample → Evaluate."""
+    window = new_window()
 
     window.datasets.open(DATA)
     wait_until(lambda: window.datasets.dataset is not None)
@@ -84,19 +116,8 @@ def main(run_dir: str) -> None:
     page.cancel()
     settle(window)
 
-    window.open_run(run_dir)
-    window.show_page("sample")
+    sample_page(window, run_dir, 12, 3)
     sample = window.sample
-    wait_until(lambda: sample.class_combo.findText("chair") >= 0, timeout=120)  # the model's classes load first
-    sample.class_combo.setCurrentText("chair")
-    sample.count.setValue(12)
-    sample.steps.setValue(25)
-    sample.seed.setValue(3)
-    sample.generate()
-    wait_until(lambda: sample.result is not None)
-    settle(window, 2.0)
-    sample.gallery.setCurrentRow(2)
-    settle(window, 2.0)
     capture(window, "sample")
 
     window.show_page("evaluate")
@@ -113,6 +134,6 @@ def main(run_dir: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    sample_splats() if sys.argv[1] == "--sample-splats" else main(sys.argv[1])
     from app.viewport.render_thread import RenderThread
     RenderThread.release_shared()
