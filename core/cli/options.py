@@ -10,7 +10,13 @@ def add_strict_option(parser: argparse.ArgumentParser) -> None:
                         help="fail (exit 2) when any file of a dataset folder does not load, instead of skipping it")
 
 
-def check_strict(args: argparse.Namespace, path: str | None) -> None:
+def add_key_option(parser: argparse.ArgumentParser, dataset: str = "the dataset") -> None:
+    """``--key``: which array of an ``.npz`` dataset holds the shapes (its labels are found by name)."""
+    parser.add_argument("--key", help=f"the array of {dataset}'s .npz files holding the shapes (default: the only "
+                                      "one besides labels, else points, voxels or data); labels/label become classes")
+
+
+def check_strict(args: argparse.Namespace, path: str | None, key: str | None = None) -> None:
     """With ``--strict``, open the dataset at ``path`` first so a skipped file fails before any work starts.
 
     The files' verdicts are cached, so the job's own open of the same dataset reads nothing again.
@@ -18,4 +24,4 @@ def check_strict(args: argparse.Namespace, path: str | None) -> None:
     if args.strict and path is not None:
         from core.data import open_dataset
 
-        open_dataset(path, strict=True)
+        open_dataset(path, strict=True, key=key)

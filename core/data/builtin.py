@@ -28,6 +28,11 @@ DEFAULT_TEST_PER_CLASS = 10
 Rng = np.random.Generator
 
 
+def is_builtin_name(text: str) -> bool:
+    """True for the names of this dataset (``builtin``, ``builtin:SEED``), which stand where a path would."""
+    return text == BUILTIN_NAME or text.startswith(BUILTIN_NAME + ":")
+
+
 def _legs_at(corners: list[tuple[float, float]], top: float, thickness: float, round_legs: bool) -> list[Mesh]:
     """Vertical legs from the floor to ``top`` under each (x, z) position."""
     if round_legs:

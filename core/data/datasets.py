@@ -19,7 +19,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from core.data.builtin import BUILTIN_NAME, open_builtin
+from core.data.builtin import is_builtin_name, open_builtin
 from core.data.cache import cache_key, cached_arrays
 from core.data.representations import (CONVERTERS, DEFAULT_SPLATS, REPRESENTATIONS, SHAPE_TYPES,
                                        points_from_stack, shape_arrays, shape_points, shape_seed, shape_splats,
@@ -249,15 +249,17 @@ class ShapeDataset:
 # ---------------------------------------------------------------- opening
 
 
-def open_dataset(path: str | os.PathLike[str], strict: bool = False) -> ShapeDataset:
+def open_dataset(path: str | os.PathLike[str], strict: bool = False, key: str | None = None) -> ShapeDataset:
     """Open the dataset at ``path`` (a file, a folder, or "builtin" / "builtin:SEED"), recognising its kind.
 
     Files of a folder that do not load are skipped: logged as a warning on this module's logger (a
     running job reports it as a Log event) and listed in :meth:`ShapeDataset.summary`; with ``strict``
-    any skipped file is an InputError instead.
+    any skipped file is an InputError instead. ``key`` names the shapes' array in ``.npz`` files (``--key``).
     """
     text = os.fspath(path)
-    if text == BUILTIN_NAME or text.startswith(BUILTIN_NAME + ":"):
+    if key is not None and not text.lower().endswith(".npz") and not Path(text).is_dir():
+        raise InputError(text, f"--key {key} names an array of an .npz file; this is not one")
+    if is_builtin_name(text):
         seed = text.partition(":")[2] or "0"
         if not seed.isdigit():
             raise InputError(text, "the built-in dataset takes a non-negative integer seed: builtin:SEED")
@@ -265,7 +267,7 @@ def open_dataset(path: str | os.PathLike[str], strict: bool = False) -> ShapeDat
     root = Path(text).expanduser()
     if not root.exists():
         raise InputError(root, "no such file or folder")
-    source = _open_file(root) if root.is_file() else _open_folder(root)
+    source = _open_file(root, key) if root.is_file() else _open_folder(root, key)
     if source.skipped:
         first = source.skipped[0]
         if strict:
@@ -281,19 +283,21 @@ def skipped_report(root: str, skipped: list[dict[str, str]], file_count: int) ->
                      + [f"  {entry['path']}: {entry['reason']}" for entry in skipped])
 
 
-def _open_file(path: Path) -> ShapeSource:
-    """A single file: a PointNet/voxel HDF5 file, an array file of shapes or one shape file."""
+def _open_file(path: Path, key: str | None) -> ShapeSource:
+    """A single file: a PointNet/voxel HDF5 file, an array file of shapes (``key``: an .npz's member) or one
+    shape file."""
     if is_h5_file(path):
         return _open_h5(path, [path])
     if is_array_file(path):
-        return open_arrays(path, [path])
+        return open_arrays(path, [path], key)
     if is_shape_file(path):
         return open_files(path, [path])
     raise InputError(path, f"not a dataset file (expected {', '.join(H5_SUFFIXES + ARRAY_SUFFIXES + SHAPE_SUFFIXES)})")
 
 
-def _open_folder(root: Path) -> ShapeSource:
-    """HDF5 files in the folder, else array files in it, else shape files anywhere below it."""
+def _open_folder(root: Path, key: str | None) -> ShapeSource:
+    """HDF5 files in the folder, else array files in it (``key``: the .npz files' member), else shape files
+    anywhere below it."""
     try:
         top = sorted(p for p in root.iterdir() if p.is_file() and not p.name.startswith("."))
     except OSError as exc:
@@ -301,7 +305,7 @@ def _open_folder(root: Path) -> ShapeSource:
     if h5 := [p for p in top if is_h5_file(p)]:
         return _open_h5(root, h5)
     if arrays := [p for p in top if is_array_file(p)]:
-        return open_arrays(root, arrays)
+        return open_arrays(root, arrays, key)
     if files := [p for p in sorted(root.rglob("*")) if is_shape_file(p)]:
         return open_files(root, files)
     if not any(root.iterdir()):

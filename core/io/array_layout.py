@@ -14,8 +14,9 @@ accepted. The layouts (README, "Data", lists the same rules):
   :mod:`core.data.splat_grid`'s, which also decodes them: ``core.io`` only tells them apart).
 
 A 3-D array whose three sizes are equal is a grid; such a cube smaller than 8 is ambiguous (a tiny
-grid, or a few clouds of as many points) and refused with one line. An ``.npz`` archive gives its only
-array, else the first of :data:`NPZ_KEYS` it holds.
+grid, or a few clouds of as many points) and refused with one line. An ``.npz`` archive gives the array
+its caller names (``--key``), else its only array besides the labels, else the first of :data:`NPZ_KEYS`
+it holds; its labels are the first of :data:`LABEL_KEYS` (class indices or names, one per shape).
 """
 from __future__ import annotations
 
@@ -40,6 +41,8 @@ OCCUPIED_ABOVE = 0.5
 SPLAT_GRID_CHANNELS = 15
 #: members of an .npz read as shapes when it holds more than one array, in this order
 NPZ_KEYS = ("points", "voxels", "data")
+#: members of an .npz read as the shapes' labels (PointNet's HDF5 calls them ``label``)
+LABEL_KEYS = ("labels", "label")
 _ACCEPTED = (f"points (N, P, 3|6) or (P, 3|6), voxels (N, R, R, R), (N, 1, R, R, R) or (R, R, R) "
              f"with R >= {MIN_RESOLUTION}, splat grids (N, {SPLAT_GRID_CHANNELS}, R, R, R)")
 
@@ -78,24 +81,49 @@ def shape_of_row(representation: str, row: np.ndarray) -> PointCloud | VoxelGrid
     raise ValueError(f"a row of {representation} is decoded by core.data, not core.io")
 
 
-def read_shape_array(path: str | os.PathLike[str]) -> ShapeArray:
-    """Read an ``.npy``, ``.npy.gz`` or ``.npz`` file and interpret it by its shape."""
+def read_shape_array(path: str | os.PathLike[str], key: str | None = None) -> ShapeArray:
+    """Read an ``.npy``, ``.npy.gz`` or ``.npz`` file and interpret it by its shape; ``key`` names the
+    shapes' member of an ``.npz`` (other files have one array and ignore it)."""
     path = Path(path)
-    return shape_array(path, read_array(path, _npz_key(path)))
+    return shape_array(path, read_array(path, _npz_key(path, key)))
 
 
-def _npz_key(path: Path) -> str | None:
-    """The member of an .npz to read (None for other files): its only array, else a known name."""
+def _npz_key(path: Path, key: str | None) -> str | None:
+    """The member of an .npz to read (None for other files): ``key``, its only array besides the labels, or a
+    known name."""
     if array_suffix(path) != ".npz":
         return None
+    if key is not None:
+        return key  # read_array names the arrays there are when it is not one of them
     names = array_names(path)
-    if len(names) == 1:
-        return names[0]
+    shapes = [name for name in names if name not in LABEL_KEYS] or names
+    if len(shapes) == 1:
+        return shapes[0]
     key = next((k for k in NPZ_KEYS if k in names), None)
     if key is None:
         raise InputError(path, f"npz holds {len(names)} arrays ({', '.join(sorted(names)) or 'none'}) and none is "
-                               f"called {', '.join(NPZ_KEYS)}: name the shapes array one of those")
+                               f"called {', '.join(NPZ_KEYS)}: name the shapes array with --key")
     return key
+
+
+def read_labels(path: str | os.PathLike[str], count: int) -> np.ndarray | None:
+    """The labels of the ``count`` shapes of an ``.npz`` (its first member of :data:`LABEL_KEYS`): int64
+    class indices or str class names, one per shape; None for other files and archives without labels."""
+    path = Path(path)
+    if array_suffix(path) != ".npz":
+        return None
+    key = next((k for k in LABEL_KEYS if k in array_names(path)), None)
+    if key is None:
+        return None
+    labels = read_array(path, key)
+    if labels.size != count or any(size != 1 for size in labels.shape[1:]):  # (N,), (N, 1), (N, 1, 1)
+        raise InputError(path, f"{key!r} has shape {labels.shape}; it needs one label per shape ({count},)")
+    labels = labels.reshape(count)
+    if labels.dtype.kind in "US":
+        return labels.astype(str)
+    if labels.dtype.kind in "iu" or (labels.dtype.kind == "f" and np.array_equal(labels, np.round(labels))):
+        return labels.astype(np.int64)
+    raise InputError(path, f"{key!r} holds {labels.dtype} values; labels are class indices (integers) or names")
 
 
 def shape_array(path: Path, array: np.ndarray) -> ShapeArray:

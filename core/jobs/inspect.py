@@ -13,19 +13,20 @@ class InspectJob(Job):
 
     Every shape is loaded once to measure sizes and bounds, so this reports Progress per shape and
     honours cancel between shapes; rows dropped while opening are reported as a warning Log, and so are
-    files skipped because they do not load (an InputError instead with ``strict``).
+    files skipped because they do not load (an InputError instead with ``strict``). ``key`` names the
+    shapes' array of ``.npz`` files.
     """
 
     name = "inspect"
 
-    def __init__(self, path: str | os.PathLike[str], strict: bool = False) -> None:
-        self.path, self.strict = path, strict
+    def __init__(self, path: str | os.PathLike[str], strict: bool = False, key: str | None = None) -> None:
+        self.path, self.strict, self.key = path, strict, key
 
     def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
         """Open, then summarise shape by shape."""
         from core.data import open_dataset
 
-        dataset = open_dataset(self.path, strict=self.strict)
+        dataset = open_dataset(self.path, strict=self.strict, key=self.key)
         if dataset.source.dropped:
             emit(Log(f"{len(dataset.source.dropped)} rows dropped (see 'dropped')", level="warning"))
 

@@ -72,7 +72,7 @@ def load_training_data(config: dict[str, Any], rep: Representation) -> TrainingD
 
     data, seed = config["data"], config["seed"]
     classes = config["classes"]
-    selected = open_dataset(data["path"]).subset(classes=classes)
+    selected = open_dataset(data["path"], key=data.get("key")).subset(classes=classes)
     splits = {record.split for record in selected.records}
     load = lambda subset: [rep.load(subset, data["n_points"], data["resolution"]), _class_labels(subset, classes)]
     train = load(selected.subset(split="train") if "train" in splits else selected)
@@ -96,7 +96,7 @@ def _create_run(run_dir: Path, spec: RunSpec, rep: Representation, info: DistInf
 
     if (run_dir / CONFIG_NAME).exists() or (run_dir / "checkpoints").exists():
         raise InputError(run_dir, "already holds a run; pass --resume to continue it or choose another --out")
-    classes = open_dataset(spec.data).subset(classes=spec.classes).classes  # InputError names unknown ones
+    classes = open_dataset(spec.data, key=spec.key).subset(classes=spec.classes).classes  # names unknown ones
     check_conditioning(spec.cond, classes, spec.data)
     config = build_run_config(spec, classes, rep.normalization)
     if spec.ae_from is not None:

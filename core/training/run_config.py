@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.data.builtin import is_builtin_name
 from core.errors import InputError
 from core.io.atomic import atomic_write
 from core.io.tagged_json import read_tagged_json
@@ -52,6 +53,7 @@ class RunSpec:
     bf16: bool = False
     gradient_checkpointing: bool = False
     ae_from: str | None = None
+    key: str | None = None
 
 
 @dataclass
@@ -92,17 +94,10 @@ def with_steps(config: dict[str, Any], stage: str, steps: int) -> dict[str, Any]
     return {**config, "train": {**config["train"], stage: stage_config}}
 
 
-def is_builtin_data(text: str) -> bool:
-    """True for the built-in procedural set's names (``builtin``, ``builtin:SEED``), which are not paths."""
-    from core.data.builtin import BUILTIN_NAME
-
-    return text == BUILTIN_NAME or text.startswith(BUILTIN_NAME + ":")
-
-
 def data_entry(text: str) -> dict[str, str]:
     """A dataset as config.json records it: the absolute ``path`` (so the run resumes from any folder) and
     the text as ``given``; built-in names are kept as they are."""
-    path = text if is_builtin_data(text) else os.path.abspath(os.path.expanduser(text))
+    path = text if is_builtin_name(text) else os.path.abspath(os.path.expanduser(text))
     return {"path": path, "given": text}
 
 
@@ -120,7 +115,7 @@ def with_data(config: dict[str, Any], text: str) -> dict[str, Any]:
 def check_data_found(config: dict[str, Any], run_dir: Path) -> None:
     """A run's dataset that is no longer where config.json says is one line naming it and saying what to do."""
     path = config["data"]["path"]
-    if not is_builtin_data(path) and not Path(path).expanduser().exists():
+    if not is_builtin_name(path) and not Path(path).expanduser().exists():
         raise InputError(path, f"the data of run {run_dir} is no longer here (moved or deleted?); "
                                f"pass --data NEWPATH with --resume to say where it is now")
 
@@ -157,7 +152,7 @@ def build_run_config(spec: RunSpec, classes: list[str], normalization: str) -> d
         "classes": list(classes),
         "preset": spec.preset,
         "seed": spec.seed,
-        "data": {**data_entry(str(spec.data)), "classes": spec.classes, "n_points": n_points,
+        "data": {**data_entry(str(spec.data)), "key": spec.key, "classes": spec.classes, "n_points": n_points,
                  "resolution": spec.resolution, "normalization": normalization, "max_shapes": spec.max_shapes,
                  "val_examples": preset.val_examples},
         "autoencoder": ae.to_dict(),

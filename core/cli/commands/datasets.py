@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from core.cli.options import add_strict_option
+from core.cli.options import add_key_option, add_strict_option
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -16,6 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Open a dataset (a file, a folder or 'builtin') and report what it holds.")
     inspect.add_argument("path", metavar="PATH", help="dataset file or folder, or builtin[:SEED]")
     inspect.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    add_key_option(inspect)
     add_strict_option(inspect)
     inspect.set_defaults(handler=run_inspect)
 
@@ -25,7 +26,7 @@ def run_inspect(args: argparse.Namespace) -> int:
     from core.cli.runner import run_in_terminal
     from core.jobs.inspect import InspectJob
 
-    summary = run_in_terminal(InspectJob(args.path, strict=args.strict), quiet=args.json)
+    summary = run_in_terminal(InspectJob(args.path, strict=args.strict, key=args.key), quiet=args.json)
     print(json.dumps(summary, indent=2) if args.json else format_summary(summary))
     return 0
 

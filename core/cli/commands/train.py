@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from core.cli.options import add_strict_option, check_strict
+from core.cli.options import add_key_option, add_strict_option, check_strict
 
 REPRESENTATIONS = ("points", "voxels", "splats")
 PREDICTIONS = ("epsilon", "v")
@@ -18,6 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "`torchrun --nproc_per_node N -m core train …` (DDP, data sharded per rank).")
     parser.add_argument("--data", help="dataset path (file, folder or builtin); with --resume only where the "
                                        "run's data has moved to")
+    add_key_option(parser, "--data")
     parser.add_argument("--classes", help="comma-separated class names (default: all)")
     parser.add_argument("--repr", dest="representation", choices=REPRESENTATIONS, default="points")
     parser.add_argument("--ae", dest="ae_kind", choices=("ae", "vae", "vqvae"), default="ae")
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     if args.ae_from is not None and (args.resume or args.ae_steps is not None):
         raise InputError("--ae-from", "starts a new run from a trained autoencoder: it cannot be combined with "
                                       + ("--resume" if args.resume else "--ae-steps"))
-    check_strict(args, args.data)
+    check_strict(args, args.data, args.key)
     if args.resume:
         spec = ResumeSpec(data=args.data, ae_steps=args.ae_steps, ldm_steps=args.ldm_steps)
     elif args.data is None:
@@ -79,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
                        resolution=args.resolution, n_points=args.n_points,
                        prediction=args.prediction or DEFAULT_PREDICTION, batch_size=args.batch_size, lr=args.lr,
                        max_shapes=args.max_shapes, seed=args.seed, bf16=args.bf16,
-                       gradient_checkpointing=args.grad_checkpointing, ae_from=args.ae_from)
+                       gradient_checkpointing=args.grad_checkpointing, ae_from=args.ae_from, key=args.key)
     try:
         result = run_in_terminal(TrainJob(args.out, spec, args.device), interrupted_hint=resume_hint(args.out))
     except Interrupted as stop:

@@ -21,6 +21,8 @@ SPLIT_NAMES = ("train", "test", "val")
 NO_SPLIT = "all"
 #: the class of shapes whose source says nothing about classes
 NO_CLASS = "unlabelled"
+#: the name of a class known only by its label index (PointNet files without names, .npz labels)
+CLASS_NAME = "class_{}"
 
 
 @dataclass(frozen=True)

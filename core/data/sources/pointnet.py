@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.data.sources.base import ArraySource, ShapeRecord, cached_index, read_each, split_from_name
+from core.data.sources.base import CLASS_NAME, ArraySource, ShapeRecord, cached_index, read_each, split_from_name
 from core.errors import InputError
 from core.shapes import PointCloud
 
@@ -49,7 +49,7 @@ def open_pointnet(root: Path, files: list[Path]) -> PointNetSource:
     labels, skipped = read_each(
         root, files, lambda path: cached_index(path, "pointnet-labels", lambda: _split_labels(path), arrays)["label"])
     top = max((int(rows.max()) for rows in labels.values() if len(rows)), default=-1)
-    classes = names + [f"class_{k}" for k in range(len(names), top + 1)]
+    classes = names + [CLASS_NAME.format(k) for k in range(len(names), top + 1)]
     records = []
     for path, rows in labels.items():
         split = split_from_name(path.stem)
