@@ -32,6 +32,10 @@ DEFAULT_POINTS = 2048
 #: larger reference sets (e.g. all 889 binvox chairs are fine, all of ModelNet10 test is 908) are a
 #: fixed random choice by seed, recorded in the JSON.
 DEFAULT_N_REF = 1000
+#: the reference split when none is asked for and the reference has it; otherwise all its shapes are the reference
+DEFAULT_SPLIT = "test"
+#: the JSON's "split" when the reference is every shape (``--split all``, or no split asked and no test split)
+ALL_SHAPES = "all"
 #: the JSON's "split" when an oracle halves a reference without splits (:func:`_seeded_halves`)
 ORACLE_HALVES = "seeded half (no train/test split: the other half is the oracle)"
 #: seed stream of that halving, apart from the streams that cap the reference and choose oracle rows
@@ -41,7 +45,9 @@ ORACLE_HALVES_STREAM = 2
 class EvalJob(Job):
     """Evaluate ``samples`` (an .npy/.npz array, a folder of shape files, or a run folder) against ``ref``.
 
-    ``ref`` is a dataset path; its ``split`` and ``class_name`` select the reference shapes. With
+    ``ref`` is a dataset path (``key``: the shapes' array of its .npz files); its ``split`` (None:
+    :data:`DEFAULT_SPLIT` where it has one, else all its shapes; the JSON says which) and ``class_name``
+    select the reference shapes. With
     ``oracle`` the samples are ``n`` random train shapes of the class, in ``representation`` (default:
     the data's own; ``voxels`` and ``splats`` as the training loaders make them): the score no
     generator of that representation can beat; a reference without splits is halved by ``seed`` instead (one
@@ -57,36 +63,36 @@ class EvalJob(Job):
 
     name = "eval"
 
-    def __init__(self, samples: str | Path | None, ref: str | Path, split: str = "test", class_name: str | None = None,
+    def __init__(self, samples: str | Path | None, ref: str | Path, split: str | None = None,
+                 class_name: str | None = None,
                  n: int | None = None, metrics: tuple[str, ...] | None = None, points: int | None = None,
                  normalisation: str = "bbox", oracle: bool = False, seed: int = 0,
                  classifier: str | Path | None = None, resolution: int | None = None,
-                 n_ref: int | None = DEFAULT_N_REF, representation: str | None = None) -> None:
+                 n_ref: int | None = DEFAULT_N_REF, representation: str | None = None, key: str | None = None) -> None:
         self.samples, self.ref, self.split, self.class_name = samples, ref, split, class_name
         self.n, self.metrics, self.points, self.normalisation = n, metrics, points, normalisation
         self.oracle, self.seed, self.classifier, self.resolution = oracle, seed, classifier, resolution
-        self.n_ref, self.representation = n_ref, representation
+        self.n_ref, self.representation, self.key = n_ref, representation, key
 
     def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
         """Check the request, load both sets, compute the metrics (with progress), return the JSON object."""
         start = time.perf_counter()
         self._check_request()
-        ref_set = self._reference()  # before sampling a run: a bad --ref/--class fails fast
-        halves = self.oracle and _without_splits(ref_set)
-        if halves:
+        ref_set, split = self._reference()  # before sampling a run: a bad --ref/--class fails fast
+        if split == ORACLE_HALVES:
             emit(Log(f"{self.ref} has no train/test split: the oracle takes a seeded random half (seed {self.seed}) "
                      f"as its train shapes and the other {len(ref_set)} shapes as the reference"))
         samples = self._samples(ref_set, emit).head(self.n)
+        if self.split is None and split != ORACLE_HALVES:  # said once the samples are good: bad input is one line
+            emit(Log(f"reference: {len(ref_set)} shapes of split {split!r} of {self.ref} (choose with --split)"))
 
         def progress(stage: str, done: int, total: int) -> None:
             cancel.raise_if_cancelled()
             emit(Progress(done, total, stage))
 
-        result: dict[str, Any] = {"samples": samples.source, "ref": str(self.ref), "split": self.split,
+        result: dict[str, Any] = {"samples": samples.source, "ref": str(self.ref), "split": split,
                                   "class": self.class_name, "oracle": self.oracle,
                                   "representation": samples.representation}
-        if halves:
-            result["split"] = ORACLE_HALVES
         nearest: dict[str, list[float]] = {}
         if samples.is_points:
             points, refs, metrics = self._point_metrics(samples, ref_set, emit, progress, nearest)
@@ -179,18 +185,21 @@ class EvalJob(Job):
         return refs, voxel_set_metrics(x, y, chosen, progress, _matrix_cache(y), nearest)
 
     def _reference(self):
-        """The reference shapes: ``split`` of the class; for an oracle on data without splits, the seeded
-        half :meth:`_oracle_samples` does not take."""
+        """The reference shapes of the class and the split they are: ``split``, or :data:`DEFAULT_SPLIT` where the
+        data has it, else :data:`ALL_SHAPES`; for an oracle on data without splits, the seeded half
+        :meth:`_oracle_samples` does not take."""
         dataset = self._ref_classes()
         if self.oracle and _without_splits(dataset):
-            return _seeded_halves(dataset, self.seed)[1]
-        return dataset.subset(split=self.split)
+            return _seeded_halves(dataset, self.seed)[1], ORACLE_HALVES
+        split = self.split or (DEFAULT_SPLIT if DEFAULT_SPLIT in {r.split for r in dataset.records} else ALL_SHAPES)
+        return dataset.subset(split=None if split == ALL_SHAPES else split), split
 
     def _ref_classes(self):
         """The reference dataset, of ``class_name`` only when one is given."""
         from core.data import open_dataset
 
-        return open_dataset(self.ref).subset(classes=None if self.class_name is None else [self.class_name])
+        classes = None if self.class_name is None else [self.class_name]
+        return open_dataset(self.ref, key=self.key).subset(classes=classes)
 
     def _samples(self, ref_set, emit: EventHandler) -> EvalSet:
         """The shapes to score, from a file, a folder, a run (sampled first) or the train split (oracle)."""

@@ -30,7 +30,7 @@ def test_eval_points_array_against_a_points_array(shared_data, tmp_path, capsys)
     report = json.loads((tmp_path / "o.json").read_text())
     assert report["n_samples"] == 6 and report["n_ref"] == 8 and set(report["metrics"]) == {"MMD-CD", "COV-CD",
                                                                                            "1-NNA-CD"}
-    assert "has no splits: all its shapes serve as split 'test'" in err
+    assert report["split"] == "all" and "reference: 8 shapes of split 'all'" in err  # no test split: every shape
 
 
 def test_eval_ref_folder_with_a_broken_file_logs_it_and_strict_refuses(shared_data, tmp_path, capsys):

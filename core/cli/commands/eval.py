@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from core.cli.options import add_strict_option, check_strict
-from core.jobs.evaluate import DEFAULT_N_REF, ORACLE_REPRESENTATIONS
+from core.cli.options import add_key_option, add_strict_option, check_strict
+from core.jobs.evaluate import ALL_SHAPES, DEFAULT_N_REF, DEFAULT_SPLIT, ORACLE_REPRESENTATIONS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,7 +19,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "splat centres at their grid's resolution, PLY splats and meshes at 32^3) and one_piece (share of samples in one piece).")
     parser.add_argument("samples", metavar="SAMPLES", nargs="?", help="samples file/folder (not with --oracle)")
     parser.add_argument("--ref", required=True, help="reference dataset path")
-    parser.add_argument("--split", default="test", help="reference split (default test)")
+    parser.add_argument("--split", help=f"reference split, or {ALL_SHAPES} (default: {DEFAULT_SPLIT} where the reference "
+                                        f"has one, else all its shapes; the JSON's 'split' says which)")
+    add_key_option(parser, "--ref")
     parser.add_argument("--class", dest="class_name", help="reference class (and the class sampled from a run)")
     parser.add_argument("--n", type=int, help="number of samples (oracle: random train shapes)")
     parser.add_argument("--n-ref", type=int, default=DEFAULT_N_REF,
@@ -50,12 +52,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.oracle and args.samples is not None:
         raise InputError(args.samples, "--oracle takes no SAMPLES (it uses train shapes of --ref)")
-    check_strict(args, args.ref)
+    check_strict(args, args.ref, args.key)
     metrics = None if args.metrics is None else tuple(m.strip() for m in args.metrics.split(",") if m.strip())
     job = EvalJob(args.samples, args.ref, split=args.split, class_name=args.class_name, n=args.n, metrics=metrics,
                   points=args.points, normalisation=args.normalisation, oracle=args.oracle, seed=args.seed,
                   classifier=args.classifier, n_ref=args.n_ref or None,
-                  representation=args.representation)
+                  representation=args.representation, key=args.key)
     result = run_in_terminal(job)
     text = json.dumps(result, indent=2)
     if args.json:
