@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.jobs.base import CancelToken, EventHandler, Job
+
+if TYPE_CHECKING:
+    from core.training import ResumeSpec, RunSpec
 
 
 class TrainJob(Job):
@@ -21,7 +24,7 @@ class TrainJob(Job):
 
     name = "train"
 
-    def __init__(self, run_dir: str | Path, spec: Any | None = None, device: str = "cpu",
+    def __init__(self, run_dir: str | Path, spec: RunSpec | ResumeSpec | None = None, device: str = "cpu",
                  previews: bool = False) -> None:
         self.run_dir = Path(run_dir)
         self.spec = spec

@@ -20,7 +20,7 @@ import pytest
 import torch
 
 from core.cli import main
-from core.jobs import Failed
+from core.jobs import CancelToken, Failed, Progress
 from core.jobs.train import TrainJob
 from core.training import RunSpec, load_checkpoint
 
@@ -198,3 +198,15 @@ def test_class_conditioning_on_one_class_is_refused_by_cli_and_job(data, tmp_pat
     failed = events[-1]
     assert isinstance(failed, Failed) and failed.bad_input and "use --cond none" in failed.error
     assert not (tmp_path / "cli").exists() and not (tmp_path / "job").exists()
+
+
+def test_cancel_from_the_app_checkpoints_and_names_the_checkpoint(data, tmp_path):
+    cancel, events = CancelToken(), []
+    stop = lambda e: isinstance(e, Progress) and (e.message, e.done) == ("ae", 3) and cancel.cancel()
+    spec = RunSpec(data=data, representation="points", classes=["chair", "sofa"], cond="class", ae_steps=AE_STEPS,
+                   ldm_steps=LDM_STEPS, n_points=128, batch_size=4, max_shapes=32)
+    assert TrainJob(tmp_path / "run", spec).run(lambda e: (events.append(e), stop(e)), cancel) is None
+    failed, last = events[-1], tmp_path / "run" / "checkpoints" / "ae_last.safetensors"
+    assert isinstance(failed, Failed) and failed.cancelled
+    assert failed.error == f"stopped after ae step 3 of {AE_STEPS}; checkpoint saved to {last}"
+    assert load_checkpoint(last).manifest["step"] == 3
