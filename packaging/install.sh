@@ -15,6 +15,8 @@ SYSTEM_PACKAGES=(
   # "Open with" for shape files: the file-type and launcher caches --install-desktop refreshes, and
   # desktop-file-validate for the launcher's test
   shared-mime-info desktop-file-utils
+  # python-lzf (PCD binary_compressed) ships no wheels: pip builds it with a C compiler and Python's headers
+  gcc libc6-dev python3-dev
   python3-venv
 )
 
