@@ -124,7 +124,7 @@ def test_tiny_training_feeds_the_loss_curve(qtbot, window, shared_data, tmp_path
 def test_cancel_a_running_training(qtbot, window, shared_data, tmp_path, error_boxes):
     page = window.train
     page.data_edit.setText(str(shared_data / MODELNET))
-    page.classes_edit.setText("chair")
+    page.classes_edit.setText("chair,sofa")  # class conditioning needs two classes
     page.advanced.setChecked(True)
     page.ae_steps.setValue(100_000)
     page.max_shapes.setValue(12)
