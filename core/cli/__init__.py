@@ -11,6 +11,7 @@ code 2; ``--debug`` anywhere on the command line prints the traceback as well.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import pkgutil
 import sys
@@ -51,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.handler(args) or 0)
     except Interrupted as stop:  # a job that a signal stopped says what it kept and how to go on
         if str(stop):
-            print(stop, file=sys.stderr)
+            with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone; the work is saved
+                print(stop, file=sys.stderr)
         return stop.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from tqdm import tqdm
@@ -89,7 +89,8 @@ def stop_on_signals(cancel: CancelToken) -> Iterator[list[int]]:
 
     def handle(signum: int, frame: Any) -> None:
         if received:
-            print(f"{signal.Signals(signum).name} again: stopping at once", file=sys.stderr, flush=True)
+            with suppress(OSError):  # after SIGHUP the terminal may be gone
+                print(f"{signal.Signals(signum).name} again: stopping at once", file=sys.stderr, flush=True)
             os._exit(SIGNAL_EXIT_BASE + signum)
         received.append(signum)
         cancel.cancel()
