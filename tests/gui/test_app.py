@@ -311,6 +311,9 @@ def test_sampling_the_builtin_splat_model_shows_its_denoising_then_the_gaussian_
     page.class_combo.setCurrentText("chair")
     page.count.setValue(1)
     page.steps.setValue(20)
+    with qtbot.waitSignal(viewport.frame_shown, timeout=JOB_TIMEOUT_MS):  # the renderer process is up (seconds
+        viewport.show_shape(PointCloud(np.eye(3)))                          # when fresh), as in a session's use
+    qtbot.waitUntil(lambda: viewport.render_thread.idle, timeout=JOB_TIMEOUT_MS)
     before = viewport.frames_shown
     page.generate_button.click()
     qtbot.waitUntil(lambda: page.result is not None, timeout=JOB_TIMEOUT_MS)
