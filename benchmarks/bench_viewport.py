@@ -71,8 +71,7 @@ def run(quick: bool = False) -> dict:
             timings[drawing]["orbit_frame_vs_points"] = round(timings[drawing]["orbit_frame_s"] / base, 2)
             timings[drawing]["frames_per_s"] = round(1.0 / timings[drawing]["orbit_frame_s"], 1)
         report["shapes"][name] = {"gaussians": len(splats), **timings}
-    Renderers.release()
-    return report
+    return report  # the renderers stay for the process (a legacy window cannot be made after a Filament one)
 
 
 if __name__ == "__main__":

@@ -45,13 +45,17 @@ def test_the_compiled_path_is_timed_next_to_eager_or_reported_as_an_error(bench_
         "error": "RuntimeError: InvalidCxxCompiler: No working C++ compiler found"}
 
 
-def test_viewport_bench_times_points_discs_and_the_gaussian_shader_on_one_shape():
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_viewport.py"
-    spec = importlib.util.spec_from_file_location("bench_viewport", path)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    report = bench.run(quick=True)
-    chair = report["shapes"]["chair splats (ModelNet10, loader)"]
+def test_viewport_bench_times_points_discs_and_the_gaussian_shader_on_one_shape(tmp_path):
+    """In its own process, as ``bench`` runs: its renderers are made at the viewport's size and stay."""
+    import json
+    import subprocess
+    import sys
+
+    out = tmp_path / "bench.json"
+    done = subprocess.run([sys.executable, "-m", "core", "bench", "--quick", "--only", "viewport", "--json", str(out)],
+                          cwd=Path(__file__).resolve().parents[2], capture_output=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    chair = json.loads(out.read_text())["benchmarks"]["viewport"]["shapes"]["chair splats (ModelNet10, loader)"]
     assert chair["gaussians"] == 4096 and set(chair) >= {"points", "discs", "gaussian"}
     assert all(chair[d]["orbit_frame_s"] > 0 for d in ("points", "discs", "gaussian"))
     assert chair["discs"]["orbit_frame_s"] < chair["gaussian"]["orbit_frame_s"]  # the point of the disc path
