@@ -21,7 +21,7 @@ FRAGMENT_RESOLUTION = 32
 #: points drawn on a voxel grid's surface to classify it (the shipped classifier's ModelNet10 clouds have 1,024)
 DEFAULT_SURFACE_POINTS = 1024
 #: file suffixes a samples folder is read from (each file one shape)
-SHAPE_SUFFIXES = (".ply", ".pcd", ".obj", ".off", ".stl")
+SHAPE_SUFFIXES = (".ply", ".pcd", ".obj", ".off", ".stl", ".glb", ".gltf")
 
 
 @dataclass(frozen=True)

@@ -194,8 +194,8 @@ def test_a_folder_of_meshes_is_scored_as_surface_points_with_its_pieces(shared_d
     source = sorted((shared_data / "modelnet_off").rglob("*.off"))[:3]
     folder = tmp_path / "meshes"
     folder.mkdir()
-    for path in source:
-        write_mesh(read_mesh(path), folder / f"{path.stem}.obj")
+    for path, suffix in zip(source, (".obj", ".glb", ".obj")):  # GLB as Shap-E and TRELLIS users export it
+        write_mesh(read_mesh(path), folder / f"{path.stem}{suffix}")
     result = EvalJob(folder, _modelnet(shared_data), class_name="chair", metrics=("cd",), points=POINTS).run()
     assert result["representation"] == "mesh" and result["n_samples"] == 3 and result["points"] == POINTS
     assert 0 <= result["metrics"]["floaters"] <= 1 and len(result["fragments"]["components"]) == 3
