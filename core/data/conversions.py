@@ -6,7 +6,7 @@ its own readers and some of its routines misbehave on bad input (``shared/notes/
 
 Voxel grids live in the :class:`~core.shapes.VoxelGrid` default frame, the cube [-1, 1]³;
 :func:`convert` first fits the shape's bounding box into it the way datasets do
-(:func:`core.data.representations.grid_fit`).
+(:func:`core.data.grid_frame.grid_fit`).
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import numpy as np
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
-from core.data.representations import grid_fit
+from core.data.grid_frame import grid_fit
 from core.errors import ShapeError
 from core.shapes import GaussianSplats, Mesh, PointCloud, Shape, VoxelGrid
 

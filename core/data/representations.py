@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.shapes import GaussianSplats, Mesh, Normalization, PointCloud, Shape, VoxelGrid
+from core.shapes import GaussianSplats, Mesh, PointCloud, Shape, VoxelGrid
 
 REPRESENTATIONS = ("points", "voxels", "splats", "mesh")
-#: empty voxels kept between a shape's bounding box and the grid's faces, so the surface never
-#: touches the border (marching cubes then closes it, and rounding never pushes a point outside)
-GRID_MARGIN_CELLS = 1
 #: splats made per shape from a mesh or point cloud (the conversions' own default)
 DEFAULT_SPLATS = 4096
 #: grid through which sparse clouds are closed before splatting: the resolution whose gap closing
@@ -81,7 +78,7 @@ def unit_sphere(points: np.ndarray) -> np.ndarray:
 
 
 def shape_voxels(shape: Shape, *, resolution: int = 32, filled: bool = False) -> VoxelGrid:
-    """An R³ grid of the shape with its bounding box centred and fitted (see :func:`grid_fit`).
+    """An R³ grid of the shape with its bounding box centred and fitted (see :func:`core.data.grid_frame.grid_fit`).
 
     Voxel-native shapes at the asked resolution stay as they are; at another resolution they are
     re-voxelised from their marching-cubes surface (both as :func:`core.data.conversions.convert` does).
@@ -89,19 +86,6 @@ def shape_voxels(shape: Shape, *, resolution: int = 32, filled: bool = False) ->
     from core.data.conversions import convert
 
     return convert(shape, "voxels", resolution=resolution, filled=filled)
-
-
-def grid_fit(coords: np.ndarray, resolution: int) -> Normalization:
-    """Centre the bounding box; scale its longest side to span the grid less ``GRID_MARGIN_CELLS`` each side.
-
-    The box's faces land on the centres of the first cells inside the margin (not on cell borders,
-    where floating-point rounding would decide the cell), so the shape fills cells
-    ``GRID_MARGIN_CELLS .. R - 1 - GRID_MARGIN_CELLS`` along its longest side.
-    """
-    low, high = coords.min(axis=0), coords.max(axis=0)
-    half = float((high - low).max()) / 2
-    inner = 1.0 - (2.0 * GRID_MARGIN_CELLS + 1.0) / resolution
-    return Normalization(tuple(float(c) for c in (low + high) / 2), inner / half if half > 0 else 1.0)
 
 
 def shape_splats(shape: Shape, *, n: int = DEFAULT_SPLATS, seed: int = 0) -> GaussianSplats:

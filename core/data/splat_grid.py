@@ -61,7 +61,7 @@ def cell_size(resolution: int) -> float:
 
 def fit_to_grid(splats: GaussianSplats, resolution: int) -> GaussianSplats:
     """The splats moved and scaled so their centres' bounding box sits centred in the grid, as voxels do."""
-    from core.data.representations import grid_fit
+    from core.data.grid_frame import grid_fit
 
     return splats.transformed(grid_fit(splats.positions.astype(np.float64), resolution))
 

@@ -7,7 +7,7 @@ for the one schedule family runs are trained with (:func:`core.diffusion.noise_s
 options :func:`core.diffusion.build_scheduler` gives it (``algorithm_type="dpmsolver++"``, ``solver_order=2``,
 midpoint solver, final step to σ = 0): the same float32 arithmetic in the same order, so the same
 samples bit for bit, checked against diffusers step by step in ``tests/unit/test_dpm_solver.py``. diffusers stays the reference and the
-sampler for everything else (``sampling_scheduler`` falls back to it).
+sampler for everything else (:func:`sampling_scheduler` falls back to it).
 
 Update rules: Lu et al. 2022, "DPM-Solver++" (arXiv:2211.01095), eq. (5) for the first-order step
 (= DDIM) and Algorithm 2 for the second-order multistep one, in the half-log-SNR λ = log(α/σ).
@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from core.diffusion.schedulers import PREDICTIONS, noise_schedule_config
+from core.diffusion.schedulers import PREDICTIONS, build_scheduler, noise_schedule_config
 
 
 @dataclass(frozen=True)
@@ -111,3 +111,11 @@ class DPMSolverPlusPlus:
         self._previous = (x0, lambda_s)
         self._index += 1
         return StepOutput(prev.to(model_output.dtype))
+
+
+def sampling_scheduler(config: dict[str, Any], sampler: str = "dpmpp"):
+    """The scheduler the pipeline samples with: the built-in DPM-Solver++ where it reproduces diffusers'
+    (it spares the 2–6 s diffusers import), else :func:`core.diffusion.schedulers.build_scheduler`."""
+    if sampler == "dpmpp" and DPMSolverPlusPlus.supports(config):
+        return DPMSolverPlusPlus(config)
+    return build_scheduler(config, sampler)

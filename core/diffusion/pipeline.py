@@ -13,7 +13,8 @@ import torch
 from torch import nn
 
 from core.diffusion.guidance import classifier_free_guidance, null_condition
-from core.diffusion.schedulers import alpha_bar_at, predicted_x0, sampling_scheduler
+from core.diffusion.dpm_solver import sampling_scheduler
+from core.diffusion.schedulers import alpha_bar_at, predicted_x0
 
 
 @dataclass(frozen=True)

@@ -58,17 +58,6 @@ def build_scheduler(config: dict[str, Any], sampler: str = "ddpm"):
     return getattr(diffusers, SAMPLERS[sampler])(**options)
 
 
-def sampling_scheduler(config: dict[str, Any], sampler: str = "dpmpp"):
-    """The scheduler the pipeline samples with: the built-in DPM-Solver++ where it reproduces diffusers'
-    (it spares the 2–6 s diffusers import, core.diffusion.dpm_solver), else :func:`build_scheduler`."""
-    if sampler == "dpmpp":
-        from core.diffusion.dpm_solver import DPMSolverPlusPlus
-
-        if DPMSolverPlusPlus.supports(config):
-            return DPMSolverPlusPlus(config)
-    return build_scheduler(config, sampler)
-
-
 def alphas_cumprod(config: dict[str, Any]) -> torch.Tensor:
     """ᾱ_t for t = 0 … T−1 (float64), taken from diffusers so training and sampling share one source."""
     return build_scheduler(config, "ddpm").alphas_cumprod.to(torch.float64)

@@ -184,7 +184,7 @@ def _surface(shape) -> Mesh:
     """A sample's surface in the sample's own frame: voxels by marching cubes; points and splats through a
     filled :data:`MESH_RESOLUTION` grid (the conversions fit their points into it), then moved back out."""
     from core.data.conversions import convert, splats_to_points
-    from core.data.representations import grid_fit
+    from core.data.grid_frame import grid_fit
     from core.shapes import GaussianSplats, Mesh, VoxelGrid
 
     if isinstance(shape, VoxelGrid):

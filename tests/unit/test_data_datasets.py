@@ -9,7 +9,8 @@ import pytest
 
 from core.data import open_dataset
 from core.data.builtin import make_shape
-from core.data.representations import GRID_MARGIN_CELLS, resample_index, unit_sphere
+from core.data.grid_frame import GRID_MARGIN_CELLS
+from core.data.representations import resample_index, unit_sphere
 from core.errors import InputError
 from core.io import write_array, write_mesh
 from core.shapes import Normalization, PointCloud

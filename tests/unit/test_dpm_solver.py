@@ -3,8 +3,7 @@ import pytest
 import torch
 
 from core.diffusion import build_scheduler, noise_schedule_config
-from core.diffusion.dpm_solver import DPMSolverPlusPlus
-from core.diffusion.schedulers import sampling_scheduler
+from core.diffusion.dpm_solver import DPMSolverPlusPlus, sampling_scheduler
 
 
 def _toy_output(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
