@@ -59,6 +59,11 @@ def cell_size(resolution: int) -> float:
     return 2.0 / resolution
 
 
+def cell_index(positions: np.ndarray, resolution: int) -> np.ndarray:
+    """The (i, j, k) cell of each position in [-1, 1]³, int64 (N, 3); the far faces belong to the last cell."""
+    return np.clip(np.floor((positions + 1.0) / cell_size(resolution)).astype(np.int64), 0, resolution - 1)
+
+
 def fit_to_grid(splats: GaussianSplats, resolution: int) -> GaussianSplats:
     """The splats moved and scaled so their centres' bounding box sits centred in the grid, as voxels do."""
     from core.data.grid_frame import grid_fit
@@ -78,8 +83,7 @@ def encode_cells(splats: GaussianSplats, resolution: int) -> tuple[np.ndarray, n
     if np.abs(positions).max() > 1.0 + 1e-6:
         raise ShapeError(f"splat centres extend beyond the grid's frame [-1, 1]³ "
                          f"({positions.min():.3g}..{positions.max():.3g}); fit them to the grid first")
-    index3 = np.clip(np.floor((positions + 1.0) / size).astype(np.int64), 0, resolution - 1)
-    flat = np.ravel_multi_index(index3.T, (resolution,) * 3)
+    flat = np.ravel_multi_index(cell_index(positions, resolution).T, (resolution,) * 3)
     cells, inverse, counts = np.unique(flat, return_inverse=True, return_counts=True)
     alpha = splats.opacity.astype(np.float64)
     weight = alpha + WEIGHT_EPS

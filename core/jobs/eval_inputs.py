@@ -99,12 +99,10 @@ def from_splats(splats: list, source: str, n_points: int, seed: int,
 
 def splat_occupancy(splats, resolution: int) -> np.ndarray:
     """Bool (R, R, R): the cells holding a Gaussian centre once the centres are fitted into the grid."""
-    from core.data.splat_grid import cell_size, fit_to_grid
+    from core.data.splat_grid import cell_index, fit_to_grid
 
-    positions = fit_to_grid(splats, resolution).positions
-    index = np.clip(np.floor((positions + 1.0) / cell_size(resolution)).astype(np.int64), 0, resolution - 1)
     grid = np.zeros((resolution,) * 3, dtype=bool)
-    grid[tuple(index.T)] = True
+    grid[tuple(cell_index(fit_to_grid(splats, resolution).positions, resolution).T)] = True
     return grid
 
 
