@@ -34,16 +34,18 @@ class OpenDatasetJob(Job):
         return dataset, counts
 
 
-class FindModelsJob(Job):
-    """The built-in models installed: ``{"builtin:NAME": folder}`` (a job: importing core.training loads torch)."""
+class FindRunsJob(Job):
+    """Which of ``candidates`` (the recent list) are still run folders, i.e. hold a ``config.json``: the list
+    may name folders on a slow or vanished disk, so the Sample page asks off the GUI thread."""
 
-    name = "find models"
+    name = "find runs"
 
-    def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Path]:
-        """Every model core.training.pretrained finds under resources/pretrained."""
-        from core.training.pretrained import BUILTIN_PREFIX, builtin_names, resolve_run
+    def __init__(self, candidates: list[str]) -> None:
+        self.candidates = [str(c) for c in candidates]
 
-        return {BUILTIN_PREFIX + name: resolve_run(BUILTIN_PREFIX + name) for name in builtin_names()}
+    def execute(self, emit: EventHandler, cancel: CancelToken) -> list[str]:
+        """The candidates that hold a config.json, in the order given."""
+        return [c for c in self.candidates if (Path(c) / "config.json").is_file()]
 
 
 class LoadShapesJob(Job):

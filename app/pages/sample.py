@@ -16,10 +16,10 @@ from app import settings
 from app.dialogs import show_error
 from app.icons import icon
 from app.pages.base import Page, Studio
-from app.tasks import FindModelsJob
+from app.tasks import FindRunsJob
+from core.training.pretrained import builtin_folders, default_guidance
+from core.choices import DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, SAMPLERS
 
-#: the samplers of core.diffusion.SAMPLERS, listed here so the page opens without importing torch
-SAMPLERS = ("dpmpp", "ddim", "euler", "ddpm")
 #: guidance slider: 0 .. 10 in steps of 0.25 (CFG weights above ~10 over-saturate)
 GUIDANCE_STEPS_PER_UNIT, GUIDANCE_MAX = 4, 10
 GALLERY_THUMB = 84
@@ -59,9 +59,9 @@ class SamplePage(Page):
         self.class_combo = QComboBox()
         self.prompt_edit = QLineEdit(placeholderText="text prompt (runs trained with text conditioning)")
         self.guidance = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=GUIDANCE_MAX * GUIDANCE_STEPS_PER_UNIT,
-                                value=3 * GUIDANCE_STEPS_PER_UNIT)
+                                value=round(DEFAULT_GUIDANCE * GUIDANCE_STEPS_PER_UNIT))
         self.guidance_label = QLabel()
-        self.steps = QSlider(Qt.Orientation.Horizontal, minimum=1, maximum=100, value=20)
+        self.steps = QSlider(Qt.Orientation.Horizontal, minimum=1, maximum=100, value=DEFAULT_SAMPLE_STEPS)
         self.steps_label = QLabel()
         self.guidance.valueChanged.connect(self._update_labels)
         self.steps.valueChanged.connect(self._update_labels)
@@ -115,12 +115,16 @@ class SamplePage(Page):
         self.body.addWidget(self.gallery, 1)
         studio.viewport.render_thread.thumbnail_ready.connect(self._on_thumbnail)
         self._model_chosen = False
-        self._builtin_folders: dict[str, Path] = {}
-        for run in settings.recent("runs"):
-            self.add_run(run, select=False)
+        #: a run folder's guidance (a built-in model takes its manifest's): the slider's starting value
+        self._run_guidance = self.guidance.value()
+        self._builtin_folders = builtin_folders()  # read from disk at once: no torch, no job
+        for name in self._builtin_folders:
+            self.model_combo.addItem(icon("cube"), name)
+        if DEFAULT_MODEL in self._builtin_folders:
+            self.model_combo.setCurrentText(DEFAULT_MODEL)
         self._update_labels()
-        # listing the built-in models imports torch (seconds): a job does it off the GUI thread
-        studio.jobs.start(FindModelsJob()).done.connect(self._on_builtin_models)
+        # the recent list may name folders on a slow or vanished disk: they are checked off the GUI thread
+        studio.jobs.start(FindRunsJob(settings.recent("runs"))).done.connect(self._on_runs_found)
 
     # -- settings ------------------------------------------------------------------------------------------
     @property
@@ -141,17 +145,10 @@ class SamplePage(Page):
             self._model_chosen = True
             self.model_combo.setCurrentText(text)
 
-    def _on_builtin_models(self, folders: dict[str, Path]) -> None:
-        """List the built-in models first; open on ``builtin:points`` unless a run was chosen meanwhile."""
-        self._builtin_folders = dict(folders)
-        names = list(folders)
-        for row, name in enumerate(names):
-            if self.model_combo.findText(name) < 0:
-                self.model_combo.insertItem(row, icon("cube"), name)
-        if DEFAULT_MODEL in names and not self._model_chosen:
-            self.model_combo.setCurrentText(DEFAULT_MODEL)
-        if self.model_combo.currentText() in folders:  # picked before its folder was known: read its classes now
-            self._model_changed(self.model_combo.currentText())
+    def _on_runs_found(self, runs: list[str]) -> None:
+        """Offer the recent run folders that still exist, after the built-in models."""
+        for run in runs:
+            self.add_run(run, select=False)
 
     def _ask_run(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Trained run", self.model_combo.currentText())
@@ -159,7 +156,10 @@ class SamplePage(Page):
             self.add_run(path)
 
     def _model_changed(self, text: str) -> None:
-        """Fill the class combo from the run's config.json (no model is loaded for that)."""
+        """Fill the class combo from the run's config.json (no model is loaded for that) and set the guidance
+        the model was measured best at (a built-in model's manifest names it)."""
+        own = default_guidance(text)
+        self.guidance.setValue(self._run_guidance if own is None else round(own * GUIDANCE_STEPS_PER_UNIT))
         self.class_combo.clear()
         config_path = self._builtin_folders.get(text, Path(text)) / "config.json"
         try:

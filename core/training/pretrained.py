@@ -34,6 +34,12 @@ def builtin_names() -> list[str]:
     return sorted(p.name for p in folder.iterdir() if (p / "config.json").is_file())
 
 
+def builtin_folders() -> dict[str, Path]:
+    """``{"builtin:NAME": folder}`` for every built-in model present, read from disk alone (no torch), so the
+    app lists them the moment its Sample page opens."""
+    return {BUILTIN_PREFIX + name: pretrained_dir() / name for name in builtin_names()}
+
+
 def is_builtin(spec: str | Path) -> bool:
     """Whether ``spec`` names a built-in model (``builtin:NAME``) rather than a run folder."""
     return str(spec).startswith(BUILTIN_PREFIX)
