@@ -43,15 +43,16 @@ H5_TEST = SHARED_DATA / "modelnet10_pointclouds_1024" / "modelnet10_pcd1024_test
 
 import torch  # noqa: E402
 
+from core.choices import DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, MODEL_REPRESENTATIONS  # noqa: E402
 from core.diffusion import LatentDiffusionPipeline  # noqa: E402
 from core.jobs import CancelToken  # noqa: E402
 from core.training.presets import training_preset  # noqa: E402
 from core.training.trainer import TrainConfig, Trainer  # noqa: E402
 
-REPRESENTATIONS = ("points", "voxels", "splats")
+REPRESENTATIONS = MODEL_REPRESENTATIONS
 #: the classes of the built-in models (issue 8), for the random-weight stand-ins
 CLASSES = ["bed", "chair", "monitor", "sofa", "table", "toilet"]
-SHAPE_COUNTS, FAST_STEPS, GUIDANCE = (1, 16), 20, 3.0
+SHAPE_COUNTS, FAST_STEPS, GUIDANCE = (1, 16), DEFAULT_SAMPLE_STEPS, DEFAULT_GUIDANCE
 CLI_SHAPES, CLI_TARGET_S = 8, 5.0
 TRAIN_STEPS = 5
 

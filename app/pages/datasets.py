@@ -15,9 +15,9 @@ from app.icons import icon
 from app.jobrunner import JobRunner
 from app.pages.base import Page, Studio
 from app.tasks import LoadShapesJob, OpenDatasetJob
+from core.choices import SHAPE_REPRESENTATIONS
 from core.data.datasets import skipped_report
 
-REPRESENTATIONS = ("points", "voxels", "splats", "mesh")
 #: thumbnail edge in pixels and how many a page of the grid shows
 THUMB_SIZE, DEFAULT_THUMBS = 112, 24
 ALL = "all"
@@ -72,7 +72,7 @@ class DatasetsPage(Page):
 
         self.class_combo, self.split_combo = QComboBox(), QComboBox()
         self.repr_combo = QComboBox()
-        self.repr_combo.addItems(REPRESENTATIONS)
+        self.repr_combo.addItems(SHAPE_REPRESENTATIONS)
         self.count_spin = QSpinBox(minimum=4, maximum=200, value=DEFAULT_THUMBS, suffix=" shapes")
         for combo in (self.class_combo, self.split_combo, self.repr_combo):
             combo.currentIndexChanged.connect(self._refresh_thumbnails)

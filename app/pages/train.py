@@ -17,12 +17,11 @@ from app import settings
 from app.icons import icon
 from app.pages.base import Page, Studio
 from app.plots import DecadeLogAxis, legend_below
+from core.choices import AUTOENCODER_KINDS, CONDITIONINGS, MODEL_REPRESENTATIONS, PRESETS, PREVIEW_SAMPLER, PREVIEW_STEPS
 
-#: choices of the train command (DESIGN.md, "Commands")
-REPRESENTATIONS = ("points", "voxels", "splats")
-AE_KINDS = ("ae", "vae", "vqvae")
-CONDITIONING = ("class", "none")
-PRESETS = ("tiny", "small", "base")
+#: the form offers no text conditioning (it has nowhere to write captions) and starts on class conditioning
+FORM_CONDITIONINGS = tuple(c for c in CONDITIONINGS if c != "text")
+FORM_DEFAULT_CONDITIONING = "class"
 #: curve colours per (stage, value): a colour-blind-safe pair (Okabe–Ito orange and blue) plus their light tints
 CURVE_COLORS = {("ae", "loss"): "#E69F00", ("ae", "val_loss"): "#F5C767",
                 ("ldm", "loss"): "#56B4E9", ("ldm", "val_loss"): "#A7D8F5"}
@@ -113,11 +112,12 @@ class TrainPage(Page):
         data_row.addWidget(browse)
         self.classes_edit = QLineEdit(placeholderText="all classes (or e.g. chair,sofa)")
         self.repr_combo = QComboBox()
-        self.repr_combo.addItems(REPRESENTATIONS)
+        self.repr_combo.addItems(MODEL_REPRESENTATIONS)
         self.ae_combo = QComboBox()
-        self.ae_combo.addItems(AE_KINDS)
+        self.ae_combo.addItems(AUTOENCODER_KINDS)
         self.cond_combo = QComboBox()
-        self.cond_combo.addItems(CONDITIONING)
+        self.cond_combo.addItems(FORM_CONDITIONINGS)
+        self.cond_combo.setCurrentText(FORM_DEFAULT_CONDITIONING)
         self.preset_combo = QComboBox()
         self.preset_combo.addItems(PRESETS)
         self.advanced = QCheckBox("advanced")
@@ -287,7 +287,7 @@ class TrainPage(Page):
         self.previews_shown += 1
         self._preview_shapes = list(event.shapes)
         self.preview_label.setText(f"Previews at stage-2 step {event.step:,} / {event.total:,}: EMA denoiser, "
-                                   "10 DDIM steps. Click one to view it.")
+                                   f"{PREVIEW_STEPS} {PREVIEW_SAMPLER.upper()} steps. Click one to view it.")
         self.preview_strip.blockSignals(True)
         self.preview_strip.clear()
         self.preview_strip.blockSignals(False)

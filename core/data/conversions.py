@@ -16,12 +16,10 @@ import numpy as np
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
+from core.choices import SHAPE_REPRESENTATIONS as REPRESENTATIONS
 from core.data.grid_frame import grid_fit
 from core.errors import ShapeError
 from core.shapes import GaussianSplats, Mesh, PointCloud, Shape, VoxelGrid
-
-Representation = Literal["points", "voxels", "splats", "mesh"]
-REPRESENTATIONS: tuple[str, ...] = ("points", "voxels", "splats", "mesh")
 
 #: Surface samples per voxel edge when rasterising triangles: a lattice at half the voxel size puts
 #: at least one sample in every voxel a triangle crosses by more than a corner (the usual
@@ -352,7 +350,7 @@ def sample_splats(splats: GaussianSplats, n: int, seed: int = 0) -> PointCloud:
 
 # ---------------------------------------------------------------- dispatch
 
-def convert(shape: Shape, target: Representation, points: int = 2048, resolution: int = 32,
+def convert(shape: Shape, target: str, points: int = 2048, resolution: int = 32,
             seed: int = 0, filled: bool = False) -> Shape:
     """Convert any shape to ``target`` ("points", "voxels", "splats" or "mesh").
 

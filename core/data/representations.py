@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.choices import SHAPE_REPRESENTATIONS as REPRESENTATIONS
 from core.shapes import GaussianSplats, Mesh, PointCloud, Shape, VoxelGrid
 
-REPRESENTATIONS = ("points", "voxels", "splats", "mesh")
 #: splats made per shape from a mesh or point cloud (the conversions' own default)
 DEFAULT_SPLATS = 4096
 #: grid through which sparse clouds are closed before splatting: the resolution whose gap closing

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from core.choices import DEFAULT_SAMPLE_STEPS, DEFAULT_SAMPLER
 from core.jobs.base import CancelToken, EventHandler, Job
 from core.jobs.events import Log, Progress
 from core.jobs.timing import StepTimes
@@ -33,7 +34,7 @@ class DemoJob(Job):
     name = "demo"
 
     def __init__(self, out: str | os.PathLike[str] = "latent3d-demo", classes: tuple[str, ...] = DEFAULT_CLASSES,
-                 n: int = SHAPES_PER_CLASS, steps: int = 20, guidance: float | None = None, image_size: int = 256,
+                 n: int = SHAPES_PER_CLASS, steps: int = DEFAULT_SAMPLE_STEPS, guidance: float | None = None, image_size: int = 256,
                  seed: int = 0, procedural: bool = False) -> None:
         self.out = Path(out)
         self.classes, self.n, self.steps, self.guidance = tuple(classes), n, steps, guidance
@@ -94,7 +95,7 @@ class DemoJob(Job):
 
         folder = self.out / model / (class_name or UNCONDITIONAL)
         job = SampleJob(f"builtin:{model}", self.n, folder, class_name=class_name, guidance=self.guidance,
-                        steps=self.steps, sampler="dpmpp", seed=self.seed, fmt=fmt, previews=False)
+                        steps=self.steps, sampler=DEFAULT_SAMPLER, seed=self.seed, fmt=fmt, previews=False)
         with self.timings.step(f"builtin:{model} {class_name or UNCONDITIONAL}: sample {self.n} + write {fmt}", emit):
             return job.execute(emit, cancel)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from core.choices import MODEL_REPRESENTATIONS
 from core.errors import InputError
 from core.jobs.base import CancelToken, EventHandler, Job
 from core.jobs.eval_inputs import EvalSet, from_array, grid_surface_points, read_folder, resample, train_shapes
@@ -24,7 +25,7 @@ DEFAULT_POINT_METRICS = ("cd", "emd", "jsd")
 DEFAULT_VOXEL_METRICS = ("cd", "iou", "jsd")
 KNOWN_METRICS = ("cd", "emd", "jsd", "iou")
 #: what an oracle's train shapes can be turned into (``--repr``), as the training loaders make them
-ORACLE_REPRESENTATIONS = ("points", "voxels", "splats")
+ORACLE_REPRESENTATIONS = MODEL_REPRESENTATIONS
 #: points per oracle cloud when the reference data has no native count (meshes): PointFlow's 2,048
 DEFAULT_POINTS = 2048
 #: Reference shapes used at most (``--n-ref``): every test class of ModelNet10 (<= 100) and of ShapeNet's

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from core.choices import DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, DEFAULT_SAMPLER, SAMPLERS
 from core.errors import InputError, ShapeError
 from core.jobs.base import CancelToken, EventHandler, Job
 from core.jobs.events import Log, Preview, Progress
@@ -24,8 +25,6 @@ MESH_RESOLUTION = 32
 DEFAULT_FORMAT = {"points": "ply", "voxels": "obj", "splats": "ply"}
 #: how an error message names a run's conditioning
 _COND_WORDS = {"none": "unconditional (trained with --cond none)", "class": "conditioned on classes"}
-#: guidance weight when neither the caller nor a built-in model's manifest names one
-DEFAULT_GUIDANCE = 3.0
 #: previews per sampling run when not asked otherwise (enough for a live view, cheap to decode)
 DEFAULT_PREVIEWS = 10
 
@@ -47,9 +46,9 @@ class SampleJob(Job):
     name = "sample"
 
     def __init__(self, run_dir: str | Path, n: int, out_dir: str | Path, class_name: str | None = None,
-                 prompt: str | None = None, guidance: float | None = None, steps: int = 20, sampler: str = "dpmpp",
-                 seed: int = 0, fmt: str | None = None, device: str = "cpu", preview_every: int | None = None,
-                 previews: bool = True) -> None:
+                 prompt: str | None = None, guidance: float | None = None, steps: int = DEFAULT_SAMPLE_STEPS,
+                 sampler: str = DEFAULT_SAMPLER, seed: int = 0, fmt: str | None = None, device: str = "cpu",
+                 preview_every: int | None = None, previews: bool = True) -> None:
         self.run_dir, self.out_dir = Path(run_dir), Path(out_dir)
         self.n, self.class_name, self.prompt = n, class_name, prompt
         self.guidance, self.steps, self.sampler, self.seed = guidance, steps, sampler, seed
@@ -59,7 +58,6 @@ class SampleJob(Job):
 
     def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
         """Check everything, sample, then write (nothing is written when a check fails)."""
-        from core.diffusion import SAMPLERS
         from core.training import load_trained
 
         if self.n < 1 or self.steps < 1:

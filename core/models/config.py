@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any, TypeVar
 
-REPRESENTATIONS = ("points", "voxels", "splats")
-AUTOENCODER_KINDS = ("ae", "vae", "vqvae")
-CONDITIONINGS = ("none", "class", "text")
+from core.choices import AUTOENCODER_KINDS, CONDITIONINGS, MODEL_REPRESENTATIONS
+
 
 _Config = TypeVar("_Config", bound="_DictConfig")
 
@@ -75,8 +74,8 @@ class AutoencoderConfig(_DictConfig):
     gradient_checkpointing: bool = False
 
     def __post_init__(self) -> None:
-        if self.representation not in REPRESENTATIONS:
-            raise ValueError(f"representation must be one of {REPRESENTATIONS}, got {self.representation!r}")
+        if self.representation not in MODEL_REPRESENTATIONS:
+            raise ValueError(f"representation must be one of {MODEL_REPRESENTATIONS}, got {self.representation!r}")
         if self.kind not in AUTOENCODER_KINDS:
             raise ValueError(f"kind must be one of {AUTOENCODER_KINDS}, got {self.kind!r}")
         if self.representation == "points":

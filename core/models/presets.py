@@ -29,9 +29,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.choices import PRESETS
 from core.models.config import AutoencoderConfig, DenoiserConfig
-
-PRESETS = ("tiny", "small", "base")
 
 _GRID_AE = {
     "tiny": {"width": 8, "depth": 0, "channel_mults": (1, 2), "latent_channels": 4, "latent_resolution": 8},

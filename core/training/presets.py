@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-PRESET_NAMES = ("tiny", "small", "base")
+from core.choices import PRESETS as PRESET_NAMES
 
 
 @dataclass(frozen=True)

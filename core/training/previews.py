@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core.choices import PREVIEW_SAMPLER, PREVIEW_STEPS
 from core.events import EventHandler, Log, Preview, Progress
 
 #: stage whose checkpoints trigger previews (the denoiser; stage 1 has nothing to sample)
 STAGE = "ldm"
-#: shapes per preview and sampler steps: few, so a preview costs a fraction of a checkpoint interval
+#: shapes per preview: few, so a preview costs a fraction of a checkpoint interval (steps and sampler:
+#: :data:`core.choices.PREVIEW_STEPS` / :data:`~core.choices.PREVIEW_SAMPLER`, which the app names too)
 PREVIEW_SHAPES = 4
-PREVIEW_STEPS = 10
-PREVIEW_SAMPLER = "ddim"
 #: one seed for every preview, so successive previews show the same noise as the model learns
 PREVIEW_SEED = 0
 #: guidance of class-conditional previews (moderate: the early model over-saturates at high weights)

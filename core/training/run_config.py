@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.choices import DEFAULT_PREDICTION
 from core.data.builtin import is_builtin_name
 from core.errors import InputError
 from core.io.atomic import atomic_write
@@ -24,11 +25,6 @@ RUN_FORMAT = "latent3d-run"
 RUN_FORMAT_VERSION = 1
 CONFIG_NAME = "config.json"
 
-#: default ``--prediction``, measured with ``benchmarks/bench_ldm.py --predictions`` (tiny chair runs,
-#: 100 AE + 300 denoiser steps, 32 samples vs 32 test chairs, 20 guided DPM-Solver++ steps): ε scored
-#: MMD-CD 0.0259 / COV 6.3 % / 1-NNA 90.6 %, v 0.0276 / 3.1 % / 92.2 %. ε was better on all three at
-#: equal cost, so it is the default; v stays selectable (it matters for zero-terminal-SNR schedules).
-DEFAULT_PREDICTION = "epsilon"
 
 
 @dataclass

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 
+from core.choices import DEFAULT_SAMPLE_STEPS
 from core.jobs.demo import DEFAULT_CLASSES, SHAPES_PER_CLASS
 
 
@@ -19,7 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help=f"comma-separated classes to sample (default {','.join(DEFAULT_CLASSES)})")
     parser.add_argument("--n", type=int, default=SHAPES_PER_CLASS,
                         help=f"shapes per class (default {SHAPES_PER_CLASS})")
-    parser.add_argument("--steps", type=int, default=20, help="DPM-Solver++ steps (default 20)")
+    parser.add_argument("--steps", type=int, default=DEFAULT_SAMPLE_STEPS,
+                        help=f"DPM-Solver++ steps (default {DEFAULT_SAMPLE_STEPS})")
     parser.add_argument("--size", type=int, default=256, metavar="PX", help="picture size in pixels (default 256)")
     parser.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     parser.add_argument("--procedural", action="store_true",

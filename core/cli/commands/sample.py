@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 
+from core.choices import DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, DEFAULT_SAMPLER, SAMPLERS
 from core.jobs.sample import FORMATS
 
 
@@ -17,9 +18,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     condition.add_argument("--prompt", help="text prompt (text-conditioned runs)")
     parser.add_argument("--guidance", type=float, default=None,
                         help="classifier-free guidance weight w (default: a built-in model's own, from its "
-                             "manifest; 3 for a run)")
-    parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--sampler", choices=("ddpm", "ddim", "dpmpp", "euler"), default="dpmpp")
+                             f"manifest; {DEFAULT_GUIDANCE:g} for a run)")
+    parser.add_argument("--steps", type=int, default=DEFAULT_SAMPLE_STEPS)
+    parser.add_argument("--sampler", choices=SAMPLERS, default=DEFAULT_SAMPLER)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--format", dest="fmt", choices=FORMATS,
                         help="per-shape files besides samples.npy, for every representation (default: ply for points "

@@ -4,10 +4,9 @@ from __future__ import annotations
 import argparse
 import os
 
+from core.choices import (AUTOENCODER_KINDS, CONDITIONINGS, DEFAULT_AUTOENCODER, DEFAULT_CONDITIONING, DEFAULT_PREDICTION,
+                          DEFAULT_PRESET, DEFAULT_REPRESENTATION, MODEL_REPRESENTATIONS, PREDICTIONS, PRESETS)
 from core.cli.options import add_key_option, add_strict_option, check_strict
-
-REPRESENTATIONS = ("points", "voxels", "splats")
-PREDICTIONS = ("epsilon", "v")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,10 +19,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                        "run's data has moved to")
     add_key_option(parser, "--data")
     parser.add_argument("--classes", help="comma-separated class names (default: all)")
-    parser.add_argument("--repr", dest="representation", choices=REPRESENTATIONS, default="points")
-    parser.add_argument("--ae", dest="ae_kind", choices=("ae", "vae", "vqvae"), default="ae")
-    parser.add_argument("--cond", choices=("none", "class", "text"), default="none")
-    parser.add_argument("--preset", choices=("tiny", "small", "base"), default="tiny")
+    parser.add_argument("--repr", dest="representation", choices=MODEL_REPRESENTATIONS,
+                        default=DEFAULT_REPRESENTATION)
+    parser.add_argument("--ae", dest="ae_kind", choices=AUTOENCODER_KINDS, default=DEFAULT_AUTOENCODER)
+    parser.add_argument("--cond", choices=CONDITIONINGS, default=DEFAULT_CONDITIONING)
+    parser.add_argument("--preset", choices=PRESETS, default=DEFAULT_PRESET)
     parser.add_argument("--ae-steps", type=int, help="stage-1 optimiser steps (default: the preset's; with --resume "
                                                      "a new total, at least the steps already taken)")
     parser.add_argument("--ldm-steps", type=int, help="stage-2 optimiser steps (default: the preset's; with --resume "
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from core.cli.runner import Interrupted, run_in_terminal
     from core.errors import InputError
     from core.jobs.train import TrainJob
-    from core.training import DEFAULT_PREDICTION, ResumeSpec, RunSpec
+    from core.training import ResumeSpec, RunSpec
 
     for name in ("ae_steps", "ldm_steps", "n_points", "batch_size", "max_shapes"):
         value = getattr(args, name)
