@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from core.diffusion.parameterization import data_prediction
 from core.diffusion.schedulers import PREDICTIONS, build_scheduler, noise_schedule_config
 
 
@@ -84,13 +85,6 @@ class DPMSolverPlusPlus:
         """DPM-Solver works on the VP sample as it is."""
         return sample
 
-    def _data_prediction(self, model_output: torch.Tensor, sample: torch.Tensor, alpha: torch.Tensor,
-                         sigma: torch.Tensor) -> torch.Tensor:
-        """x̂0 from the network output: DPM-Solver++ integrates the data-prediction model."""
-        if self.config["prediction_type"] == "epsilon":
-            return (sample - sigma * model_output) / alpha
-        return alpha * sample - sigma * model_output  # v-prediction
-
     def step(self, model_output: torch.Tensor, timestep: torch.Tensor | int, sample: torch.Tensor,
              generator: torch.Generator | None = None) -> StepOutput:
         """One solver step from ``timesteps[i]`` to the next level: first order at the first and last step
@@ -98,7 +92,8 @@ class DPMSolverPlusPlus:
         i = self._index
         alpha_s, sigma_s = _alpha_sigma(self.sigmas[i])
         alpha_t, sigma_t = _alpha_sigma(self.sigmas[i + 1])
-        x0 = self._data_prediction(model_output, sample, alpha_s, sigma_s)
+        # DPM-Solver++ integrates the data-prediction model: x̂0 from the network output
+        x0 = data_prediction(self.config["prediction_type"], sample, model_output, alpha_s, sigma_s)
         sample = sample.to(torch.float32)
         lambda_s = _log_snr(alpha_s, sigma_s)
         h = _log_snr(alpha_t, sigma_t) - lambda_s

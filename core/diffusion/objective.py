@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from core.diffusion.guidance import Denoiser, drop_condition
+from core.diffusion.parameterization import training_target
 
 #: share of training examples whose condition is replaced by the null one, so the same network also
 #: learns the unconditional model classifier-free guidance needs (Ho & Salimans 2022, sec. 3.2: 10–20 %)
@@ -27,11 +28,6 @@ def diffusion_loss(denoiser: Denoiser, z0: torch.Tensor, alphas_cumprod: torch.T
     x_t = a * z0 + s * noise
     if cond is not None and null is not None and cond_dropout > 0:
         cond = drop_condition(cond, null, cond_dropout, generator)
-    if prediction_type == "epsilon":
-        target = noise
-    elif prediction_type == "v_prediction":
-        target = a * noise - s * z0  # Salimans & Ho 2022 (progressive distillation), sec. 4
-    else:
-        raise ValueError(f"unknown prediction_type {prediction_type!r}")
+    target = training_target(prediction_type, z0, noise, a, s)
     output = denoiser(x_t, t.to(z0.device), cond)
     return F.mse_loss(output.float(), target.float())

@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from core.diffusion.parameterization import data_prediction
+
 #: ``--sampler`` name -> diffusers scheduler class
 SAMPLERS: dict[str, str] = {
     "ddpm": "DDPMScheduler",
@@ -71,14 +73,5 @@ def alpha_bar_at(alphas: torch.Tensor, timestep: torch.Tensor | float) -> float:
 
 
 def predicted_x0(x_t: torch.Tensor, model_output: torch.Tensor, alpha_bar: float, prediction_type: str) -> torch.Tensor:
-    """The clean-sample estimate x̂0 implied by the network output at noise level ᾱ (x_t in VP scaling).
-
-    ε-prediction: x̂0 = (x_t − √(1−ᾱ) ε) / √ᾱ;  v-prediction (Salimans & Ho 2022, eq. 9 ff.):
-    x̂0 = √ᾱ x_t − √(1−ᾱ) v.
-    """
-    a, s = alpha_bar ** 0.5, (1.0 - alpha_bar) ** 0.5
-    if prediction_type == "epsilon":
-        return (x_t - s * model_output) / a
-    if prediction_type == "v_prediction":
-        return a * x_t - s * model_output
-    raise ValueError(f"unknown prediction_type {prediction_type!r}")
+    """The clean-sample estimate x̂0 implied by the network output at noise level ᾱ (x_t in VP scaling)."""
+    return data_prediction(prediction_type, x_t, model_output, alpha_bar ** 0.5, (1.0 - alpha_bar) ** 0.5)

@@ -1,0 +1,54 @@
+"""What the denoiser's output means: the noise ε, the velocity v or the clean sample x0.
+
+A run's schedule names one diffusers ``prediction_type``; training regresses its
+:func:`training_target` and every sampler turns the output back into the clean-sample estimate with
+:func:`data_prediction`. Both sides read this one table, so they cannot disagree. ``alpha`` and
+``sigma`` are the VP coefficients of x_t = α x0 + σ ε (α = √ᾱ, σ = √(1−ᾱ)); they may be floats or
+tensors broadcasting against the sample.
+"""
+from __future__ import annotations
+
+from typing import Callable, NamedTuple, Union
+
+import torch
+
+Coefficient = Union[float, torch.Tensor]
+
+
+class Parameterization(NamedTuple):
+    """The regression target of one prediction type, and the x̂0 its output implies."""
+
+    target: Callable[[torch.Tensor, torch.Tensor, Coefficient, Coefficient], torch.Tensor]
+    data: Callable[[torch.Tensor, torch.Tensor, Coefficient, Coefficient], torch.Tensor]
+
+
+#: diffusers ``prediction_type`` -> (target from (x0, ε), x̂0 from (x_t, output)).
+#: ε: x̂0 = (x_t − σ ε) / α (DDPM); v = α ε − σ x0 and x̂0 = α x_t − σ v (Salimans & Ho 2022, sec. 4);
+#: x0 ("sample"): the output is the estimate itself.
+PARAMETERIZATIONS: dict[str, Parameterization] = {
+    "epsilon": Parameterization(target=lambda x0, noise, alpha, sigma: noise,
+                                data=lambda x_t, output, alpha, sigma: (x_t - sigma * output) / alpha),
+    "v_prediction": Parameterization(target=lambda x0, noise, alpha, sigma: alpha * noise - sigma * x0,
+                                     data=lambda x_t, output, alpha, sigma: alpha * x_t - sigma * output),
+    "sample": Parameterization(target=lambda x0, noise, alpha, sigma: x0,
+                               data=lambda x_t, output, alpha, sigma: output),
+}
+
+
+def parameterization(prediction_type: str) -> Parameterization:
+    """The entry of ``prediction_type``; an unknown one is a ``ValueError`` naming it."""
+    if prediction_type not in PARAMETERIZATIONS:
+        raise ValueError(f"unknown prediction_type {prediction_type!r}")
+    return PARAMETERIZATIONS[prediction_type]
+
+
+def training_target(prediction_type: str, x0: torch.Tensor, noise: torch.Tensor, alpha: Coefficient,
+                    sigma: Coefficient) -> torch.Tensor:
+    """What the denoiser regresses for clean ``x0`` noised with ``noise`` at (α, σ)."""
+    return parameterization(prediction_type).target(x0, noise, alpha, sigma)
+
+
+def data_prediction(prediction_type: str, x_t: torch.Tensor, model_output: torch.Tensor, alpha: Coefficient,
+                    sigma: Coefficient) -> torch.Tensor:
+    """The clean-sample estimate x̂0 implied by the denoiser's output at (α, σ)."""
+    return parameterization(prediction_type).data(x_t, model_output, alpha, sigma)
