@@ -30,15 +30,17 @@ class ConvertJob(Job):
     classes, splits and counts; ``classes`` keeps only those classes of a dataset. Shapes keep their
     coordinates except when voxelised (fitted into the grid) or when ``normalize`` is "unit_sphere"
     (centred, farthest point at 1) or "unit_cube" (centred, longest side 1); converting splats to splats
-    without normalising writes them back bit for bit.
+    without normalising writes them back bit for bit. A mesh is made by :func:`core.shapes.meshing.to_mesh`
+    (points and splats with ``mesh_method``), so it keeps the source's coordinates too.
     """
 
     name = "convert"
 
     def __init__(self, source: str | os.PathLike[str], target: str, out: str | os.PathLike[str],
                  points: int = 2048, resolution: int = 32, filled: bool = False, seed: int = 0,
-                 normalize: str = "none", classes: str | None = None) -> None:
+                 normalize: str = "none", classes: str | None = None, mesh_method: str = "poisson") -> None:
         from core.data.conversions import REPRESENTATIONS
+        from core.shapes.meshing import POINT_METHODS
 
         if target not in REPRESENTATIONS:
             raise InputError(None, f"unknown target {target!r}; use one of {', '.join(REPRESENTATIONS)}")
@@ -48,11 +50,13 @@ class ConvertJob(Job):
             raise InputError(None, f"--res must be at least 2, got {resolution}")
         if normalize not in NORMALIZATIONS:
             raise InputError("--normalize", f"unknown {normalize!r}; use one of {', '.join(NORMALIZATIONS)}")
+        if mesh_method not in POINT_METHODS:
+            raise InputError("--mesh-method", f"unknown {mesh_method!r}; use one of {', '.join(POINT_METHODS)}")
         if normalize != "none" and target == "voxels":
             raise InputError("--normalize", "voxel grids are always fitted into their grid; --normalize applies "
                                             "to points, splats and mesh")
         self.source, self.target, self.out = source, target, Path(out)
-        self.normalize, self.classes = normalize, classes
+        self.normalize, self.classes, self.mesh_method = normalize, classes, mesh_method
         self.options = {"points": points, "resolution": resolution, "filled": filled, "seed": seed}
 
     def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
@@ -156,9 +160,13 @@ class ConvertJob(Job):
         from core.data.conversions import convert
         from core.errors import ShapeError
         from core.io import write_shape
+        from core.shapes.meshing import to_mesh
 
         try:
-            converted = convert(shape, self.target, **self.options)
+            if self.target == "mesh":
+                converted = to_mesh(shape, self.mesh_method, self.options["resolution"])
+            else:
+                converted = convert(shape, self.target, **self.options)
         except ShapeError as error:
             raise InputError(self.source, error.problem) from None
         write_shape(normalized(converted, self.normalize), path)

@@ -5,6 +5,7 @@ import argparse
 
 from core.cli.options import add_strict_option, check_strict
 from core.jobs.convert import NORMALIZATIONS
+from core.shapes.meshing import POINT_METHODS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,6 +29,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="scale each converted shape: none keeps its coordinates (default none), unit_sphere "
                              "centres it with its farthest point at 1, unit_cube centres it with its longest side 1 "
                              "(in [-0.5, 0.5]); voxel grids are always fitted into their grid")
+    parser.add_argument("--mesh-method", choices=POINT_METHODS, default="poisson",
+                        help="how --to mesh surfaces points and splats: poisson (screened Poisson, follows the "
+                             "points, may be open; default) or grid (marching cubes of the filled --res grid, "
+                             "coarse but closed); voxels always use marching cubes")
     parser.add_argument("--classes", metavar="A,B", help="convert only these classes of a dataset (comma-separated)")
     add_strict_option(parser)
     parser.set_defaults(handler=run_convert)
@@ -40,7 +45,8 @@ def run_convert(args: argparse.Namespace) -> int:
 
     check_strict(args, args.source)
     job = ConvertJob(args.source, args.target, args.out, points=args.points, resolution=args.res,
-                     filled=args.filled, seed=args.seed, normalize=args.normalize, classes=args.classes)
+                     filled=args.filled, seed=args.seed, normalize=args.normalize, classes=args.classes,
+                     mesh_method=args.mesh_method)
     result = run_in_terminal(job)
     if "classes" not in result:
         print(result["outputs"][0])
