@@ -17,14 +17,16 @@ from app.dialogs import show_error
 from app.icons import icon
 from app.pages.base import Page, Studio
 from app.tasks import FindRunsJob
+from core.jobs.export import ARRAY_FORMATS, EXPORT_FORMATS, ExportJob, describe_export
 from core.training.pretrained import builtin_folders, default_guidance
 from core.choices import DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, SAMPLERS
+from core.jobs.results import SampleResult
 
 #: guidance slider: 0 .. 10 in steps of 0.25 (CFG weights above ~10 over-saturate)
 GUIDANCE_STEPS_PER_UNIT, GUIDANCE_MAX = 4, 10
 GALLERY_THUMB = 84
-#: export files that hold surfaces: points and splats become a mesh through a filled voxel grid first
-MESH_SUFFIXES = (".obj", ".glb")
+#: what the export buttons write: the gallery's selected shape or every shape of the result
+EXPORT_SCOPES = ("Selected shape", "All shapes")
 UNCONDITIONAL = "(unconditional)"
 #: the model the page opens on when it is installed (DESIGN.md: the built-in point-cloud model)
 BUILTIN_PREFIX = "builtin:"
@@ -40,7 +42,7 @@ class SamplePage(Page):
     def __init__(self, studio: Studio, parent=None) -> None:
         super().__init__(studio, parent)
         self.runner = None
-        self.result: dict | None = None
+        self.result: SampleResult | None = None
         self.previews_shown = 0
 
         box = QGroupBox("Generate")
@@ -101,18 +103,29 @@ class SamplePage(Page):
         self.gallery.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.gallery.setMovement(QListWidget.Movement.Static)
         self.gallery.setSpacing(6)
+        self.gallery.setWrapping(True)  # rows of thumbnails that re-flow with the page's width
         self.gallery.currentRowChanged.connect(self._show_result)
+        self.export_scope = QComboBox(toolTip="Export the gallery's selected shape or every shape")
+        self.export_scope.addItems(EXPORT_SCOPES)
+        self.export_scope.currentIndexChanged.connect(self._describe_exports)
         exports = QHBoxLayout()
         exports.addWidget(gallery_title)
         exports.addStretch(1)
+        exports.addWidget(self.export_scope)
         self.export_buttons = {}
-        for fmt in ("ply", "npy", "obj", "glb"):
-            button = QPushButton(icon("export"), f"Export {fmt.upper()}", enabled=False)
+        for fmt in EXPORT_FORMATS:
+            button = QPushButton(icon("export"), fmt.upper())
             button.clicked.connect(lambda _=False, f=fmt: self._ask_export(f))
             exports.addWidget(button)
             self.export_buttons[fmt] = button
+        self.export_note = QLabel()
+        self.export_note.setObjectName("dim")
+        self.export_note.setWordWrap(True)
         self.body.addLayout(exports)
+        self.body.addWidget(self.export_note)
         self.body.addWidget(self.gallery, 1)
+        self.gallery.currentRowChanged.connect(self._describe_exports)
+        self._describe_exports()
         studio.viewport.render_thread.thumbnail_ready.connect(self._on_thumbnail)
         self._model_chosen = False
         #: a run folder's guidance (a built-in model takes its manifest's): the slider's starting value
@@ -202,20 +215,21 @@ class SamplePage(Page):
             self.previews_shown += 1
             self.studio.viewport.show_shape(event.shapes[0], reset_view=self.previews_shown == 1)
 
-    def _on_done(self, result: dict) -> None:
+    def _on_done(self, result: SampleResult) -> None:
         self.result = result
         settings.remember("runs", self.model_combo.currentText())
         self.gallery.clear()
-        for index, shape in enumerate(result["shapes"]):
+        for index, shape in enumerate(result.shapes):
             item = QListWidgetItem(f"#{index}")
             item.setSizeHint(QSize(GALLERY_THUMB + 12, GALLERY_THUMB + 26))
             self.gallery.addItem(item)
             self.studio.viewport.render_thread.request_thumbnail(("sample", id(result), index), shape,
                                                                  self.studio.viewport.style, GALLERY_THUMB)
-        for button in self.export_buttons.values():
-            button.setEnabled(True)
-        if result["shapes"]:
-            self.studio.viewport.show_shape(result["shapes"][0], reset_view=False)
+        if result.shapes:
+            self.gallery.setCurrentRow(0)
+        self._describe_exports()
+        if result.shapes:
+            self.studio.viewport.show_shape(result.shapes[0], reset_view=False)
 
     def _on_finished(self) -> None:
         self.generate_button.setEnabled(True)
@@ -228,44 +242,59 @@ class SamplePage(Page):
             self.gallery.item(key[2]).setIcon(QIcon(QPixmap.fromImage(image)))
 
     def _show_result(self, row: int) -> None:
-        if self.result is not None and 0 <= row < len(self.result["shapes"]):
-            self.studio.viewport.show_shape(self.result["shapes"][row])
+        if self.result is not None and 0 <= row < len(self.result.shapes):
+            self.studio.viewport.show_shape(self.result.shapes[row])
 
     # -- export --------------------------------------------------------------------------------------------
+    def export_rows(self) -> list[int]:
+        """The result rows an export writes: the selected shape, or all of them."""
+        if self.result is None:
+            return []
+        if self.export_scope.currentIndex() == 1:
+            return list(range(len(self.result.shapes)))
+        return [max(self.gallery.currentRow(), 0)]
+
+    def _describe_exports(self) -> None:
+        """Say on each button, and under them, what an export writes (which shapes, which layout)."""
+        rows = self.export_rows()
+        for fmt, button in self.export_buttons.items():
+            button.setEnabled(bool(rows))
+            button.setToolTip(describe_export(self.result.shapes, fmt, rows)
+                              if rows else "Generate shapes first: there is nothing to export yet")
+        if not rows:
+            self.export_note.setText("Exports appear here after sampling.")
+        elif len(rows) == 1:
+            self.export_note.setText(f"Exports write shape #{rows[0]} in its sampled frame (PLY and OBJ overlay); "
+                                     "hover a format for what its file holds.")
+        else:
+            self.export_note.setText(f"Exports write all {len(rows)} shapes: NPY as one array, PLY/OBJ/GLB as one "
+                                     "file per shape in a folder; hover a format for what its files hold.")
+
     def _ask_export(self, fmt: str) -> None:
-        suggested = "samples.npy" if fmt == "npy" else f"sample_{max(self.gallery.currentRow(), 0):03d}.{fmt}"
-        path, _ = QFileDialog.getSaveFileName(self, f"Export {fmt.upper()}", suggested, f"{fmt.upper()} (*.{fmt})")
+        rows = self.export_rows()
+        if not rows:
+            return
+        if fmt in ARRAY_FORMATS or len(rows) == 1:
+            suggested = "samples.npy" if fmt in ARRAY_FORMATS else f"sample_{rows[0]:03d}.{fmt}"
+            path, _ = QFileDialog.getSaveFileName(self, f"Export {fmt.upper()}", suggested,
+                                                  f"{fmt.upper()} (*.{fmt})")
+        else:
+            path = QFileDialog.getExistingDirectory(self, f"Folder for {len(rows)} {fmt.upper()} files")
         if path:
-            self.export(path)
+            self.export(path, fmt)
 
-    def export(self, path: str | Path) -> Path | None:
-        """Write the selected result (NPY: all results as one array) to ``path``; errors show a dialog."""
-        from core.errors import InputError, ShapeError
-        from core.io import write_array, write_shape
-
+    def export(self, path: str | Path, fmt: str | None = None):
+        """Write :meth:`export_rows` as ``fmt`` (default: ``path``'s suffix) in an ExportJob; returns its runner
+        (None with nothing to export). Errors show the job's one-line dialog."""
         if self.result is None:
             return None
         path = Path(path)
-        try:
-            if path.suffix.lower() == ".npy":
-                write_array(self.result["array"], path)
-            else:
-                shape = self.result["shapes"][max(self.gallery.currentRow(), 0)]
-                if path.suffix.lower() in MESH_SUFFIXES and not hasattr(shape, "faces"):
-                    shape = _as_mesh(shape)
-                write_shape(shape, path)
-        except (InputError, ShapeError, OSError, TypeError, ValueError) as exc:
-            show_error(self, "Export", str(exc))
-            return None
-        self.studio.jobs.append(f"exported {path}")
-        return path
-
-
-def _as_mesh(shape):
-    """A mesh for OBJ/GLB export: voxels through marching cubes, anything else through a filled voxel grid."""
-    from core.data.conversions import convert
-
-    return convert(shape, "mesh")
+        fmt = fmt or path.suffix[1:].lower()
+        runner = self.studio.jobs.start(ExportJob(self.result.array, self.result.shapes, self.export_rows(),
+                                                  path, fmt))
+        runner.done.connect(lambda paths: self.studio.jobs.append(
+            f"exported {len(paths)} file(s): {paths[0] if len(paths) == 1 else paths[0].parent}"))
+        return runner
 
 
 def _with_label(slider: QSlider, label: QLabel) -> QHBoxLayout:

@@ -34,3 +34,21 @@ def error_boxes(monkeypatch) -> list[str]:
 def rng() -> np.random.Generator:
     """A seeded generator so test shapes are the same every run."""
     return np.random.default_rng(0)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    """The main window at 1280x800 with settings isolated in tmp; shut down (jobs cancelled, renderer released)
+    afterwards."""
+    from PySide6.QtCore import QSettings
+
+    from app.main_window import MainWindow
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "config"))
+    main = MainWindow()
+    qtbot.addWidget(main)
+    main.resize(1280, 800)
+    main.show()
+    yield main
+    main.shutdown()
