@@ -20,7 +20,6 @@ from app.tasks import FindRunsJob
 from core.jobs.export import ARRAY_FORMATS, EXPORT_FORMATS, ExportJob, describe_export
 from core.training.pretrained import builtin_folders, default_guidance
 from core.choices import DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, SAMPLERS
-from core.jobs.results import SampleResult
 
 #: guidance slider: 0 .. 10 in steps of 0.25 (CFG weights above ~10 over-saturate)
 GUIDANCE_STEPS_PER_UNIT, GUIDANCE_MAX = 4, 10
@@ -42,7 +41,7 @@ class SamplePage(Page):
     def __init__(self, studio: Studio, parent=None) -> None:
         super().__init__(studio, parent)
         self.runner = None
-        self.result: SampleResult | None = None
+        self.result: dict | None = None
         self.previews_shown = 0
 
         box = QGroupBox("Generate")
@@ -215,21 +214,21 @@ class SamplePage(Page):
             self.previews_shown += 1
             self.studio.viewport.show_shape(event.shapes[0], reset_view=self.previews_shown == 1)
 
-    def _on_done(self, result: SampleResult) -> None:
+    def _on_done(self, result: dict) -> None:
         self.result = result
         settings.remember("runs", self.model_combo.currentText())
         self.gallery.clear()
-        for index, shape in enumerate(result.shapes):
+        for index, shape in enumerate(result["shapes"]):
             item = QListWidgetItem(f"#{index}")
             item.setSizeHint(QSize(GALLERY_THUMB + 12, GALLERY_THUMB + 26))
             self.gallery.addItem(item)
             self.studio.viewport.render_thread.request_thumbnail(("sample", id(result), index), shape,
                                                                  self.studio.viewport.style, GALLERY_THUMB)
-        if result.shapes:
+        if result["shapes"]:
             self.gallery.setCurrentRow(0)
         self._describe_exports()
-        if result.shapes:
-            self.studio.viewport.show_shape(result.shapes[0], reset_view=False)
+        if result["shapes"]:
+            self.studio.viewport.show_shape(result["shapes"][0], reset_view=False)
 
     def _on_finished(self) -> None:
         self.generate_button.setEnabled(True)
@@ -242,8 +241,8 @@ class SamplePage(Page):
             self.gallery.item(key[2]).setIcon(QIcon(QPixmap.fromImage(image)))
 
     def _show_result(self, row: int) -> None:
-        if self.result is not None and 0 <= row < len(self.result.shapes):
-            self.studio.viewport.show_shape(self.result.shapes[row])
+        if self.result is not None and 0 <= row < len(self.result["shapes"]):
+            self.studio.viewport.show_shape(self.result["shapes"][row])
 
     # -- export --------------------------------------------------------------------------------------------
     def export_rows(self) -> list[int]:
@@ -251,7 +250,7 @@ class SamplePage(Page):
         if self.result is None:
             return []
         if self.export_scope.currentIndex() == 1:
-            return list(range(len(self.result.shapes)))
+            return list(range(len(self.result["shapes"])))
         return [max(self.gallery.currentRow(), 0)]
 
     def _describe_exports(self) -> None:
@@ -259,7 +258,7 @@ class SamplePage(Page):
         rows = self.export_rows()
         for fmt, button in self.export_buttons.items():
             button.setEnabled(bool(rows))
-            button.setToolTip(describe_export(self.result.shapes, fmt, rows)
+            button.setToolTip(describe_export(self.result["shapes"], fmt, rows)
                               if rows else "Generate shapes first: there is nothing to export yet")
         if not rows:
             self.export_note.setText("Exports appear here after sampling.")
@@ -290,7 +289,7 @@ class SamplePage(Page):
             return None
         path = Path(path)
         fmt = fmt or path.suffix[1:].lower()
-        runner = self.studio.jobs.start(ExportJob(self.result.array, self.result.shapes, self.export_rows(),
+        runner = self.studio.jobs.start(ExportJob(self.result["array"], self.result["shapes"], self.export_rows(),
                                                   path, fmt))
         runner.done.connect(lambda paths: self.studio.jobs.append(
             f"exported {len(paths)} file(s): {paths[0] if len(paths) == 1 else paths[0].parent}"))
