@@ -10,7 +10,6 @@ each representation: the app shows it beside its export buttons.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,23 +17,18 @@ from core.errors import InputError, ShapeError
 from core.jobs.base import CancelToken, EventHandler, Job
 from core.jobs.events import Progress
 
-if TYPE_CHECKING:
-    from core.shapes import Mesh
-
 #: the formats a sample set exports to
 EXPORT_FORMATS = ("ply", "npy", "obj", "glb")
 #: formats that hold a whole set in one file (the others hold one shape per file)
 ARRAY_FORMATS = ("npy",)
-#: formats that hold surfaces: points and splats are meshed first (:func:`sample_mesh`)
+#: formats that hold surfaces: points and splats are meshed first (:func:`core.shapes.meshing.to_mesh`)
 MESH_FORMATS = ("obj", "glb")
-#: grid through which point and splat samples are meshed
-MESH_RESOLUTION = 32
 #: per (representation, format): what the file holds
 EXPORTS = {
     ("points", "ply"): "the points as a PLY point cloud",
     ("points", "npy"): "float32 (N, P, 3) points",
-    ("points", "obj"): "a surface meshed from the points",
-    ("points", "glb"): "a surface meshed from the points",
+    ("points", "obj"): "a surface reconstructed from the points (screened Poisson)",
+    ("points", "glb"): "a surface reconstructed from the points (screened Poisson)",
     ("voxels", "ply"): "the grid's marching-cubes surface as a PLY mesh",
     ("voxels", "npy"): "uint8 (N, R, R, R) occupancy grids",
     ("voxels", "obj"): "the grid's marching-cubes surface",
@@ -43,8 +37,8 @@ EXPORTS = {
     ("splats", "npy"): ("float32 (N, 15, R, R, R) splat grids, the model's own layout: per cell occupancy, "
                         "offset ×3, log-scale ×3, rotation ×4, opacity, colour DC ×3 (core/data/splat_grid.py); "
                         "eval and datasets read it"),
-    ("splats", "obj"): "a surface meshed from the Gaussians",
-    ("splats", "glb"): "a surface meshed from the Gaussians",
+    ("splats", "obj"): "a surface reconstructed from the Gaussians' centres and normals (screened Poisson)",
+    ("splats", "glb"): "a surface reconstructed from the Gaussians' centres and normals (screened Poisson)",
 }
 
 
@@ -111,31 +105,18 @@ class ExportJob(Job):
 
 def write_sample(shape, array: np.ndarray, path: Path) -> None:
     """One sample's file by ``path``'s suffix. PLY holds each kind as it is (points, 3DGS splats; voxels as
-    their marching-cubes mesh); OBJ and GLB hold surfaces (:func:`sample_mesh`). An empty sample is a
-    ShapeError (a splat ``shape`` of a grid without kept cells holds only a preview's stand-in)."""
+    their marching-cubes mesh); OBJ and GLB hold surfaces (:func:`core.shapes.meshing.to_mesh`: marching cubes
+    for voxels, surface reconstruction for points and splats). An empty sample is a ShapeError (a splat ``shape`` of a grid without kept cells holds only a preview's stand-in)."""
     from core.data.splat_grid import OCCUPANCY, kept_cells
     from core.io import write_mesh, write_point_cloud, write_splats
     from core.shapes import GaussianSplats, PointCloud
+    from core.shapes.meshing import to_mesh
 
     if isinstance(shape, GaussianSplats) and not kept_cells(array[OCCUPANCY]).size:
         raise ShapeError("splat grid has no occupied cell: nothing to decode")
     if path.suffix[1:].lower() in MESH_FORMATS or not isinstance(shape, (PointCloud, GaussianSplats)):
-        write_mesh(sample_mesh(shape), path)
+        write_mesh(to_mesh(shape), path)
     elif isinstance(shape, PointCloud):
         write_point_cloud(shape, path)
     else:
         write_splats(shape, path)
-
-
-def sample_mesh(shape) -> Mesh:
-    """A sample's surface in the sample's own frame: voxels by marching cubes; points and splats through a
-    filled :data:`MESH_RESOLUTION` grid (the conversions fit their points into it), then moved back out."""
-    from core.data.conversions import convert, splats_to_points
-    from core.data.grid_frame import grid_fit
-    from core.shapes import GaussianSplats, Mesh, VoxelGrid
-
-    if isinstance(shape, VoxelGrid):
-        return convert(shape, "mesh")
-    points = splats_to_points(shape).points if isinstance(shape, GaussianSplats) else shape.points
-    mesh = convert(shape, "mesh", resolution=MESH_RESOLUTION)
-    return Mesh(grid_fit(points, MESH_RESOLUTION).invert(mesh.vertices), mesh.faces)
