@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -12,15 +12,8 @@ from core.errors import InputError, ShapeError
 from core.jobs.base import CancelToken, EventHandler, Job
 from core.jobs.events import Log, Preview, Progress
 
-if TYPE_CHECKING:
-    from core.shapes import Mesh
-
-#: per-shape file formats; every one holds every representation (see :func:`_write_sample`)
+#: per-shape file formats; every one holds every representation (see :func:`core.jobs.export.write_sample`)
 FORMATS = ("npy", "ply", "obj", "glb")
-#: formats that hold only surfaces: points and splats are meshed through a filled grid first
-MESH_FORMATS = ("obj", "glb")
-#: grid through which point and splat samples are meshed (the grid the app's OBJ/GLB export uses too)
-MESH_RESOLUTION = 32
 #: per-shape file written when --format is not given
 DEFAULT_FORMAT = {"points": "ply", "voxels": "obj", "splats": "ply"}
 #: how an error message names a run's conditioning
@@ -36,7 +29,7 @@ class SampleJob(Job):
     splat grids float32 (N,C,R,R,R) as :mod:`core.data.splat_grid` lays them out), one
     ``sample_NNN.<format>`` per shape unless the format is ``npy`` (PLY: points as points, splats as
     standard 3DGS with SH degree 0 in the grid's [-1, 1]³ frame, voxels as their marching-cubes mesh;
-    OBJ and GLB: a mesh of any kind, points and splats meshed through a filled grid) and
+    OBJ and GLB: a mesh of any kind, points and splats through surface reconstruction) and
     ``samples.json`` (the request, for reproducing it).
     Emits Progress and Preview (the decoded x0 estimate as core.shapes objects) every
     ``preview_every`` steps, or Progress alone every step with ``previews=False`` (the terminal);
@@ -138,6 +131,7 @@ class SampleJob(Job):
 
     def _write(self, array: np.ndarray, shapes: list, fmt: str, guidance: float, emit: EventHandler) -> list[Path]:
         from core.io import atomic_write, write_array
+        from core.jobs.export import write_sample
 
         out = self.out_dir
         out.mkdir(parents=True, exist_ok=True)
@@ -147,7 +141,7 @@ class SampleJob(Job):
             for index, shape in enumerate(shapes):
                 path = out / f"sample_{index:03d}.{fmt}"
                 try:
-                    _write_sample(shape, array[index], path)
+                    write_sample(shape, array[index], path)
                 except ShapeError:
                     emit(Log(f"sample {index} is empty: no file written", level="warning"))
                     continue
@@ -159,34 +153,3 @@ class SampleJob(Job):
             temporary.write_text(json.dumps(request, indent=2) + "\n")
         return [*paths, out / "samples.json"]
 
-
-def _write_sample(shape, array: np.ndarray, path: Path) -> None:
-    """One sample's file. PLY holds each kind as it is (points, 3DGS splats; voxels as their marching-cubes
-    mesh); OBJ and GLB hold surfaces (:func:`_surface`). An empty sample is a ShapeError (a splat ``shape``
-    of a grid without kept cells holds only a preview's stand-in)."""
-    from core.data.splat_grid import OCCUPANCY, kept_cells
-    from core.io import write_mesh, write_point_cloud, write_splats
-    from core.shapes import GaussianSplats, PointCloud
-
-    if isinstance(shape, GaussianSplats) and not kept_cells(array[OCCUPANCY]).size:
-        raise ShapeError("splat grid has no occupied cell: nothing to decode")
-    if path.suffix[1:] in MESH_FORMATS or not isinstance(shape, (PointCloud, GaussianSplats)):
-        write_mesh(_surface(shape), path)
-    elif isinstance(shape, PointCloud):
-        write_point_cloud(shape, path)
-    else:
-        write_splats(shape, path)
-
-
-def _surface(shape) -> Mesh:
-    """A sample's surface in the sample's own frame: voxels by marching cubes; points and splats through a
-    filled :data:`MESH_RESOLUTION` grid (the conversions fit their points into it), then moved back out."""
-    from core.data.conversions import convert, splats_to_points
-    from core.data.grid_frame import grid_fit
-    from core.shapes import GaussianSplats, Mesh, VoxelGrid
-
-    if isinstance(shape, VoxelGrid):
-        return convert(shape, "mesh")
-    points = splats_to_points(shape).points if isinstance(shape, GaussianSplats) else shape.points
-    mesh = convert(shape, "mesh", resolution=MESH_RESOLUTION)
-    return Mesh(grid_fit(points, MESH_RESOLUTION).invert(mesh.vertices), mesh.faces)
