@@ -1,0 +1,26 @@
+"""``python -m core complete MODEL PARTIAL``: fill in what a partial shape is missing."""
+from __future__ import annotations
+
+import argparse
+
+from core.cli.edit_options import add_edit_options
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``complete`` command."""
+    parser = subparsers.add_parser(
+        "complete", help="complete a partial shape through a trained model",
+        description="Sample N whole shapes that keep PARTIAL (a shape with a region missing) and fill in the "
+                    "rest; written as 'sample' writes samples, lined up with PARTIAL in its coordinates.")
+    parser.add_argument("run_dir", metavar="MODEL", help="run folder or builtin:NAME")
+    parser.add_argument("partial", metavar="PARTIAL", help="partial shape file")
+    add_edit_options(parser, "number of completions (default 4)", 4)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run a CompleteJob."""
+    from core.cli.edit_options import edit_options, run_edit
+    from core.jobs.edit import CompleteJob
+
+    return run_edit(CompleteJob(args.run_dir, args.partial, args.out, n=args.n, **edit_options(args)))

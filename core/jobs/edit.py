@@ -1,0 +1,272 @@
+"""``InterpolateJob``, ``VaryJob``, ``CompleteJob``: work with given shapes through a trained latent model.
+
+Each encodes its input shapes (:mod:`core.jobs.edit_inputs`), runs one of the latent-space algorithms of
+:mod:`core.diffusion.editing`, decodes, moves the results back into the input's coordinates and writes
+them as :class:`~core.jobs.sample.SampleJob` writes samples (``samples.npy``, per-shape files, and
+``samples.json`` with the request). The condition (``--class`` / ``--prompt``) and guidance follow the
+sample job's rules, which these jobs inherit.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from core.errors import InputError
+from core.jobs.base import CancelToken, EventHandler
+from core.jobs.events import Progress
+from core.jobs.sample import DEFAULT_FORMAT, SampleJob
+from core.shapes import Normalization
+
+#: interpolation paths: "latent" blends the encoded latents (the ends are exactly the reconstructions);
+#: "noise" DDIM-inverts both to noise, slerps and samples back (DDIM, Song et al. 2021, sec. 5.3)
+INTERPOLATION_PATHS = ("latent", "noise")
+#: Adam step size of completion's consistency correction on the x̂0 latents (unit variance) and the partial
+#: shape's placement; with :data:`COMPLETION_ITERATIONS` per step it lets x̂0 move ~0.1 per step
+COMPLETION_STEP_SIZE = 0.05
+#: consistency-correction iterations per denoising step of completion
+COMPLETION_ITERATIONS = 2
+#: denoising steps when not asked otherwise (the sample job's default)
+DEFAULT_STEPS = 20
+
+
+class _EditJob(SampleJob):
+    """What the three edits share: the trained run, the guided denoiser, encoding, decoding and writing."""
+
+    def __init__(self, run_dir: str | Path, n: int, out_dir: str | Path, class_name: str | None = None,
+                 prompt: str | None = None, guidance: float | None = None, steps: int = DEFAULT_STEPS,
+                 seed: int = 0, fmt: str | None = None, device: str = "cpu") -> None:
+        super().__init__(run_dir, n, out_dir, class_name=class_name, prompt=prompt, guidance=guidance, steps=steps,
+                         sampler="ddim", seed=seed, fmt=fmt, device=device, previews=False)
+
+    def _load(self):
+        """The run, after the checks every edit shares."""
+        from core.jobs.sample import FORMATS
+        from core.training import load_trained
+
+        if self.n < 1 or self.steps < 1:
+            raise InputError("--n/--steps", f"need at least one shape and one step, got n={self.n}, steps={self.steps}")
+        if self.fmt not in (None, *FORMATS):
+            raise InputError("--format", f"unknown format {self.fmt!r}; use one of {', '.join(FORMATS)}")
+        return load_trained(self.run_dir, self.device)
+
+    def _denoiser(self, run) -> tuple[Callable[[torch.Tensor, torch.Tensor], torch.Tensor], float]:
+        """``denoise(x, t)`` with the job's condition and guidance (rows of the condition cut to the batch)."""
+        from core.diffusion.guidance import classifier_free_guidance, null_condition
+
+        cond, guidance = self._condition(run)
+        num_classes = int(run.config["denoiser"].get("num_classes", 0))
+        null = None if cond is None else null_condition(cond, num_classes)
+
+        def denoise(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+            rows = len(x)
+            return classifier_free_guidance(run.denoiser, x, t, None if cond is None else cond[:rows].to(x.device),
+                                            None if null is None else null[:rows].to(x.device), guidance)
+
+        return denoise, guidance
+
+    def _encode(self, run, path: str | Path):
+        """The shape file's model input, frame and scaled latent (1, …)."""
+        from core.jobs.edit_inputs import framed_input, read_input
+
+        framed = framed_input(read_input(path), run, path, self.seed)
+        latent = run.autoencoder.encode(framed.tensor.to(next(run.autoencoder.parameters()).device))
+        return framed, latent.float() * run.scale_factor
+
+    def _finish(self, run, latents: torch.Tensor, frames: list[Normalization], guidance: float,
+                emit: EventHandler, request: dict[str, Any]) -> dict[str, Any]:
+        """Decode, move each shape into its frame, write as ``sample`` does and add ``request`` to samples.json."""
+        from core.io import atomic_write
+        from core.jobs.edit_inputs import in_input_frame
+
+        rep = run.representation
+        array = rep.to_array(run.pipeline().decode(latents))
+        if not np.isfinite(array).all():
+            raise RuntimeError("editing produced non-finite values")
+        shapes = [in_input_frame(shape, frame) for shape, frame in zip(rep.to_shapes(array), frames)]
+        if rep.name == "points":  # point arrays carry their coordinates; grids keep theirs in samples.json
+            array = np.stack([shape.points for shape in shapes]).astype(np.float32)
+        paths = self._write(array, shapes, self.fmt or DEFAULT_FORMAT[rep.name], guidance, emit)
+        summary = self.out_dir / "samples.json"
+        written = json.loads(summary.read_text())
+        written.update(request, job=self.name, sampler="ddim",
+                       frames=[{"center": list(f.center), "scale": f.scale} for f in frames])
+        with atomic_write(summary) as temporary:
+            temporary.write_text(json.dumps(written, indent=2) + "\n")
+        return {"array": array, "shapes": shapes, "paths": [str(p) for p in paths], "out_dir": str(self.out_dir),
+                "frames": frames}
+
+    def _progress(self, emit: EventHandler, cancel: CancelToken, stage: str, offset: int = 0, total: int = 0):
+        """A ``callback(i, n)`` for :mod:`core.diffusion.editing` that reports Progress and honours cancel."""
+
+        def callback(i: int, n: int) -> None:
+            cancel.raise_if_cancelled()
+            emit(Progress(offset + i, total or n, stage))
+
+        return callback
+
+
+class InterpolateJob(_EditJob):
+    """``n`` shapes from A to B through the model; the first and last are A and B as it reconstructs them
+    (exactly, on the "latent" path). Shape k sits in the frame between A's and B's at the same fraction."""
+
+    name = "interpolate"
+
+    def __init__(self, run_dir: str | Path, a: str | Path, b: str | Path, out_dir: str | Path, n: int = 8,
+                 path: str = "latent", **options: Any) -> None:
+        super().__init__(run_dir, n, out_dir, **options)
+        self.a, self.b, self.path = Path(a), Path(b), path
+
+    def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
+        """Encode A and B, walk between them, decode and write."""
+        from core.diffusion import editing
+
+        if self.path not in INTERPOLATION_PATHS:
+            raise InputError("--path", f"unknown path {self.path!r}; use one of {', '.join(INTERPOLATION_PATHS)}")
+        if self.n < 2:
+            raise InputError("--n", f"an interpolation needs at least its two ends, got n={self.n}")
+        run = self._load()
+        with torch.no_grad():
+            (frame_a, z_a), (frame_b, z_b) = self._encode(run, self.a), self._encode(run, self.b)
+            denoise, guidance = self._denoiser(run)
+            weights = torch.linspace(0.0, 1.0, self.n)
+            if self.path == "latent":
+                latents = editing.lerp(z_a[0], z_b[0], weights)
+            else:
+                latents = self._through_noise(run, denoise, torch.cat([z_a, z_b]), weights, emit, cancel)
+        frames = [_between(frame_a.frame, frame_b.frame, float(w)) for w in weights]
+        return self._finish(run, latents, frames, guidance, emit,
+                            {"a": str(self.a), "b": str(self.b), "path": self.path})
+
+    def _through_noise(self, run, denoise, ends: torch.Tensor, weights: torch.Tensor, emit: EventHandler,
+                       cancel: CancelToken) -> torch.Tensor:
+        """DDIM-invert both ends to the last timestep, slerp the noises, DDIM-sample every blend."""
+        from core.diffusion import editing
+        from core.diffusion.schedulers import alphas_cumprod
+
+        schedule = run.config["schedule"]
+        alphas = alphas_cumprod(schedule)
+        last = int(schedule["num_train_timesteps"]) - 1
+        total = 2 * self.steps
+        noises = editing.ddim_walk(denoise, ends, editing.inversion_timesteps(last, self.steps), alphas,
+                                   schedule["prediction_type"],
+                                   callback=self._progress(emit, cancel, "inverting", 0, total))
+        blends = editing.slerp(noises[0], noises[1], weights)
+        return editing.ddim_walk(denoise, blends, editing.sampling_timesteps(last, self.steps), alphas,
+                                 schedule["prediction_type"],
+                                 callback=self._progress(emit, cancel, "sampling", self.steps, total))
+
+
+def _between(a: Normalization, b: Normalization, weight: float) -> Normalization:
+    """The frame ``weight`` of the way from ``a`` to ``b``: centres blended linearly, scales geometrically."""
+    center = tuple((1 - weight) * ca + weight * cb for ca, cb in zip(a.center, b.center))
+    return Normalization(center, a.scale ** (1 - weight) * b.scale ** weight)
+
+
+class VaryJob(_EditJob):
+    """``n`` variations of a shape, SDEdit-style (Meng et al. 2022): its latent noised to ``strength`` ∈ (0, 1]
+    of the schedule, then denoised with the condition. Near 0 that returns the reconstruction; 1 is a fresh
+    sample that only shares the condition."""
+
+    name = "vary"
+
+    def __init__(self, run_dir: str | Path, shape: str | Path, strength: float, out_dir: str | Path, n: int = 4,
+                 **options: Any) -> None:
+        super().__init__(run_dir, n, out_dir, **options)
+        self.shape, self.strength = Path(shape), strength
+
+    def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
+        """Encode, noise to the strength's timestep, denoise the n copies, decode and write."""
+        from core.diffusion import editing
+        from core.diffusion.schedulers import alphas_cumprod
+
+        if not 0.0 < self.strength <= 1.0:
+            raise InputError("--strength", f"must lie in (0, 1], got {self.strength}")
+        run = self._load()
+        schedule = run.config["schedule"]
+        alphas = alphas_cumprod(schedule)
+        start = editing.strength_timestep(self.strength, int(schedule["num_train_timesteps"]))
+        steps = max(1, math.ceil(self.steps * self.strength))  # the share of a full run's steps that is left
+        with torch.no_grad():
+            framed, z = self._encode(run, self.shape)
+            denoise, guidance = self._denoiser(run)
+            generator = torch.Generator("cpu").manual_seed(self.seed)
+            noise = torch.randn((self.n, *z.shape[1:]), generator=generator).to(z.device)
+            x = editing.noised(z.expand(self.n, *z.shape[1:]), alphas, start, noise)
+            latents = editing.ddim_walk(denoise, x, editing.sampling_timesteps(start, steps), alphas,
+                                        schedule["prediction_type"], callback=self._progress(emit, cancel, "varying"))
+        return self._finish(run, latents, [framed.frame] * self.n, guidance, emit,
+                            {"shape": str(self.shape), "strength": self.strength})
+
+
+class CompleteJob(_EditJob):
+    """``n`` completions of a partial shape (a half cut away, a one-sided scan).
+
+    Sampling from noise with a consistency correction of each x̂0 (:func:`core.diffusion.editing.consistency_correction`):
+    the decoded shape must cover the partial shape's points (points: their one-sided Chamfer distance to
+    the decoded cloud; grids: the decoded occupancy at them). The partial's placement in the model frame
+    (centre and scale, per output) is optimised along with it, because a partial shape's own bounding box
+    is not the whole shape's: the output is then moved back so that it lines up with the partial input.
+    """
+
+    name = "complete"
+
+    def __init__(self, run_dir: str | Path, partial: str | Path, out_dir: str | Path, n: int = 4,
+                 **options: Any) -> None:
+        super().__init__(run_dir, n, out_dir, **options)
+        self.partial = Path(partial)
+
+    def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
+        """Encode the partial shape for its frame, sample with the correction, decode and write."""
+        from core.diffusion import editing
+        from core.diffusion.schedulers import alphas_cumprod
+
+        run = self._load()
+        schedule = run.config["schedule"]
+        alphas = alphas_cumprod(schedule)
+        last = int(schedule["num_train_timesteps"]) - 1
+        with torch.no_grad():
+            framed, _ = self._encode(run, self.partial)
+            denoise, guidance = self._denoiser(run)
+        device = framed.tensor.device
+        kept = torch.from_numpy(framed.points.astype(np.float32)).to(device)
+        center = torch.tensor(framed.frame.center, dtype=torch.float32).repeat(self.n, 1).requires_grad_(True)
+        log_scale = torch.full((self.n, 1), math.log(framed.frame.scale)).requires_grad_(True)
+        decode = run.pipeline().decode
+        distance = _point_loss if run.representation.name == "points" else _grid_loss
+
+        def loss(x0: torch.Tensor) -> torch.Tensor:
+            placed = (kept[None] - center[:, None]) * log_scale.exp()[:, :, None]
+            return distance(decode(x0), placed).sum()
+
+        correction = editing.consistency_correction(loss, COMPLETION_STEP_SIZE, COMPLETION_ITERATIONS,
+                                                    (center, log_scale))
+        generator = torch.Generator("cpu").manual_seed(self.seed)
+        with torch.no_grad():
+            x = torch.randn((self.n, *run.autoencoder.latent_shape), generator=generator).to(device)
+            latents = editing.ddim_walk(denoise, x, editing.sampling_timesteps(last, self.steps), alphas,
+                                        schedule["prediction_type"], correction=correction,
+                                        callback=self._progress(emit, cancel, "completing"))
+        frames = [Normalization(tuple(float(v) for v in c), float(s)) for c, s in
+                  zip(center.detach().cpu().numpy(), log_scale.detach().exp().cpu().numpy()[:, 0])]
+        return self._finish(run, latents, frames, guidance, emit, {"partial": str(self.partial)})
+
+
+def _point_loss(decoded: torch.Tensor, kept: torch.Tensor) -> torch.Tensor:
+    """Per shape, the mean squared distance from each kept point to the nearest decoded point (B,)."""
+    return torch.cdist(kept, decoded).min(dim=2).values.square().mean(dim=1)
+
+
+def _grid_loss(decoded: torch.Tensor, kept: torch.Tensor) -> torch.Tensor:
+    """Per shape, the binary cross-entropy of "occupied" at the kept points, read trilinearly from the decoded
+    occupancy logits (channel 0 of voxel and splat grids over [-1, 1]³) (B,)."""
+    import torch.nn.functional as F
+
+    # grid_sample reads (x, y, z) as (W, H, D); our grids index (x, y, z) as (D, H, W)
+    where = kept.flip(-1)[:, :, None, None, :]
+    logits = F.grid_sample(decoded[:, :1], where, mode="bilinear", padding_mode="border", align_corners=False)
+    return F.softplus(-logits.reshape(len(decoded), -1)).mean(dim=1)
