@@ -16,13 +16,14 @@ from app.icons import APP_ICON, icon
 from app.jobs_panel import JobsPanel
 from app.pages.base import Studio
 from app.pages.datasets import DatasetsPage
+from app.pages.edit import EditPage
 from app.pages.evaluate import EvaluatePage
 from app.pages.sample import SamplePage
 from app.pages.train import TrainPage
 from app.viewport.render_thread import RenderThread
 from app.viewport.widget import Viewport
 
-PAGES = ("datasets", "train", "sample", "evaluate")
+PAGES = ("datasets", "train", "sample", "evaluate", "edit")
 
 
 class MainWindow(QMainWindow):
@@ -40,7 +41,8 @@ class MainWindow(QMainWindow):
         self.train = TrainPage(studio)
         self.sample = SamplePage(studio)
         self.evaluate = EvaluatePage(studio)
-        self.pages = dict(zip(PAGES, (self.datasets, self.train, self.sample, self.evaluate)))
+        self.edit = EditPage(studio)
+        self.pages = dict(zip(PAGES, (self.datasets, self.train, self.sample, self.evaluate, self.edit)))
 
         self.nav = QListWidget()
         self.nav.setObjectName("nav")

@@ -1,0 +1,103 @@
+"""The Edit page in the real window: interpolate and scrub, vary at a strength, complete a cut shape, cancel."""
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import pytest
+
+from app.pages.edit import KEPT_COLOR
+
+JOB_TIMEOUT_MS = 180_000
+
+
+@pytest.fixture
+def chair_files(shared_data, tmp_path):
+    """Two ModelNet10 test chairs as point-cloud .npy files."""
+    folder = shared_data / "modelnet10_pointclouds_1024"
+    names = (folder / "shape_names.txt").read_text().split()
+    with h5py.File(folder / "modelnet10_pcd1024_test.h5") as file:
+        rows = np.flatnonzero(file["label"][:, 0] == names.index("chair"))[:2]
+        clouds = file["data"][rows]
+    paths = [tmp_path / "a.npy", tmp_path / "b.npy"]
+    for path, cloud in zip(paths, clouds):
+        np.save(path, cloud)
+    return paths
+
+
+@pytest.fixture
+def page(window):
+    """The Edit page, shown, on builtin:points with few steps."""
+    window.show_page("edit")
+    window.edit.steps_spin.setValue(3)
+    return window.edit
+
+
+def _finish(qtbot, window, runner) -> None:
+    with qtbot.waitSignal(runner.finished, timeout=JOB_TIMEOUT_MS):
+        pass
+    qtbot.waitUntil(lambda: not window.jobs.busy, timeout=JOB_TIMEOUT_MS)
+
+
+def test_interpolation_is_computed_once_and_scrubbing_shows_each_shape(qtbot, window, page, chair_files,
+                                                                      error_boxes):
+    page.a_edit.setText(str(chair_files[0]))
+    page.b_edit.setText(str(chair_files[1]))
+    page.k_spin.setValue(4)
+    _finish(qtbot, window, page.interpolate())
+    shapes = page.results["interpolate"]
+    assert len(shapes) == 4 and page.sliders["interpolate"].maximum() == 3
+    for k in (3, 1, 2):
+        page.sliders["interpolate"].setValue(k)
+        assert window.viewport.shape is shapes[k]  # straight from memory: no job ran
+        assert not window.jobs.busy
+    assert error_boxes == []
+
+
+def test_variations_follow_the_strength_slider(qtbot, window, page, chair_files):
+    page.tabs.setCurrentIndex(1)
+    page.shape_edit.setText(str(chair_files[0]))
+    page.strength_slider.setValue(20)
+    page.vary_n.setValue(2)
+    runner = page.vary()
+    assert runner.job.strength == pytest.approx(0.2)
+    _finish(qtbot, window, runner)
+    assert len(page.results["vary"]) == 2
+    page.sliders["vary"].setValue(1)
+    assert window.viewport.shape is page.results["vary"][1]
+
+
+def test_completion_of_a_cut_shape_draws_the_kept_part_in_its_colour(qtbot, window, page, chair_files):
+    page.tabs.setCurrentIndex(2)
+    page.partial_edit.setText(str(chair_files[0]))
+    page.cut_check.setChecked(True)
+    page.complete_n.setValue(1)
+    _finish(qtbot, window, page.complete())
+    full = np.load(chair_files[0])
+    assert len(page.kept) < len(full) and page.kept[:, 0].max() <= (full[:, 0].min() + full[:, 0].max()) / 2 + 1e-4
+    drawn = window.viewport.shape
+    kept_rows = np.all(np.isclose(drawn.colors, KEPT_COLOR), axis=1)
+    assert kept_rows.sum() == len(page.kept) and (~kept_rows).sum() > 0
+    np.testing.assert_allclose(drawn.points[kept_rows], page.kept)
+
+
+def test_a_running_edit_can_be_cancelled_and_the_page_stays_usable(qtbot, window, page, chair_files):
+    page.steps_spin.setValue(200)
+    page.tabs.setCurrentIndex(1)
+    page.shape_edit.setText(str(chair_files[0]))
+    page.strength_slider.setValue(100)
+    runner = page.vary()
+    qtbot.waitUntil(lambda: page.progress.value() > 0, timeout=JOB_TIMEOUT_MS)
+    failures = []
+    runner.failed.connect(failures.append)
+    page.cancel_button.click()
+    _finish(qtbot, window, runner)
+    assert failures and failures[0].cancelled
+    assert page.vary_button.isEnabled() and not page.cancel_button.isEnabled()
+    assert page.results["vary"] == []
+
+
+def test_a_missing_file_is_reported_on_the_page(qtbot, window, page, tmp_path):
+    page.tabs.setCurrentIndex(2)
+    page.partial_edit.setText(str(tmp_path / "nope.ply"))
+    assert page.complete() is None
+    assert "no such shape file" in page.status.text()
