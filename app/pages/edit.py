@@ -24,6 +24,8 @@ STRENGTH_STEPS = 100
 DEFAULT_STRENGTH = 30
 #: colours of a completion: the shape the model filled in, and the kept part the user gave
 FILLED_COLOR, KEPT_COLOR = (0.62, 0.68, 0.78), (0.95, 0.55, 0.15)
+#: the viewport's colouring that draws a cloud's own colours
+OWN_COLORS = "uniform"
 SHAPE_FILTER = "Shapes (*.ply *.npy *.npz *.obj *.off *.stl *.glb *.pcd)"
 TABS = ("interpolate", "vary", "complete")
 
@@ -219,6 +221,7 @@ class EditPage(Page):
         shape = shapes[self.sliders[tab].value()]
         if tab == "complete" and self.kept is not None:
             shape = with_kept(shape, self.kept)
+            self.studio.viewport.color_combo.setCurrentText(OWN_COLORS)  # height colours would hide the two parts
         self.studio.viewport.show_shape(shape, reset_view=False)
 
 

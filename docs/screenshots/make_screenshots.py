@@ -5,6 +5,8 @@ Run under Xvfb from the repository root (takes a few minutes on a CPU):
 RUN_DIR is a trained class-conditional point-cloud run (``python -m core train ... --repr points --cond class``)
 or a built-in model such as ``builtin:points``. ``make_screenshots.py --sample-splats`` takes only
 ``sample_splats.png``: the Sample page with ``builtin:splats`` chairs, the first in the viewport.
+``make_screenshots.py --edit`` takes only ``edit.png``: the Edit page completing a ModelNet10 test chair
+cut in half with ``builtin:points``, the kept half in its own colour.
 """
 from __future__ import annotations
 
@@ -89,6 +91,32 @@ def sample_splats() -> None:
     window.close()
 
 
+def edit_page() -> None:
+    """The Edit page: a test chair cut by the plane x = centre, completed by builtin:points."""
+    import h5py
+    import numpy as np
+
+    names = (DATA / "shape_names.txt").read_text().split()
+    with h5py.File(DATA / "modelnet10_pcd1024_test.h5") as file:
+        chair = file["data"][int(np.flatnonzero(file["label"][:, 0] == names.index("chair"))[0])]
+    path = Path(tempfile.mkdtemp()) / "chair.npy"
+    np.save(path, chair)
+    window = new_window()
+    window.show_page("edit")
+    page = window.edit
+    page.tabs.setCurrentIndex(2)
+    page.partial_edit.setText(str(path))
+    page.cut_check.setChecked(True)
+    page.complete_n.setValue(4)
+    page.complete()
+    wait_until(lambda: len(page.results["complete"]) == 4)
+    settle(window)
+    window.viewport.reset_view()
+    settle(window, 2.0)
+    capture(window, "edit")
+    window.close()
+
+
 def main(run_dir: str) -> None:
     """Datasets → Train (live) → Sample → Evaluate."""
     window = new_window()
@@ -134,6 +162,6 @@ def main(run_dir: str) -> None:
 
 
 if __name__ == "__main__":
-    sample_splats() if sys.argv[1] == "--sample-splats" else main(sys.argv[1])
+    {"--sample-splats": sample_splats, "--edit": edit_page}.get(sys.argv[1], lambda: main(sys.argv[1]))()
     from app.viewport.render_thread import RenderThread
     RenderThread.release_shared()

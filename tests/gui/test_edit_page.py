@@ -75,6 +75,7 @@ def test_completion_of_a_cut_shape_draws_the_kept_part_in_its_colour(qtbot, wind
     full = np.load(chair_files[0])
     assert len(page.kept) < len(full) and page.kept[:, 0].max() <= (full[:, 0].min() + full[:, 0].max()) / 2 + 1e-4
     drawn = window.viewport.shape
+    assert window.viewport.style.color_by == "uniform"  # the cloud's own colours are drawn
     kept_rows = np.all(np.isclose(drawn.colors, KEPT_COLOR), axis=1)
     assert kept_rows.sum() == len(page.kept) and (~kept_rows).sum() > 0
     np.testing.assert_allclose(drawn.points[kept_rows], page.kept)
