@@ -37,12 +37,12 @@ def score(model: str, representation: str, class_name: str, seed: int, n: int, g
     metrics = METRICS[representation]
     if oracle:
         return EvalJob(None, REFERENCE, class_name=class_name, n=n, metrics=metrics, oracle=True, seed=seed,
-                       representation=representation).run()["metrics"]
+                       representation=representation).run().metrics
     with tempfile.TemporaryDirectory() as out:
         SampleJob(model, n, out, class_name=class_name, guidance=guidance, steps=STEPS, sampler=SAMPLER, seed=seed,
                   fmt="npy").run()
         return EvalJob(Path(out) / "samples.npy", REFERENCE, class_name=class_name, metrics=metrics,
-                       seed=seed).run()["metrics"]
+                       seed=seed).run().metrics
 
 
 def run(model: str, classes: list[str], seeds: list[int], n: int, guidance: float, oracle: bool) -> dict:

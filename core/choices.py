@@ -12,6 +12,13 @@ MODEL_REPRESENTATIONS: tuple[str, ...] = ("points", "voxels", "splats")
 #: every shape kind a dataset serves and ``convert --to`` writes: the model kinds plus meshes
 SHAPE_REPRESENTATIONS: tuple[str, ...] = (*MODEL_REPRESENTATIONS, "mesh")
 DEFAULT_REPRESENTATION = "points"
+#: grid edge of voxels and splats (``--res``)
+GRID_RESOLUTIONS: tuple[int, ...] = (16, 32, 64)
+
+#: how points and splats become a surface (``convert --mesh-method``, exports): "poisson" (faithful, may be
+#: open) or "grid" (a filled grid's marching-cubes surface, always closed)
+MESH_METHODS: tuple[str, ...] = ("poisson", "grid")
+DEFAULT_MESH_METHOD = MESH_METHODS[0]
 
 #: stage-1 bottlenecks: plain, KL-regularised, vector-quantised (``--ae``)
 AUTOENCODER_KINDS: tuple[str, ...] = ("ae", "vae", "vqvae")

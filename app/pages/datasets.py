@@ -95,7 +95,8 @@ class DatasetsPage(Page):
         self.grid.setUniformItemSizes(True)
         self.grid.itemClicked.connect(self._show_item)
         self.body.addWidget(self.grid, 1)
-        studio.viewport.render_thread.thumbnail_ready.connect(self._on_thumbnail)
+        self.thumbnails = studio.viewport.render_thread.thumbnail_client(self)
+        self.thumbnails.ready.connect(self._on_thumbnail)
 
     # -- opening -------------------------------------------------------------------------------------------
     def open(self, path: str | Path) -> JobRunner:
@@ -171,7 +172,7 @@ class DatasetsPage(Page):
             return
         if self._thumb_runner is not None:
             self._thumb_runner.cancel()
-        self.studio.viewport.render_thread.cancel_thumbnails()
+        self.thumbnails.cancel()  # this page's pending pictures only: other pages keep theirs
         self.grid.clear()
         representation = self.repr_combo.currentText()
         missing = []
@@ -195,12 +196,11 @@ class DatasetsPage(Page):
         return (self.dataset.root, index, representation, self.studio.viewport.style)
 
     def _render_thumbnail(self, event, representation: str) -> None:
-        self.studio.viewport.render_thread.request_thumbnail(
-            self._key(event.step, representation), event.shapes[0], self.studio.viewport.style, THUMB_SIZE)
+        self.thumbnails.request(self._key(event.step, representation), event.shapes[0], self.studio.viewport.style,
+                                THUMB_SIZE)
 
-    def _on_thumbnail(self, key: object, image: QImage) -> None:
-        if not (isinstance(key, tuple) and len(key) == 4):
-            return
+    def _on_thumbnail(self, key: tuple, image: QImage) -> None:
+        """A grid picture; ``key`` is :meth:`_key`'s (dataset root, index, representation, style)."""
         self._thumb_cache[key] = image
         if self.dataset is None or key[0] != self.dataset.root:
             return

@@ -172,7 +172,7 @@ class EvaluatePage(Page):
             return
         column, make_job = self._queue.pop(0)
         runner = self.studio.jobs.start(make_job())
-        runner.done.connect(lambda result, c=column: self._on_result(c, result))
+        runner.done.connect(lambda result, c=column: self._on_result(c, result.to_json()))
         runner.failed.connect(lambda failed: self._queue.clear())
         runner.finished.connect(self._next)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
@@ -20,6 +19,7 @@ from app.tasks import FindRunsJob
 from core.jobs.export import ARRAY_FORMATS, EXPORT_FORMATS, ExportJob, describe_export
 from core.training.pretrained import builtin_folders, default_guidance
 from core.choices import DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, SAMPLERS
+from core.jobs.results import SampleResult
 
 #: guidance slider: 0 .. 10 in steps of 0.25 (CFG weights above ~10 over-saturate)
 GUIDANCE_STEPS_PER_UNIT, GUIDANCE_MAX = 4, 10
@@ -41,7 +41,7 @@ class SamplePage(Page):
     def __init__(self, studio: Studio, parent=None) -> None:
         super().__init__(studio, parent)
         self.runner = None
-        self.result: dict | None = None
+        self.result: SampleResult | None = None
         self.previews_shown = 0
 
         box = QGroupBox("Generate")
@@ -125,7 +125,8 @@ class SamplePage(Page):
         self.body.addWidget(self.gallery, 1)
         self.gallery.currentRowChanged.connect(self._describe_exports)
         self._describe_exports()
-        studio.viewport.render_thread.thumbnail_ready.connect(self._on_thumbnail)
+        self.thumbnails = studio.viewport.render_thread.thumbnail_client(self)
+        self.thumbnails.ready.connect(self._on_thumbnail)
         self._model_chosen = False
         #: a run folder's guidance (a built-in model takes its manifest's): the slider's starting value
         self._run_guidance = self.guidance.value()
@@ -188,7 +189,7 @@ class SamplePage(Page):
 
     # -- generating ----------------------------------------------------------------------------------------
     def generate(self) -> None:
-        """Start a SampleJob with the page's settings; samples go to the run's samples/ folder."""
+        """Start a SampleJob with the page's settings; the job writes into the run's samples/ folder."""
         from core.jobs.sample import SampleJob
 
         run = self.model_combo.currentText().strip()
@@ -196,8 +197,7 @@ class SamplePage(Page):
             show_error(self, "Sample", "Choose a trained run first")
             return
         class_name = self.class_combo.currentText()
-        out = Path(run) / "samples" / f"seed{self.seed.value()}" if Path(run).is_dir() else Path(tempfile.mkdtemp())
-        job = SampleJob(run, self.count.value(), out,
+        job = SampleJob(run, self.count.value(), None,  # the job picks the folder (a run's samples/seedN)
                         class_name=None if class_name in ("", UNCONDITIONAL) else class_name,
                         prompt=self.prompt_edit.text().strip() or None, guidance=self.guidance_value,
                         steps=self.steps.value(), sampler=self.sampler_combo.currentText(), seed=self.seed.value())
@@ -214,35 +214,36 @@ class SamplePage(Page):
             self.previews_shown += 1
             self.studio.viewport.show_shape(event.shapes[0], reset_view=self.previews_shown == 1)
 
-    def _on_done(self, result: dict) -> None:
+    def _on_done(self, result: SampleResult) -> None:
         self.result = result
         settings.remember("runs", self.model_combo.currentText())
         self.gallery.clear()
-        for index, shape in enumerate(result["shapes"]):
+        self.thumbnails.cancel()  # the previous result's pictures still queued would be drawn for nothing
+        for index, shape in enumerate(result.shapes):
             item = QListWidgetItem(f"#{index}")
             item.setSizeHint(QSize(GALLERY_THUMB + 12, GALLERY_THUMB + 26))
             self.gallery.addItem(item)
-            self.studio.viewport.render_thread.request_thumbnail(("sample", id(result), index), shape,
-                                                                 self.studio.viewport.style, GALLERY_THUMB)
-        if result["shapes"]:
+            self.thumbnails.request((id(result), index), shape, self.studio.viewport.style, GALLERY_THUMB)
+        if result.shapes:
             self.gallery.setCurrentRow(0)
         self._describe_exports()
-        if result["shapes"]:
-            self.studio.viewport.show_shape(result["shapes"][0], reset_view=False)
+        if result.shapes:
+            self.studio.viewport.show_shape(result.shapes[0], reset_view=False)
 
     def _on_finished(self) -> None:
         self.generate_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         self.runner = None
 
-    def _on_thumbnail(self, key: object, image: QImage) -> None:
-        if isinstance(key, tuple) and len(key) == 3 and key[0] == "sample" and self.result is not None \
-                and key[1] == id(self.result) and key[2] < self.gallery.count():
-            self.gallery.item(key[2]).setIcon(QIcon(QPixmap.fromImage(image)))
+    def _on_thumbnail(self, key: tuple[int, int], image: QImage) -> None:
+        """A gallery picture: ``key`` is (id of the result, row); one of an earlier result is stale."""
+        result_id, row = key
+        if self.result is not None and result_id == id(self.result) and row < self.gallery.count():
+            self.gallery.item(row).setIcon(QIcon(QPixmap.fromImage(image)))
 
     def _show_result(self, row: int) -> None:
-        if self.result is not None and 0 <= row < len(self.result["shapes"]):
-            self.studio.viewport.show_shape(self.result["shapes"][row])
+        if self.result is not None and 0 <= row < len(self.result.shapes):
+            self.studio.viewport.show_shape(self.result.shapes[row])
 
     # -- export --------------------------------------------------------------------------------------------
     def export_rows(self) -> list[int]:
@@ -250,7 +251,7 @@ class SamplePage(Page):
         if self.result is None:
             return []
         if self.export_scope.currentIndex() == 1:
-            return list(range(len(self.result["shapes"])))
+            return list(range(len(self.result.shapes)))
         return [max(self.gallery.currentRow(), 0)]
 
     def _describe_exports(self) -> None:
@@ -258,7 +259,7 @@ class SamplePage(Page):
         rows = self.export_rows()
         for fmt, button in self.export_buttons.items():
             button.setEnabled(bool(rows))
-            button.setToolTip(describe_export(self.result["shapes"], fmt, rows)
+            button.setToolTip(describe_export(self.result.shapes, fmt, rows)
                               if rows else "Generate shapes first: there is nothing to export yet")
         if not rows:
             self.export_note.setText("Exports appear here after sampling.")
@@ -289,7 +290,7 @@ class SamplePage(Page):
             return None
         path = Path(path)
         fmt = fmt or path.suffix[1:].lower()
-        runner = self.studio.jobs.start(ExportJob(self.result["array"], self.result["shapes"], self.export_rows(),
+        runner = self.studio.jobs.start(ExportJob(self.result.array, self.result.shapes, self.export_rows(),
                                                   path, fmt))
         runner.done.connect(lambda paths: self.studio.jobs.append(
             f"exported {len(paths)} file(s): {paths[0] if len(paths) == 1 else paths[0].parent}"))

@@ -14,10 +14,13 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, Q
                                QWidget)
 
 from app import settings
+from app.dialogs import show_error
 from app.icons import icon
 from app.pages.base import Page, Studio
 from app.plots import DecadeLogAxis, legend_below
 from core.choices import AUTOENCODER_KINDS, CONDITIONINGS, MODEL_REPRESENTATIONS, PRESETS, PREVIEW_SAMPLER, PREVIEW_STEPS
+from core.jobs.train import TrainJob
+from core.training.spec import RunSpec
 
 #: the form offers no text conditioning (it has nowhere to write captions) and starts on class conditioning
 FORM_CONDITIONINGS = tuple(c for c in CONDITIONINGS if c != "text")
@@ -199,7 +202,8 @@ class TrainPage(Page):
         previews.addWidget(self.preview_label)
         previews.addWidget(self.preview_strip, 1)
         self.body.addLayout(previews)
-        studio.viewport.render_thread.thumbnail_ready.connect(self._on_thumbnail)
+        self.thumbnails = studio.viewport.render_thread.thumbnail_client(self)
+        self.thumbnails.ready.connect(self._on_thumbnail)
 
     def set_dataset(self, dataset) -> None:
         """Pre-fill the data step with the dataset opened on the Datasets page."""
@@ -227,10 +231,9 @@ class TrainPage(Page):
         if path:
             self.resume(path)
 
-    def spec(self):
-        """The RunSpec of the form (advanced values only when 'advanced' is ticked)."""
-        from core.training import RunSpec
-
+    def spec(self) -> RunSpec:
+        """The RunSpec of the form (advanced values only when 'advanced' is ticked); torch-free, so the GUI
+        thread builds it at once and the job checks it."""
         classes = [c.strip() for c in self.classes_edit.text().split(",") if c.strip()] or None
         advanced = self.advanced.isChecked()
         return RunSpec(data=self.data_edit.text().strip(), representation=self.repr_combo.currentText(),
@@ -243,19 +246,14 @@ class TrainPage(Page):
 
     def start(self) -> None:
         """Start a new run from the form."""
-        from core.jobs.train import TrainJob
-
         out = self.out_edit.text().strip()
         if not out:
-            from app.dialogs import show_error
             show_error(self, "Train", "Choose an output folder for the run (step 6)")
             return
         self._launch(TrainJob(out, self.spec(), previews=True), out)
 
     def resume(self, run_dir: str | Path) -> None:
         """Continue the run in ``run_dir`` from its last checkpoints."""
-        from core.jobs.train import TrainJob
-
         self._launch(TrainJob(run_dir, None, previews=True), str(run_dir))
 
     def cancel(self) -> None:
@@ -291,19 +289,20 @@ class TrainPage(Page):
         self.preview_strip.blockSignals(True)
         self.preview_strip.clear()
         self.preview_strip.blockSignals(False)
+        self.thumbnails.cancel()  # pictures of the previous round that are still queued would be drawn for nothing
         style = self.studio.viewport.style
         for index, shape in enumerate(event.shapes):
             item = QListWidgetItem(f"#{index}")
             item.setSizeHint(QSize(PREVIEW_THUMB + 8, PREVIEW_THUMB + 22))
             self.preview_strip.addItem(item)
-            self.studio.viewport.render_thread.request_thumbnail(("train", self.previews_shown, index), shape,
-                                                                 style, PREVIEW_THUMB)
+            self.thumbnails.request((self.previews_shown, index), shape, style, PREVIEW_THUMB)
         self.studio.viewport.show_shape(event.shapes[0], reset_view=self.previews_shown == 1)
 
-    def _on_thumbnail(self, key: object, image: QImage) -> None:
-        if isinstance(key, tuple) and len(key) == 3 and key[0] == "train" and key[1] == self.previews_shown \
-                and key[2] < self.preview_strip.count():
-            self.preview_strip.item(key[2]).setIcon(QIcon(QPixmap.fromImage(image)))
+    def _on_thumbnail(self, key: tuple[int, int], image: QImage) -> None:
+        """A preview's picture: ``key`` is (preview round, row); a picture of an earlier round is stale."""
+        round_shown, row = key
+        if round_shown == self.previews_shown and row < self.preview_strip.count():
+            self.preview_strip.item(row).setIcon(QIcon(QPixmap.fromImage(image)))
 
     def _show_preview(self, row: int) -> None:
         if 0 <= row < len(self._preview_shapes):

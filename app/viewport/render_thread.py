@@ -5,13 +5,18 @@ the GUI thread never blocks on rendering; a renderer that stalls longer than ``S
 replaced by a fresh process and the request is tried once more. Splats are drawn as discs in every frame
 and refined with the Gaussian shader once the view has rested ``REFINE_DELAY_S`` (progressive refinement:
 previews and orbiting at the speed of points, the true splats when the user looks).
+
+Thumbnails are asked for through a :class:`ThumbnailClient` per page, in the spirit of napari's per-layer
+event connections: each client has its own queue, its own ``ready`` signal and its own ``cancel``, so a page
+that starts over (the Datasets page on a new filter) drops only its own pending pictures, never another
+page's (the Train page's preview strip). The thread serves the clients' queues in turn.
 """
 from __future__ import annotations
 
 import atexit
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -51,6 +56,35 @@ class _ThumbnailRequest:
     size: int
 
 
+class ThumbnailClient(QObject):
+    """One page's thumbnails: :meth:`request` queues a picture, ``ready(key, image)`` delivers it, and
+    :meth:`cancel` drops this client's pending requests only. Made by :meth:`RenderThread.thumbnail_client`;
+    it leaves the render thread when its parent (the page) is destroyed."""
+
+    ready = Signal(object, QImage)  # key, image
+
+    def __init__(self, thread: "RenderThread", parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread = thread
+        self.destroyed.connect(lambda _=None, t=thread, token=id(self): t._forget(token))
+
+    def request(self, key: object, shape: object, style: Style, size: int) -> None:
+        """Ask for a square ``size`` picture of ``shape``; a newer request under the same key replaces it."""
+        self._thread._enqueue(self, _ThumbnailRequest(key, shape, style, size))
+
+    def cancel(self) -> None:
+        """Drop this client's thumbnails not yet rendered (the page starts over)."""
+        self._thread._forget(id(self), keep_client=True)
+
+
+@dataclass
+class _ClientQueue:
+    """A client's pending requests, oldest first, and the client that gets the pictures."""
+
+    client: ThumbnailClient
+    requests: OrderedDict = field(default_factory=OrderedDict)
+
+
 class RenderThread(QObject):
     """Renders the viewport's shape and thumbnails. Use :meth:`shared`: one per process, released at exit.
 
@@ -60,7 +94,6 @@ class RenderThread(QObject):
     _shared: "RenderThread | None" = None
 
     frame_ready = Signal(QImage, int)        # image, id of the request it answers
-    thumbnail_ready = Signal(object, QImage)  # key, image
     shape_failed = Signal(str)               # a shape that could not be drawn (message)
     renderer_restarted = Signal(str)         # the renderer stalled and was replaced (message for the log)
 
@@ -71,7 +104,8 @@ class RenderThread(QObject):
         self._shape_dirty = False
         self._view: tuple[OrbitCamera, tuple[int, int], int] | None = None
         self._refine: tuple[OrbitCamera, tuple[int, int], int] | None = None
-        self._thumbnails: OrderedDict[object, _ThumbnailRequest] = OrderedDict()
+        #: client id -> its queue; the client served last moves to the end, so clients take turns
+        self._clients: OrderedDict[int, _ClientQueue] = OrderedDict()
         self._stopping = False
         self._busy = False
         self._thread: threading.Thread | None = None
@@ -111,16 +145,31 @@ class RenderThread(QObject):
             self._refine = None
             self._lock.notify()
 
-    def request_thumbnail(self, key: object, shape: object, style: Style, size: int) -> None:
-        """Ask for a square thumbnail of ``shape``; answered by ``thumbnail_ready(key, image)``."""
+    def thumbnail_client(self, parent: QObject | None = None) -> ThumbnailClient:
+        """A new thumbnail channel with its own queue and cancel, living as long as ``parent``."""
+        return ThumbnailClient(self, parent)
+
+    def _enqueue(self, client: ThumbnailClient, request: _ThumbnailRequest) -> None:
         with self._lock:
-            self._thumbnails[key] = _ThumbnailRequest(key, shape, style, size)
+            queue = self._clients.setdefault(id(client), _ClientQueue(client))
+            queue.requests[request.key] = request
             self._lock.notify()
 
-    def cancel_thumbnails(self) -> None:
-        """Drop thumbnails not yet rendered (e.g. a new dataset was opened)."""
+    def _forget(self, token: int, keep_client: bool = False) -> None:
+        """Drop a client's pending requests; unless ``keep_client``, forget the client too (it was destroyed)."""
         with self._lock:
-            self._thumbnails.clear()
+            if keep_client and token in self._clients:
+                self._clients[token].requests.clear()
+            else:
+                self._clients.pop(token, None)
+
+    def _next_thumbnail(self) -> tuple[ThumbnailClient, _ThumbnailRequest] | None:
+        """The oldest request of the next client in turn that has one (call with the lock held)."""
+        for token, queue in self._clients.items():
+            if queue.requests:
+                self._clients.move_to_end(token)
+                return queue.client, queue.requests.popitem(last=False)[1]
+        return None
 
     @property
     def idle(self) -> bool:
@@ -145,7 +194,8 @@ class RenderThread(QObject):
 
     # -- render thread -------------------------------------------------------------------------------------
     def _has_work(self) -> bool:
-        return bool(self._stopping or self._shape_dirty or self._view or self._thumbnails)
+        return bool(self._stopping or self._shape_dirty or self._view
+                    or any(queue.requests for queue in self._clients.values()))
 
     def run(self) -> None:
         """The request loop (runs in the render thread)."""
@@ -165,9 +215,7 @@ class RenderThread(QObject):
                     shape_dirty, shape_style = self._shape_dirty, self._shape
                     view, self._view = self._view, None
                     self._shape_dirty = False
-                    thumb = None
-                    if view is None and not shape_dirty and self._thumbnails:
-                        thumb = self._thumbnails.popitem(last=False)[1]
+                    thumb = self._next_thumbnail() if view is None and not shape_dirty else None
                 try:
                     self._serve(shape_dirty, shape_style, view, thumb, refine)
                 finally:
@@ -186,10 +234,11 @@ class RenderThread(QObject):
                     if error is not None:
                         self.shape_failed.emit(error)
                 if thumb is not None:
-                    self._expect_startup(thumb.shape)
-                    image = self._call(("thumb", thumb.shape, thumb.style, thumb.size), allow_error=True)
+                    client, request = thumb
+                    self._expect_startup(request.shape)
+                    image = self._call(("thumb", request.shape, request.style, request.size), allow_error=True)
                     if isinstance(image, np.ndarray):
-                        self.thumbnail_ready.emit(thumb.key, to_qimage(image))
+                        self._deliver(client, request.key, to_qimage(image))
                     elif image is not None:
                         self.shape_failed.emit(image)
                 if view is not None:
@@ -209,6 +258,16 @@ class RenderThread(QObject):
                 shape_dirty = True
                 self.renderer_restarted.emit(f"3D renderer stalled ({type(exc).__name__}: {exc}); restarted it"
                                              + ("" if attempt == 1 else "; one request was dropped"))
+
+    def _deliver(self, client: ThumbnailClient, key: object, image: QImage) -> None:
+        """Hand a picture to its client, unless the client (its page) was destroyed meanwhile."""
+        with self._lock:
+            alive = id(client) in self._clients
+        if alive:
+            try:
+                client.ready.emit(key, image)
+            except RuntimeError:  # deleted between the check and the emit: nobody is waiting for it
+                pass
 
     def _ensure_process(self) -> None:
         if self._process is None or not self._process.is_alive():

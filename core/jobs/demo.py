@@ -17,6 +17,7 @@ from typing import Any
 from core.choices import DEFAULT_SAMPLE_STEPS, DEFAULT_SAMPLER
 from core.jobs.base import CancelToken, EventHandler, Job
 from core.jobs.events import Log, Progress
+from core.jobs.results import SampleResult
 from core.jobs.timing import StepTimes
 
 #: the built-in models, in contact-sheet order, with the per-shape file each one's samples are written as
@@ -55,9 +56,9 @@ class DemoJob(Job):
                 continue
             for class_name in self._classes_of(model, emit):
                 cancel.raise_if_cancelled()
-                result = self._sample(model, class_name, fmt, emit, cancel)
-                rows[f"{model} · {class_name or UNCONDITIONAL}"] = result["shapes"]
-                files += result["paths"]
+                sampled = self._sample(model, class_name, fmt, emit, cancel)
+                rows[f"{model} · {class_name or UNCONDITIONAL}"] = sampled.shapes
+                files += sampled.paths
         result: dict[str, Any] = {"out": str(self.out), "models": [m for m in MODELS if m in installed],
                                   "files": files, "sheet": None}
         if rows:
@@ -89,7 +90,7 @@ class DemoJob(Job):
         return known
 
     def _sample(self, model: str, class_name: str | None, fmt: str, emit: EventHandler,
-                cancel: CancelToken) -> dict[str, Any]:
+                cancel: CancelToken) -> SampleResult:
         """One model's shapes of one class, written under ``out/MODEL/CLASS`` as ``sample`` writes them."""
         from core.jobs.sample import SampleJob
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -20,6 +19,7 @@ from core.errors import InputError
 from core.jobs.base import CancelToken, EventHandler, Job
 from core.jobs.eval_inputs import EvalSet, from_array, grid_surface_points, read_folder, resample, train_shapes
 from core.jobs.events import Log, Metric, Progress
+from core.jobs.results import EvalResult
 
 DEFAULT_POINT_METRICS = ("cd", "emd", "jsd")
 DEFAULT_VOXEL_METRICS = ("cd", "iou", "jsd")
@@ -54,12 +54,9 @@ class EvalJob(Job):
     generator of that representation can beat; a reference without splits is halved by ``seed`` instead (one
     half the train shapes, the other the reference; the JSON's ``split`` and a Log line say so). ``n`` caps the
     number of samples, ``n_ref`` the number of reference shapes (a fixed random choice by ``seed``; ``None``
-    keeps them all). The result is the JSON object the CLI writes:
-    ``metrics`` (the papers' keys), ``n_samples``, ``n_ref``, ``n_ref_cap``, ``points``,
-    ``normalisation``, ``seed``, ``seconds``, and ``nearest``: for each distance computed (``CD``,
-    ``EMD``; for voxels ``CD`` and ``IoU``, the latter as 1 - IoU), a list with every sample's distance
-    to its nearest reference, in sample order (the GUI's histogram); for voxels, splats and meshes also
-    ``fragments``: per sample, the share of occupied cells off the largest piece and the piece count.
+    keeps them all). The result is an :class:`~core.jobs.results.EvalResult`: the metrics (the papers'
+    keys), the nearest-reference distance of every sample and, for voxels, splats and meshes, their pieces;
+    its ``to_json()`` is the object the CLI writes.
     """
 
     name = "eval"
@@ -75,8 +72,9 @@ class EvalJob(Job):
         self.oracle, self.seed, self.classifier, self.resolution = oracle, seed, classifier, resolution
         self.n_ref, self.representation, self.key = n_ref, representation, key
 
-    def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
-        """Check the request, load both sets, compute the metrics (with progress), return the JSON object."""
+    def execute(self, emit: EventHandler, cancel: CancelToken) -> EvalResult:
+        """Check the request, load both sets, compute the metrics (with progress); the result's ``to_json()`` is
+        the CLI's JSON object."""
         start = time.perf_counter()
         self._check_request()
         ref_set, split = self._reference()  # before sampling a run: a bad --ref/--class fails fast
@@ -91,32 +89,32 @@ class EvalJob(Job):
             cancel.raise_if_cancelled()
             emit(Progress(done, total, stage))
 
-        result: dict[str, Any] = {"samples": samples.source, "ref": str(self.ref), "split": split,
-                                  "class": self.class_name, "oracle": self.oracle,
-                                  "representation": samples.representation}
-        nearest: dict[str, list[float]] = {}
         if samples.is_points:
-            points, refs, metrics = self._point_metrics(samples, ref_set, emit, progress, nearest)
-            result.update(points=points.shape[1], normalisation=self.normalisation)
+            points, refs, scored = self._point_metrics(samples, ref_set, emit, progress)
+            frame = {"points": points.shape[1], "normalisation": self.normalisation}
         else:
-            refs, metrics = self._voxel_metrics(samples, ref_set, progress, nearest)
-            result.update(points=None, resolution=samples.array.shape[1],
-                          normalisation="grid (occupied-voxel centres / (R-1))")
+            refs, scored = self._voxel_metrics(samples, ref_set, progress)
+            frame = {"points": None, "resolution": samples.array.shape[1],
+                     "normalisation": "grid (occupied-voxel centres / (R-1))"}
             points = None
+        metrics = scored.scores
         if self.classifier is not None:  # voxels: classified as points on their marching-cubes surface
             metrics["class-accuracy"] = self._class_accuracy(grid_surface_points(samples.array, self.seed)
                                                              if points is None else points)
+        fragments_found = None
         if samples.occupancy is not None:
             from core.metrics.fragmentation import fragments
 
             pieces = fragments(samples.occupancy)
             metrics.update(pieces.summary())
-            result["fragments"] = {"resolution": samples.occupancy.shape[1], "floaters": pieces.floaters.tolist(),
-                                   "components": pieces.components.tolist()}
+            fragments_found = {"resolution": samples.occupancy.shape[1], "floaters": pieces.floaters.tolist(),
+                               "components": pieces.components.tolist()}
         emit(Metric("eval", 0, dict(metrics)))
-        result.update(metrics=metrics, n_samples=len(samples), n_ref=int(len(refs)), n_ref_cap=self.n_ref,
-                      seed=self.seed, seconds=round(time.perf_counter() - start, 2), nearest=nearest)
-        return result
+        return EvalResult(samples=samples.source, ref=str(self.ref), split=split, class_name=self.class_name,
+                          oracle=self.oracle, representation=samples.representation, metrics=metrics,
+                          n_samples=len(samples), n_ref=int(len(refs)), n_ref_cap=self.n_ref, seed=self.seed,
+                          seconds=round(time.perf_counter() - start, 2), nearest=scored.nearest,
+                          fragments=fragments_found, **frame)
 
     def _check_request(self) -> None:
         """Option errors, found before any loading or sampling."""
@@ -146,7 +144,7 @@ class EvalJob(Job):
             return refs
         return _seeded_subset(refs, self.n_ref, [self.seed, 1])
 
-    def _point_metrics(self, samples: EvalSet, ref_set, emit: EventHandler, progress, nearest):
+    def _point_metrics(self, samples: EvalSet, ref_set, emit: EventHandler, progress):
         """Resample to a common count, normalise each shape, then MMD/COV/1-NNA (CD, EMD) and JSD."""
         import torch
 
@@ -165,9 +163,9 @@ class EvalJob(Job):
         refs = self._capped(ref_set.points(n_points=n_points, seed=self.seed))
         x = torch.from_numpy(normalise_clouds(points, self.normalisation))
         y = torch.from_numpy(normalise_clouds(refs, self.normalisation))
-        return points, refs, point_set_metrics(x, y, chosen, progress, _matrix_cache(y), nearest)
+        return points, refs, point_set_metrics(x, y, chosen, progress, _matrix_cache(y))
 
-    def _voxel_metrics(self, samples: EvalSet, ref_set, progress, nearest):
+    def _voxel_metrics(self, samples: EvalSet, ref_set, progress):
         """The reference grids at the samples' resolution, then the KAIST metrics plus 1-NNA and IoU ones."""
         import torch
 
@@ -183,7 +181,7 @@ class EvalJob(Job):
                                              "Chamfer between voxel centres needs occupied voxels")
         refs = self._capped(ref_set.voxels(resolution=samples.array.shape[1]))
         y = torch.from_numpy(np.asarray(refs, dtype=bool))
-        return refs, voxel_set_metrics(x, y, chosen, progress, _matrix_cache(y), nearest)
+        return refs, voxel_set_metrics(x, y, chosen, progress, _matrix_cache(y))
 
     def _reference(self):
         """The reference shapes of the class and the split they are: ``split``, or :data:`DEFAULT_SPLIT` where the
@@ -245,7 +243,7 @@ class EvalJob(Job):
             raise InputError("--n", "say how many shapes to sample from the run")
         job = SampleJob(run_dir, self.n, out or run_dir / "eval" / f"samples-{self.seed}", class_name=self.class_name,
                         seed=self.seed, fmt="npy")
-        return job.execute(emit, CancelToken())["array"]
+        return job.execute(emit, CancelToken()).array
 
     def _class_accuracy(self, samples: np.ndarray) -> float:
         """Share of samples the classifier puts in ``class_name`` (conditional sampling check)."""

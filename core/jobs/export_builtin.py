@@ -130,7 +130,7 @@ def _compare_samples(run_dir: Path, folder: Path, class_name: str | None) -> dic
         for source in (run_dir, folder):
             job = SampleJob(source, CHECK_SHAPES, Path(scratch) / str(len(arrays)), class_name=class_name,
                             steps=CHECK_STEPS, seed=CHECK_SEED, fmt="npy", previews=False)
-            arrays.append(job.execute(lambda e: None, CancelToken())["array"].astype(np.float64))
+            arrays.append(job.execute(lambda e: None, CancelToken()).array.astype(np.float64))
     diff = np.abs(arrays[0] - arrays[1])
     return {"shapes": CHECK_SHAPES, "steps": CHECK_STEPS, "seed": CHECK_SEED, "class": class_name,
             "max_abs_diff": float(diff.max()), "mean_abs_diff": float(diff.mean())}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from core.choices import DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, DEFAULT_SAMPLER
 from core.errors import InputError, ShapeError
 from core.jobs.base import CancelToken, EventHandler, Job
 from core.jobs.events import Log, Preview, Progress
+from core.jobs.results import SampleResult
 
 #: per-shape file formats; every one holds every representation (see :func:`core.jobs.export.write_sample`)
 FORMATS = ("npy", "ply", "obj", "glb")
@@ -25,6 +27,9 @@ DEFAULT_PREVIEWS = 10
 class SampleJob(Job):
     """Sample ``n`` shapes from the run in ``run_dir`` and write them into ``out_dir``.
 
+    ``out_dir=None`` lets the job choose, off the caller's thread: the run folder's ``samples/seed<SEED>``,
+    or a new temporary folder for a built-in model (whose folder is installed, not the user's).
+
     Files: ``samples.npy`` (points float32 (N,P,3) in the unit-sphere frame, voxels uint8 (N,R,R,R),
     splat grids float32 (N,C,R,R,R) as :mod:`core.data.splat_grid` lays them out), one
     ``sample_NNN.<format>`` per shape unless the format is ``npy`` (PLY: points as points, splats as
@@ -33,23 +38,24 @@ class SampleJob(Job):
     ``samples.json`` (the request, for reproducing it).
     Emits Progress and Preview (the decoded x0 estimate as core.shapes objects) every
     ``preview_every`` steps, or Progress alone every step with ``previews=False`` (the terminal);
-    the result holds the array, the shapes and the written paths.
+    the result (a :class:`~core.jobs.results.SampleResult`) holds the array, the shapes and the written paths.
     """
 
     name = "sample"
 
-    def __init__(self, run_dir: str | Path, n: int, out_dir: str | Path, class_name: str | None = None,
+    def __init__(self, run_dir: str | Path, n: int, out_dir: str | Path | None, class_name: str | None = None,
                  prompt: str | None = None, guidance: float | None = None, steps: int = DEFAULT_SAMPLE_STEPS,
                  sampler: str = DEFAULT_SAMPLER, seed: int = 0, fmt: str | None = None, device: str = "cpu",
                  preview_every: int | None = None, previews: bool = True) -> None:
-        self.run_dir, self.out_dir = Path(run_dir), Path(out_dir)
+        self.run_dir = Path(run_dir)
+        self.out_dir = None if out_dir is None else Path(out_dir)
         self.n, self.class_name, self.prompt = n, class_name, prompt
         self.guidance, self.steps, self.sampler, self.seed = guidance, steps, sampler, seed
         self.fmt, self.device = fmt, device
         self.previews = previews
         self.preview_every = (preview_every or max(1, steps // DEFAULT_PREVIEWS)) if previews else 1
 
-    def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
+    def execute(self, emit: EventHandler, cancel: CancelToken) -> SampleResult:
         """Check everything, sample, then write (nothing is written when a check fails)."""
         from core.training import load_trained
 
@@ -60,6 +66,8 @@ class SampleJob(Job):
         if self.fmt not in (None, *FORMATS):
             raise InputError("--format", f"unknown format {self.fmt!r}; use one of {', '.join(FORMATS)}")
         run = load_trained(self.run_dir, self.device)
+        if self.out_dir is None:
+            self.out_dir = self._default_out_dir()
         rep = run.representation
         fmt = self.fmt or DEFAULT_FORMAT[rep.name]
         cond, guidance = self._condition(run)
@@ -78,7 +86,7 @@ class SampleJob(Job):
             raise RuntimeError("sampling produced non-finite values")
         shapes = rep.to_shapes(array)
         paths = self._write(array, shapes, fmt, guidance, emit)
-        return {"array": array, "shapes": shapes, "paths": [str(p) for p in paths], "out_dir": str(self.out_dir)}
+        return SampleResult(array, shapes, [str(p) for p in paths], str(self.out_dir))
 
     def _condition(self, run) -> tuple[Any, float]:
         """The condition tensor and effective guidance; a --class/--prompt the run lacks is an InputError."""
@@ -119,6 +127,12 @@ class SampleJob(Job):
         if self.prompt is None or not normalize_prompt(self.prompt):
             return torch.zeros(self.n, TEXT_DIM), 1.0
         return embed_prompts([self.prompt]).expand(self.n, -1), self._guidance()
+
+    def _default_out_dir(self) -> Path:
+        """Where samples go when the caller names no folder: beside the run, by seed, else a temporary folder."""
+        if self.run_dir.is_dir():
+            return self.run_dir / "samples" / f"seed{self.seed}"
+        return Path(tempfile.mkdtemp(prefix="latent3d-samples-"))
 
     def _guidance(self) -> float:
         """The asked guidance, else a built-in model's own (its manifest's), else :data:`DEFAULT_GUIDANCE`."""

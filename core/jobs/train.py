@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from core.jobs.base import CancelToken, EventHandler, Job
+from core.jobs.results import TrainResult
 
 if TYPE_CHECKING:
-    from core.training import ResumeSpec, RunSpec
+    from core.training.spec import ResumeSpec, RunSpec
 
 
 class TrainJob(Job):
@@ -17,9 +18,10 @@ class TrainJob(Job):
     trained autoencoder it starts from); a :class:`core.training.ResumeSpec` (or None) resumes the run
     in ``run_dir`` from its last checkpoints, where its data now lives and to new step totals if asked.
     Emits Progress per step, Metric per logged step, Log lines; cancel stops within one step and leaves
-    a loadable ``last`` checkpoint, and the Failed event names it. The result is a dict with the run folder, final
-    checkpoint paths and the latent scale factor. ``previews=True`` also emits Preview (a few
-    shapes from the EMA denoiser) after each stage-2 checkpoint (:mod:`core.training.previews`).
+    a loadable ``last`` checkpoint, and the Failed event names it. The result is a
+    :class:`~core.jobs.results.TrainResult`: the run folder, final checkpoint paths and the latent scale
+    factor. ``previews=True`` also emits Preview (a few shapes from the EMA denoiser) after each stage-2
+    checkpoint (:mod:`core.training.previews`).
     """
 
     name = "train"
@@ -31,11 +33,13 @@ class TrainJob(Job):
         self.device = device
         self.previews = previews
 
-    def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
+    def execute(self, emit: EventHandler, cancel: CancelToken) -> TrainResult:
         """Check the request, then train (see :func:`core.training.train_run`)."""
         from core.models.text_encoder import model_dir
         from core.training import RunSpec, train_run
 
+        if self.spec is not None:
+            self.spec.check()
         if isinstance(self.spec, RunSpec) and self.spec.cond == "text":
             model_dir()  # a missing text encoder fails now, not after stage 1
         if self.previews:

@@ -12,7 +12,7 @@ _EXPORTS = {
     "save_checkpoint": "checkpoint",
     "PRESETS": "presets", "TrainingPreset": "presets", "training_preset": "presets",
     "TrainedRun": "run", "load_trained": "run", "train_run": "run",
-    "DEFAULT_PREDICTION": "run_config", "ResumeSpec": "run_config", "RunSpec": "run_config",
+    "ResumeSpec": "spec", "RunSpec": "spec", "TrainResult": "result",
     "read_run_config": "run_config",
     "TrainConfig": "trainer", "Trainer": "trainer", "TrainingDiverged": "trainer",
 }

@@ -23,6 +23,7 @@ from core.events import EventHandler, Log
 from core.training.checkpoint import checkpoint_path, load_checkpoint
 from core.training.distributed import DistInfo, barrier, device_for, setup_distributed
 from core.training.representations import Representation, representation
+from core.training.result import TrainResult
 from core.training.reuse import copy_autoencoder, reuse_autoencoder
 from core.training.run_config import (CONFIG_NAME, ResumeSpec, RunSpec, build_run_config, check_data_found,
                                       read_run_config, with_data, with_steps, write_run_config)
@@ -187,7 +188,7 @@ def _resume(trainer: Trainer, expected: dict[str, Any], emit: EventHandler) -> N
 
 
 def train_run(run_dir: str | Path, spec: RunSpec | ResumeSpec | None = None, device: str = "cpu",
-              emit: EventHandler = lambda e: None, cancel: CancelToken | None = None) -> dict[str, Any]:
+              emit: EventHandler = lambda e: None, cancel: CancelToken | None = None) -> TrainResult:
     """Train a new run from a :class:`RunSpec`, or resume the one in ``run_dir`` (``spec`` a
     :class:`ResumeSpec`, or None to continue it as it is).
 
@@ -241,8 +242,8 @@ def train_run(run_dir: str | Path, spec: RunSpec | ResumeSpec | None = None, dev
                           ldm_manifest, torch_device, emit, cancel, info)
     _resume(ldm_trainer, {"kind": "denoiser", **common, "model_config": config["denoiser"]}, emit)
     ldm = ldm_trainer.fit()
-    return {"run_dir": str(run_dir), "autoencoder": str(ae.last), "denoiser": str(ldm.last),
-            "scale_factor": scale, "metrics": str(run_dir / "metrics.jsonl")}
+    return TrainResult(run_dir=str(run_dir), autoencoder=str(ae.last), denoiser=str(ldm.last), scale_factor=scale,
+                       metrics=str(run_dir / "metrics.jsonl"))
 
 
 @dataclass

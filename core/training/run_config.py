@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.choices import DEFAULT_PREDICTION
 from core.data.builtin import is_builtin_name
 from core.errors import InputError
 from core.io.atomic import atomic_write
@@ -19,54 +17,12 @@ from core.io.tagged_json import read_tagged_json
 from core.models.text_encoder import ENCODER_NAME, ENCODER_PACKAGE, TEXT_DIM
 from core.training.captions import CAPTION_TEMPLATES
 from core.training.presets import training_preset
+from core.training.spec import ResumeSpec, RunSpec
 from core.training.trainer import TrainConfig
 
 RUN_FORMAT = "latent3d-run"
 RUN_FORMAT_VERSION = 1
 CONFIG_NAME = "config.json"
-
-
-
-@dataclass
-class RunSpec:
-    """What the user asked for (the ``train`` command's options); ``None`` means the preset's value."""
-
-    data: str
-    representation: str
-    classes: list[str] | None = None
-    ae_kind: str = "ae"
-    cond: str = "none"
-    preset: str = "tiny"
-    ae_steps: int | None = None
-    ldm_steps: int | None = None
-    resolution: int = 32
-    n_points: int | None = None
-    prediction: str = DEFAULT_PREDICTION
-    batch_size: int | None = None
-    lr: float | None = None
-    max_shapes: int | None = None
-    seed: int = 0
-    bf16: bool = False
-    gradient_checkpointing: bool = False
-    ae_from: str | None = None
-    key: str | None = None
-
-
-@dataclass
-class ResumeSpec:
-    """Continuing a run (``train --resume``): everything comes from its config.json except what is given here.
-
-    ``data`` points at the run's dataset where it lives now (after it was moved); ``ae_steps`` and
-    ``ldm_steps`` change a stage's total (:func:`with_steps`), e.g. to train a finished run longer.
-    """
-
-    data: str | None = None
-    ae_steps: int | None = None
-    ldm_steps: int | None = None
-
-    def steps(self) -> dict[str, int | None]:
-        """The asked step count of each stage, None where unchanged."""
-        return {"ae": self.ae_steps, "ldm": self.ldm_steps}
 
 
 def _cadence(preset_name: str, steps: int) -> dict[str, int]:

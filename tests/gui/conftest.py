@@ -10,10 +10,9 @@ from app.viewport.render_thread import RenderThread
 
 @pytest.fixture
 def render_thread(qtbot):
-    """The process's render thread (one Filament renderer per process), emptied after the test."""
-    thread = RenderThread.shared()
-    yield thread
-    thread.cancel_thumbnails()
+    """The process's render thread (one Filament renderer per process); a test's thumbnail clients go with the
+    widgets that own them."""
+    return RenderThread.shared()
 
 
 @pytest.fixture

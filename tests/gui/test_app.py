@@ -152,7 +152,7 @@ def test_sample_live_preview_export_and_evaluate(qtbot, window, tiny_run, tmp_pa
         pass
     cloud = read_shape(written.args[0][0])
     assert isinstance(cloud, PointCloud)
-    assert np.allclose(cloud.points, page.result["shapes"][1].points, atol=1e-6)
+    assert np.allclose(cloud.points, page.result.shapes[1].points, atol=1e-6)
 
     evaluate = window.evaluate
     evaluate.set_samples(tiny_run / "samples" / "seed7" / "samples.npy")
@@ -242,7 +242,7 @@ def test_sample_page_opens_on_the_builtin_points_model(qtbot, builtin_points, wi
     page.steps.setValue(2)
     page.generate_button.click()
     qtbot.waitUntil(lambda: page.result is not None, timeout=JOB_TIMEOUT_MS)
-    assert len(page.result["shapes"]) == 2 and isinstance(page.result["shapes"][0], PointCloud)
+    assert len(page.result.shapes) == 2 and isinstance(page.result.shapes[0], PointCloud)
     assert error_boxes == []
 
 

@@ -41,9 +41,10 @@ def test_switching_geometry_kinds_repeatedly_never_hangs(qtbot, render_thread, r
     def on_thumbnail(key, image):
         thumbnails.append((key, _non_background(image)))
 
-    render_thread.thumbnail_ready.connect(on_thumbnail)
     viewport = Viewport(render_thread)
     qtbot.addWidget(viewport)
+    thumbnail_client = render_thread.thumbnail_client(viewport)
+    thumbnail_client.ready.connect(on_thumbnail)
     viewport.resize(320, 260)
     viewport.show()
     shapes = _shapes(rng)
@@ -52,11 +53,11 @@ def test_switching_geometry_kinds_repeatedly_never_hangs(qtbot, render_thread, r
             viewport.show_shape(shape)
         assert _non_background(viewport.image) > 50, type(shape).__name__
         following = shapes[(index + 1) % len(shapes)]
-        render_thread.request_thumbnail(("switch", index), following, viewport.style, 64)
+        thumbnail_client.request(("switch", index), following, viewport.style, 64)
         qtbot.waitUntil(lambda: len(thumbnails) == index + 1, timeout=FRAME_TIMEOUT_MS)
         assert thumbnails[-1][0] == ("switch", index) and thumbnails[-1][1] > 20, type(following).__name__
     render_thread.renderer_restarted.disconnect(restarts.append)
-    render_thread.thumbnail_ready.disconnect(on_thumbnail)
+    thumbnail_client.ready.disconnect(on_thumbnail)
     assert restarts == []
 
 

@@ -36,4 +36,4 @@ def test_a_run_trains_a_denoiser_over_the_builtin_points_autoencoder(shared_data
     assert stages == {"ldm"}  # stage 1 trained nothing
 
     result = SampleJob(run, 2, tmp_path / "s", class_name="chair", steps=2, seed=0, fmt="npy").run()
-    assert result["array"].shape == (2, 1024, 3) and np.isfinite(result["array"]).all()
+    assert result.array.shape == (2, 1024, 3) and np.isfinite(result.array).all()

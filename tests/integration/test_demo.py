@@ -45,7 +45,7 @@ def resources(tiny_run, tmp_path_factory):
 
 
 def _samples(run, out, **options) -> np.ndarray:
-    return SampleJob(run, 3, out, class_name="chair", seed=5, fmt="npy", previews=False, **options).run()["array"]
+    return SampleJob(run, 3, out, class_name="chair", seed=5, fmt="npy", previews=False, **options).run().array
 
 
 def test_export_keeps_only_ema_weights_and_samples_like_the_run(tiny_run, resources, tmp_path, monkeypatch):

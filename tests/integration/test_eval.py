@@ -36,7 +36,7 @@ def test_oracle_beats_noise_on_real_chairs(shared_data):
 
     def score(samples: np.ndarray) -> dict:
         return point_set_metrics(torch.from_numpy(normalise_clouds(samples)), torch.from_numpy(normalise_clouds(test)),
-                                 ("cd",))
+                                 ("cd",)).scores
 
     oracle, garbage = score(train), score(noise)
     assert oracle["1-NNA-CD"] < 0.7 < 0.95 < garbage["1-NNA-CD"]
@@ -62,7 +62,7 @@ def test_job_reports_resampling_as_a_log_event(shared_data, tmp_path):
     events = []
     result = EvalJob(tmp_path / "s.npy", _modelnet(shared_data), class_name="bathtub", metrics=("jsd",),
                      points=64).run(events.append)
-    assert result["metrics"]["JSD"] > 0
+    assert result.metrics["JSD"] > 0
     assert any(isinstance(e, Log) and "resampled 40 to 64" in e.message for e in events)
 
 
@@ -95,7 +95,7 @@ def test_shipped_classifier_recognises_real_chairs_in_eval(shared_data, tmp_path
     np.save(tmp_path / "chairs.npy", chairs[:12] * 3.0)  # any scale: the classifier normalises its input
     result = EvalJob(tmp_path / "chairs.npy", _modelnet(shared_data), class_name="chair", metrics=("jsd",),
                      classifier=classifier).run()
-    assert result["metrics"]["class-accuracy"] >= 0.8
+    assert result.metrics["class-accuracy"] >= 0.8
     with pytest.raises(InputError, match="needs --class"):
         EvalJob(tmp_path / "chairs.npy", _modelnet(shared_data), metrics=("jsd",), classifier=classifier).execute(
             lambda e: None, CancelToken())
@@ -117,7 +117,7 @@ def test_resampled_copies_stay_one_shape(shared_data, tmp_path):
     result = EvalJob(tmp_path / "collapsed.npy", _modelnet(shared_data), class_name="bathtub", metrics=("cd",),
                      points=64).run(events.append)
     assert any(isinstance(e, Log) and "resampled 96 to 64" in e.message for e in events)
-    assert result["metrics"]["COV-CD"] == pytest.approx(1 / 50)  # 40 copies, one shape: one reference covered
+    assert result.metrics["COV-CD"] == pytest.approx(1 / 50)  # 40 copies, one shape: one reference covered
 
 
 def test_nearest_distances_and_reference_cap_are_in_the_json(shared_data, tmp_path):
@@ -126,12 +126,12 @@ def test_nearest_distances_and_reference_cap_are_in_the_json(shared_data, tmp_pa
     job = lambda cap, seed=0: EvalJob(tmp_path / "s.npy", _modelnet(shared_data), class_name="bathtub",  # noqa: E731
                                       metrics=("cd",), n_ref=cap, seed=seed).run()
     capped, other_seed, whole = job(20), job(20, seed=1), job(None)
-    assert capped["n_ref"] == 20 and capped["n_ref_cap"] == 20 and whole["n_ref"] == 50
-    nearest = capped["nearest"]["CD"]
+    assert capped.n_ref == 20 and capped.n_ref_cap == 20 and whole.n_ref == 50
+    nearest = capped.nearest["CD"]
     assert len(nearest) == 5 and min(nearest) > 0
     # a cap only removes references, so every sample's nearest one can only be as near or farther
-    assert all(c >= w - 1e-9 for c, w in zip(nearest, whole["nearest"]["CD"]))
-    assert capped["nearest"]["CD"] == job(20)["nearest"]["CD"] != other_seed["nearest"]["CD"]
+    assert all(c >= w - 1e-9 for c, w in zip(nearest, whole.nearest["CD"]))
+    assert capped.nearest["CD"] == job(20).nearest["CD"] != other_seed.nearest["CD"]
 
 
 def test_voxel_eval_uses_the_distance_transform_chamfer_and_reports_nearest(shared_data, tmp_path):
@@ -139,9 +139,9 @@ def test_voxel_eval_uses_the_distance_transform_chamfer_and_reports_nearest(shar
     grids = open_dataset(chairs).voxels(resolution=32)
     np.save(tmp_path / "vox.npy", grids[:4])
     result = EvalJob(tmp_path / "vox.npy", chairs, split="all", metrics=("cd", "iou"), n_ref=30).run()
-    assert result["representation"] == "voxels" and result["n_ref"] == 30
-    assert set(result["nearest"]) == {"CD", "IoU"} and len(result["nearest"]["IoU"]) == 4
-    assert 0 <= min(result["nearest"]["IoU"]) and max(result["nearest"]["IoU"]) < 1
+    assert result.representation == "voxels" and result.n_ref == 30
+    assert set(result.nearest) == {"CD", "IoU"} and len(result.nearest["IoU"]) == 4
+    assert 0 <= min(result.nearest["IoU"]) and max(result.nearest["IoU"]) < 1
 
 
 def test_voxel_eval_reports_floaters_and_one_piece_that_a_floating_piece_breaks(shared_data, tmp_path):
@@ -154,11 +154,11 @@ def test_voxel_eval_reports_floaters_and_one_piece_that_a_floating_piece_breaks(
     score = lambda name: EvalJob(tmp_path / f"{name}.npy", chairs, split="all", metrics=("iou",),  # noqa: E731
                                  n_ref=10).run()
     whole, cracked = score("whole"), score("broken")
-    assert whole["metrics"]["one_piece"] > 0 and cracked["metrics"]["one_piece"] == 0
-    assert cracked["metrics"]["floaters"] > whole["metrics"]["floaters"]
-    pieces = cracked["fragments"]
+    assert whole.metrics["one_piece"] > 0 and cracked.metrics["one_piece"] == 0
+    assert cracked.metrics["floaters"] > whole.metrics["floaters"]
+    pieces = cracked.fragments
     assert pieces["resolution"] == 32 and len(pieces["components"]) == 6
-    assert all(b == w + 1 for b, w in zip(pieces["components"], whole["fragments"]["components"]))
+    assert all(b == w + 1 for b, w in zip(pieces["components"], whole.fragments["components"]))
 
 
 def test_splat_grids_are_scored_as_points_drawn_on_their_gaussians(shared_data, tmp_path, capsys):
@@ -197,8 +197,8 @@ def test_a_folder_of_meshes_is_scored_as_surface_points_with_its_pieces(shared_d
     for path, suffix in zip(source, (".obj", ".glb", ".obj")):  # GLB as Shap-E and TRELLIS users export it
         write_mesh(read_mesh(path), folder / f"{path.stem}{suffix}")
     result = EvalJob(folder, _modelnet(shared_data), class_name="chair", metrics=("cd",), points=POINTS).run()
-    assert result["representation"] == "mesh" and result["n_samples"] == 3 and result["points"] == POINTS
-    assert 0 <= result["metrics"]["floaters"] <= 1 and len(result["fragments"]["components"]) == 3
+    assert result.representation == "mesh" and result.n_samples == 3 and result.points == POINTS
+    assert 0 <= result.metrics["floaters"] <= 1 and len(result.fragments["components"]) == 3
 
 
 def test_classifier_scores_voxel_samples_through_their_surface_points(shared_data, tmp_path):
@@ -208,6 +208,6 @@ def test_classifier_scores_voxel_samples_through_their_surface_points(shared_dat
         np.save(tmp_path / f"{name}.npy", test.subset(classes=[name]).voxels(resolution=32)[:10].astype(np.uint8))
     score = lambda name, claimed: EvalJob(tmp_path / f"{name}.npy", _modelnet(shared_data),  # noqa: E731
                                           class_name=claimed, metrics=("iou",), classifier=classifier,
-                                          n_ref=10).run()["metrics"]["class-accuracy"]
+                                          n_ref=10).run().metrics["class-accuracy"]
     assert score("chair", "chair") >= 0.7 and score("monitor", "monitor") >= 0.7
     assert score("monitor", "chair") <= 0.3  # a real score, not a constant

@@ -58,7 +58,7 @@ def test_samples_are_standard_3dgs_ply_identical_per_seed(splat_run, tmp_path):
         assert np.allclose(theirs.point.scale.numpy(), ours.scales, rtol=1e-5)
     array = np.load(tmp_path / "a" / "samples.npy")
     assert array.shape == (2, splat_grid.CHANNELS, RESOLUTION, RESOLUTION, RESOLUTION)
-    assert all(isinstance(s, GaussianSplats) for s in results[0]["shapes"])
+    assert all(isinstance(s, GaussianSplats) for s in results[0].shapes)
 
 
 def test_previews_carry_splats_and_npy_writes_only_the_grids(splat_run, tmp_path):

@@ -74,7 +74,7 @@ def test_no_prompt_samples_the_null_prompt_without_loading_the_encoder(text_run,
 
     monkeypatch.setattr(text_encoder, "text_encoder", no_encoder)
     result = SampleJob(text_run, 2, tmp_path / "null", steps=3, seed=1, fmt="npy").run()
-    assert result is not None and np.isfinite(result["array"]).all()
+    assert result is not None and np.isfinite(result.array).all()
     assert json.loads((tmp_path / "null" / "samples.json").read_text())["prompt"] is None
 
 
@@ -114,5 +114,5 @@ def test_voxels_text_run_samples_a_prompt(shared_data, tmp_path):
                  representation="voxels", ae_steps=3, ldm_steps=3, max_shapes=16, batch_size=4)
     assert TrainJob(run, spec).run() is not None
     result = SampleJob(run, 1, tmp_path / "s", prompt="a monitor", guidance=4, steps=2, fmt="npy").run()
-    assert result["array"].shape == (1, 32, 32, 32) and result["array"].dtype == np.uint8
+    assert result.array.shape == (1, 32, 32, 32) and result.array.dtype == np.uint8
     assert json.loads((tmp_path / "s" / "samples.json").read_text())["prompt"] == "a monitor"

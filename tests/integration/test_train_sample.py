@@ -103,16 +103,16 @@ def test_sample_job_emits_previews_and_writes_ply(points_run, tmp_path):
     previews = [e for e in events if isinstance(e, Preview)]
     assert [p.step for p in previews] == [2, 4]
     assert all(isinstance(s, PointCloud) and len(s) == 256 for s in previews[-1].shapes)
-    ply = [Path(p) for p in result["paths"] if p.endswith(".ply")]
-    assert len(ply) == 2 and np.allclose(read_point_cloud(ply[0]).points, result["array"][0])
+    ply = [Path(p) for p in result.paths if p.endswith(".ply")]
+    assert len(ply) == 2 and np.allclose(read_point_cloud(ply[0]).points, result.array[0])
 
 
 def test_voxels_sample_writes_uint8_grids_and_meshes(voxels_run, tmp_path):
     result = SampleJob(voxels_run, 2, tmp_path, class_name="chair", steps=3, sampler="ddim", seed=2).run()
     array = np.load(tmp_path / "samples.npy")
     assert array.dtype == np.uint8 and array.shape == (2, 32, 32, 32)
-    assert all(isinstance(s, VoxelGrid) for s in result["shapes"])
-    assert all(Path(p).suffix in (".npy", ".obj", ".json") for p in result["paths"])
+    assert all(isinstance(s, VoxelGrid) for s in result.shapes)
+    assert all(Path(p).suffix in (".npy", ".obj", ".json") for p in result.paths)
 
 
 def test_unknown_class_exits_2_listing_the_valid_ones(points_run, tmp_path, capsys):

@@ -19,7 +19,7 @@ def _clouds(n: int, seed: int, offset: float = 0.0) -> torch.Tensor:
 
 def test_a_set_against_itself_is_perfect_on_mmd_cov_and_jsd():
     x = _clouds(6, 0)
-    m = point_set_metrics(x, x, ("cd", "jsd"))
+    m = point_set_metrics(x, x, ("cd", "jsd")).scores
     assert m["MMD-CD"] == pytest.approx(0.0, abs=1e-6)
     assert m["COV-CD"] == 1.0
     assert m["JSD"] == pytest.approx(0.0, abs=1e-12)
@@ -28,14 +28,14 @@ def test_a_set_against_itself_is_perfect_on_mmd_cov_and_jsd():
 
 
 def test_two_far_apart_clusters_give_1nna_of_one():
-    m = point_set_metrics(_clouds(5, 1, offset=-0.3), _clouds(7, 2, offset=0.3), ("cd",))
+    m = point_set_metrics(_clouds(5, 1, offset=-0.3), _clouds(7, 2, offset=0.3), ("cd",)).scores
     assert m["1-NNA-CD"] == 1.0
 
 
 def test_collapsed_set_of_copies_covers_one_over_n():
     refs = _clouds(8, 3)
     collapsed = refs[2:3].expand(8, -1, -1).clone()
-    m = point_set_metrics(collapsed, refs, ("cd",))
+    m = point_set_metrics(collapsed, refs, ("cd",)).scores
     assert m["COV-CD"] == pytest.approx(1 / 8)
 
 
@@ -77,7 +77,7 @@ def test_voxel_metrics_kaist_jsd_and_centres():
     assert jsd_voxel_sets(grids[:1], grids[2:]) == pytest.approx(math.log(2), rel=1e-6)  # natural log, as KAIST
     centres = voxel_centres(grids[2])
     assert centres.max() == 1.0 and centres[:, 0].min() == pytest.approx(6 / 7)  # scaled by R-1 = 7
-    m = voxel_set_metrics(grids, grids)
+    m = voxel_set_metrics(grids, grids).scores
     assert m["MMD-CD"] == pytest.approx(0.0, abs=1e-6) and m["COV-CD"] == 1.0
     assert m["MMD-IoU"] == 0.0 and m["COV-IoU"] == 1.0 and m["1-NNA-IoU"] == 0.0
 

@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
                   classifier=args.classifier, n_ref=args.n_ref or None,
                   representation=args.representation, key=args.key)
     result = run_in_terminal(job)
-    text = json.dumps(result, indent=2)
+    text = json.dumps(result.to_json(), indent=2)
     if args.json:
         from core.io import atomic_write
 

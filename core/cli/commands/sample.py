@@ -40,5 +40,5 @@ def run(args: argparse.Namespace) -> int:
                     guidance=args.guidance, steps=args.steps, sampler=args.sampler, seed=args.seed, fmt=args.fmt,
                     device=args.device, previews=False)  # a terminal shows progress, not shapes
     result = run_in_terminal(job)
-    print("\n".join(result["paths"]))
+    print("\n".join(result.paths))
     return 0

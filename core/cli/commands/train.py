@@ -5,7 +5,8 @@ import argparse
 import os
 
 from core.choices import (AUTOENCODER_KINDS, CONDITIONINGS, DEFAULT_AUTOENCODER, DEFAULT_CONDITIONING, DEFAULT_PREDICTION,
-                          DEFAULT_PRESET, DEFAULT_REPRESENTATION, MODEL_REPRESENTATIONS, PREDICTIONS, PRESETS)
+                          DEFAULT_PRESET, DEFAULT_REPRESENTATION, GRID_RESOLUTIONS, MODEL_REPRESENTATIONS, PREDICTIONS,
+                          PRESETS)
 from core.cli.options import add_key_option, add_strict_option, check_strict
 
 
@@ -28,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                                      "a new total, at least the steps already taken)")
     parser.add_argument("--ldm-steps", type=int, help="stage-2 optimiser steps (default: the preset's; with --resume "
                                                       "a new total, e.g. to train a finished run longer)")
-    parser.add_argument("--res", dest="resolution", type=int, choices=(16, 32, 64), default=32,
+    parser.add_argument("--res", dest="resolution", type=int, choices=GRID_RESOLUTIONS, default=32,
                         help="grid resolution of voxels and splats")
     parser.add_argument("--points", dest="n_points", type=int, help="points per shape (default: the preset's)")
     parser.add_argument("--prediction", choices=PREDICTIONS, default=None,
@@ -57,17 +58,11 @@ def run(args: argparse.Namespace) -> int:
     from core.cli.runner import Interrupted, run_in_terminal
     from core.errors import InputError
     from core.jobs.train import TrainJob
-    from core.training import ResumeSpec, RunSpec
+    from core.training.spec import ResumeSpec, RunSpec
 
-    for name in ("ae_steps", "ldm_steps", "n_points", "batch_size", "max_shapes"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            raise InputError(f"--{name.replace('_', '-')}", f"must be a positive integer, got {value}")
-    if args.lr is not None and not args.lr > 0:
-        raise InputError("--lr", f"must be positive, got {args.lr}")
-    if args.ae_from is not None and (args.resume or args.ae_steps is not None):
+    if args.ae_from is not None and args.resume:  # the specs' own checks (TrainJob runs them) cover the rest
         raise InputError("--ae-from", "starts a new run from a trained autoencoder: it cannot be combined with "
-                                      + ("--resume" if args.resume else "--ae-steps"))
+                                      "--resume")
     check_strict(args, args.data, args.key)
     if args.resume:
         spec = ResumeSpec(data=args.data, ae_steps=args.ae_steps, ldm_steps=args.ldm_steps)
@@ -87,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         if int(os.environ.get("RANK", "0")) > 0:  # under torchrun rank 0 speaks for every rank
             raise Interrupted("", stop.signum) from None
         raise
-    print(result["run_dir"])
+    print(result.run_dir)
     return 0
 
 

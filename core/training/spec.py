@@ -1,0 +1,99 @@
+"""What a user asks of a training: a new run (:class:`RunSpec`) or more of an old one (:class:`ResumeSpec`).
+
+Plain data with its own checks, and torch-free: the app builds a spec on the GUI thread, the CLI from its
+options, and :class:`~core.jobs.train.TrainJob` checks it before any work, so both front ends refuse the
+same requests with the same one-line messages (sources named as the ``train`` command's options).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.choices import (AUTOENCODER_KINDS, CONDITIONINGS, DEFAULT_AUTOENCODER, DEFAULT_CONDITIONING,
+                          DEFAULT_PREDICTION, DEFAULT_PRESET, GRID_RESOLUTIONS, MODEL_REPRESENTATIONS, PREDICTIONS,
+                          PRESETS)
+from core.errors import InputError
+
+#: counts that, when given, must be at least one
+_POSITIVE_COUNTS = ("ae_steps", "ldm_steps", "n_points", "batch_size", "max_shapes")
+
+
+def _option(field: str) -> str:
+    """The ``train`` option a field comes from, as error messages name it."""
+    return f"--{field.replace('_', '-')}"
+
+
+def _check_positive(spec: object, names: tuple[str, ...]) -> None:
+    """Each of ``names`` that is set is a positive integer."""
+    for name in names:
+        value = getattr(spec, name)
+        if value is not None and value < 1:
+            raise InputError(_option(name), f"must be a positive integer, got {value}")
+
+
+def _check_choice(option: str, value: object, choices: tuple) -> None:
+    if value not in choices:
+        raise InputError(option, f"unknown {value!r}; use one of {', '.join(map(str, choices))}")
+
+
+@dataclass
+class RunSpec:
+    """What the user asked for (the ``train`` command's options); ``None`` means the preset's value."""
+
+    data: str
+    representation: str
+    classes: list[str] | None = None
+    ae_kind: str = DEFAULT_AUTOENCODER
+    cond: str = DEFAULT_CONDITIONING
+    preset: str = DEFAULT_PRESET
+    ae_steps: int | None = None
+    ldm_steps: int | None = None
+    resolution: int = 32
+    n_points: int | None = None
+    prediction: str = DEFAULT_PREDICTION
+    batch_size: int | None = None
+    lr: float | None = None
+    max_shapes: int | None = None
+    seed: int = 0
+    bf16: bool = False
+    gradient_checkpointing: bool = False
+    ae_from: str | None = None
+    key: str | None = None
+
+    def check(self) -> None:
+        """Refuse a request no training can satisfy (an InputError naming the option), before any work."""
+        if not str(self.data).strip():
+            raise InputError("--data", "a dataset is needed to start a run")
+        _check_choice("--repr", self.representation, MODEL_REPRESENTATIONS)
+        _check_choice("--ae", self.ae_kind, AUTOENCODER_KINDS)
+        _check_choice("--cond", self.cond, CONDITIONINGS)
+        _check_choice("--preset", self.preset, PRESETS)
+        _check_choice("--prediction", self.prediction, PREDICTIONS)
+        _check_choice("--res", self.resolution, GRID_RESOLUTIONS)
+        _check_positive(self, _POSITIVE_COUNTS)
+        if self.lr is not None and not self.lr > 0:
+            raise InputError("--lr", f"must be positive, got {self.lr}")
+        if self.ae_from is not None and self.ae_steps is not None:
+            raise InputError("--ae-from", "starts a new run from a trained autoencoder: it cannot be combined with "
+                                          "--ae-steps")
+
+
+@dataclass
+class ResumeSpec:
+    """Continuing a run (``train --resume``): everything comes from its config.json except what is given here.
+
+    ``data`` points at the run's dataset where it lives now (after it was moved); ``ae_steps`` and
+    ``ldm_steps`` change a stage's total (:func:`core.training.run_config.with_steps`), e.g. to train a
+    finished run longer.
+    """
+
+    data: str | None = None
+    ae_steps: int | None = None
+    ldm_steps: int | None = None
+
+    def steps(self) -> dict[str, int | None]:
+        """The asked step count of each stage, None where unchanged."""
+        return {"ae": self.ae_steps, "ldm": self.ldm_steps}
+
+    def check(self) -> None:
+        """New step totals, when given, are positive (that they do not undo steps taken is checked on the run)."""
+        _check_positive(self, ("ae_steps", "ldm_steps"))

@@ -1,0 +1,47 @@
+"""RunSpec/ResumeSpec check themselves, so the CLI and the app refuse the same requests; building one is torch-free."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from core.errors import InputError
+from core.jobs import Failed
+from core.jobs.train import TrainJob
+from core.training.spec import ResumeSpec, RunSpec
+
+
+@pytest.mark.parametrize(("change", "option"), [
+    ({"ae_steps": 0}, "--ae-steps"), ({"ldm_steps": -5}, "--ldm-steps"), ({"batch_size": 0}, "--batch-size"),
+    ({"max_shapes": 0}, "--max-shapes"), ({"lr": 0.0}, "--lr"), ({"representation": "mesh"}, "--repr"),
+    ({"ae_kind": "gan"}, "--ae"), ({"preset": "huge"}, "--preset"), ({"resolution": 48}, "--res"),
+    ({"ae_from": "builtin:points", "ae_steps": 10}, "--ae-from"), ({"data": " "}, "--data"),
+])
+def test_a_run_spec_names_the_option_it_cannot_use(change: dict, option: str) -> None:
+    spec = RunSpec(**{"data": "builtin", "representation": "points", **change})
+    with pytest.raises(InputError) as error:
+        spec.check()
+    assert error.value.source == option
+
+
+def test_good_specs_pass() -> None:
+    RunSpec(data="builtin", representation="voxels", ae_steps=1, lr=1e-3, resolution=16).check()
+    ResumeSpec(ldm_steps=10).check()
+    with pytest.raises(InputError, match="positive"):
+        ResumeSpec(ae_steps=0).check()
+
+
+def test_the_train_job_refuses_a_bad_spec_before_any_work(tmp_path) -> None:
+    events = []
+    assert TrainJob(tmp_path / "run", RunSpec(data="builtin", representation="points", ldm_steps=0)).run(
+        events.append) is None
+    assert isinstance(events[-1], Failed) and events[-1].bad_input and "--ldm-steps" in events[-1].error
+    assert not (tmp_path / "run").exists()
+
+
+def test_building_and_checking_a_spec_imports_no_torch() -> None:
+    code = ("import sys; from core.training.spec import RunSpec; "
+            "RunSpec(data='builtin', representation='points').check(); print('torch' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip() == "False"
