@@ -155,7 +155,7 @@ def meshes(n: int, work: Path) -> dict:
 
     from core.io import read_shape, write_mesh
     from core.jobs.sample import SampleJob
-    from core.shapes.meshing import to_mesh
+    from core.data.meshing import to_mesh
 
     table = {}
     for name in ("points", "voxels", "splats"):

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from core.choices import DEFAULT_MESH_METHOD, MESH_METHODS, SHAPE_REPRESENTATIONS
 from core.errors import InputError
 from core.jobs.base import CancelToken, EventHandler, Job
 from core.jobs.events import Log, Progress
@@ -30,7 +31,7 @@ class ConvertJob(Job):
     classes, splits and counts; ``classes`` keeps only those classes of a dataset. Shapes keep their
     coordinates except when voxelised (fitted into the grid) or when ``normalize`` is "unit_sphere"
     (centred, farthest point at 1) or "unit_cube" (centred, longest side 1); converting splats to splats
-    without normalising writes them back bit for bit. A mesh is made by :func:`core.shapes.meshing.to_mesh`
+    without normalising writes them back bit for bit. A mesh is made by :func:`core.data.meshing.to_mesh`
     (points and splats with ``mesh_method``), so it keeps the source's coordinates too.
     """
 
@@ -38,20 +39,18 @@ class ConvertJob(Job):
 
     def __init__(self, source: str | os.PathLike[str], target: str, out: str | os.PathLike[str],
                  points: int = 2048, resolution: int = 32, filled: bool = False, seed: int = 0,
-                 normalize: str = "none", classes: str | None = None, mesh_method: str = "poisson") -> None:
-        from core.data.conversions import REPRESENTATIONS
-        from core.shapes.meshing import POINT_METHODS
-
-        if target not in REPRESENTATIONS:
-            raise InputError(None, f"unknown target {target!r}; use one of {', '.join(REPRESENTATIONS)}")
+                 normalize: str = "none", classes: str | None = None,
+                 mesh_method: str = DEFAULT_MESH_METHOD) -> None:
+        if target not in SHAPE_REPRESENTATIONS:
+            raise InputError(None, f"unknown target {target!r}; use one of {', '.join(SHAPE_REPRESENTATIONS)}")
         if points < 1:
             raise InputError(None, f"--points must be positive, got {points}")
         if resolution < 2:
             raise InputError(None, f"--res must be at least 2, got {resolution}")
         if normalize not in NORMALIZATIONS:
             raise InputError("--normalize", f"unknown {normalize!r}; use one of {', '.join(NORMALIZATIONS)}")
-        if mesh_method not in POINT_METHODS:
-            raise InputError("--mesh-method", f"unknown {mesh_method!r}; use one of {', '.join(POINT_METHODS)}")
+        if mesh_method not in MESH_METHODS:
+            raise InputError("--mesh-method", f"unknown {mesh_method!r}; use one of {', '.join(MESH_METHODS)}")
         if normalize != "none" and target == "voxels":
             raise InputError("--normalize", "voxel grids are always fitted into their grid; --normalize applies "
                                             "to points, splats and mesh")
@@ -160,7 +159,7 @@ class ConvertJob(Job):
         from core.data.conversions import convert
         from core.errors import ShapeError
         from core.io import write_shape
-        from core.shapes.meshing import to_mesh
+        from core.data.meshing import to_mesh
 
         try:
             if self.target == "mesh":

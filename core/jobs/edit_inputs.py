@@ -107,7 +107,7 @@ def _framed_voxels(shape: Shape, resolution: int) -> Framed:
 
 def _grid_surface(grid: VoxelGrid) -> Mesh:
     """A grid at another resolution, as its marching-cubes surface (re-voxelised as convert does)."""
-    from core.shapes.meshing import to_mesh
+    from core.data.meshing import to_mesh
 
     return to_mesh(grid)
 

@@ -21,7 +21,7 @@ from core.jobs.events import Progress
 EXPORT_FORMATS = ("ply", "npy", "obj", "glb")
 #: formats that hold a whole set in one file (the others hold one shape per file)
 ARRAY_FORMATS = ("npy",)
-#: formats that hold surfaces: points and splats are meshed first (:func:`core.shapes.meshing.to_mesh`)
+#: formats that hold surfaces: points and splats are meshed first (:func:`core.data.meshing.to_mesh`)
 MESH_FORMATS = ("obj", "glb")
 #: per (representation, format): what the file holds
 EXPORTS = {
@@ -105,12 +105,12 @@ class ExportJob(Job):
 
 def write_sample(shape, array: np.ndarray, path: Path) -> None:
     """One sample's file by ``path``'s suffix. PLY holds each kind as it is (points, 3DGS splats; voxels as
-    their marching-cubes mesh); OBJ and GLB hold surfaces (:func:`core.shapes.meshing.to_mesh`: marching cubes
+    their marching-cubes mesh); OBJ and GLB hold surfaces (:func:`core.data.meshing.to_mesh`: marching cubes
     for voxels, surface reconstruction for points and splats). An empty sample is a ShapeError (a splat ``shape`` of a grid without kept cells holds only a preview's stand-in)."""
     from core.data.splat_grid import OCCUPANCY, kept_cells
     from core.io import write_mesh, write_point_cloud, write_splats
     from core.shapes import GaussianSplats, PointCloud
-    from core.shapes.meshing import to_mesh
+    from core.data.meshing import to_mesh
 
     if isinstance(shape, GaussianSplats) and not kept_cells(array[OCCUPANCY]).size:
         raise ShapeError("splat grid has no occupied cell: nothing to decode")

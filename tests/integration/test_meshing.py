@@ -8,7 +8,7 @@ import pytest
 from core.cli import main
 from core.io import read_shape
 from core.shapes import Mesh, PointCloud, VoxelGrid
-from core.shapes.meshing import to_mesh
+from core.data.meshing import to_mesh
 
 #: a sphere of this radius and centre, far from the unit frame, shows that meshes keep coordinates
 RADIUS, CENTER = 3.0, np.array([10.0, -4.0, 2.0])

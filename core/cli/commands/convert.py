@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import argparse
 
+from core.choices import DEFAULT_MESH_METHOD, MESH_METHODS
 from core.cli.options import add_strict_option, check_strict
 from core.jobs.convert import NORMALIZATIONS
-from core.shapes.meshing import POINT_METHODS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="scale each converted shape: none keeps its coordinates (default none), unit_sphere "
                              "centres it with its farthest point at 1, unit_cube centres it with its longest side 1 "
                              "(in [-0.5, 0.5]); voxel grids are always fitted into their grid")
-    parser.add_argument("--mesh-method", choices=POINT_METHODS, default="poisson",
+    parser.add_argument("--mesh-method", choices=MESH_METHODS, default=DEFAULT_MESH_METHOD,
                         help="how --to mesh surfaces points and splats: poisson (screened Poisson, follows the "
                              "points, may be open; default) or grid (marching cubes of the filled --res grid, "
                              "coarse but closed); voxels always use marching cubes")

@@ -9,21 +9,21 @@ away, so the mesh follows the points but may be open. ``method="grid"`` gives th
 marching-cubes surface itself: coarse but always closed. Splats are meshed through their surface
 points (centres, with each Gaussian's thinnest axis as the normal).
 
-The conversions live in :mod:`core.data`; they are imported inside the functions so that importing
-:mod:`core.shapes` stays light and the package keeps no import-time dependency on the data layer.
+It lives in :mod:`core.data` beside the conversions it builds on (a shape container does not depend on
+the data layer); the method names are :data:`core.choices.MESH_METHODS`, so the CLI lists them without
+importing this module's scipy-backed conversions.
 """
 from __future__ import annotations
 
 import numpy as np
+from scipy.spatial import cKDTree
 
+from core.choices import DEFAULT_MESH_METHOD, MESH_METHODS
+from core.data.conversions import convert, splats_to_points, voxels_to_mesh
+from core.data.grid_frame import grid_fit
 from core.errors import ShapeError
-from core.shapes.gaussian_splats import GaussianSplats
-from core.shapes.mesh import Mesh
-from core.shapes.point_cloud import PointCloud
-from core.shapes.voxel_grid import VoxelGrid
+from core.shapes import GaussianSplats, Mesh, PointCloud, VoxelGrid
 
-#: ways to mesh points and splats: "poisson" (faithful, may be open) or "grid" (filled grid, closed)
-POINT_METHODS = ("poisson", "grid")
 #: grid through which points are filled and closed before marching cubes (the sample job's export grid)
 GRID_RESOLUTION = 32
 #: octree depth of Poisson: depth 7 (128³) already resolves a 1,024-point cloud's spacing; depth 8 took
@@ -36,24 +36,20 @@ NORMAL_NEIGHBOURS = 12
 TRIM_SPACINGS = 3.0
 
 
-def to_mesh(shape: PointCloud | VoxelGrid | GaussianSplats | Mesh, method: str = "poisson",
+def to_mesh(shape: PointCloud | VoxelGrid | GaussianSplats | Mesh, method: str = DEFAULT_MESH_METHOD,
             resolution: int = GRID_RESOLUTION) -> Mesh:
     """The shape's surface as a triangle mesh in the shape's own coordinates (a mesh comes back as it is).
 
-    ``method`` chooses how points and splats are meshed (:data:`POINT_METHODS`), through a filled grid of
+    ``method`` chooses how points and splats are meshed (:data:`MESH_METHODS`), through a filled grid of
     ``resolution`` cells a side; voxels always use marching cubes. An empty shape is a ShapeError.
     """
-    if method not in POINT_METHODS:
-        raise ShapeError(f"unknown meshing method {method!r}; use one of {', '.join(POINT_METHODS)}")
+    if method not in MESH_METHODS:
+        raise ShapeError(f"unknown meshing method {method!r}; use one of {', '.join(MESH_METHODS)}")
     if isinstance(shape, Mesh):
         return shape
     if isinstance(shape, VoxelGrid):
-        from core.data.conversions import voxels_to_mesh
-
         return voxels_to_mesh(shape)
     if isinstance(shape, GaussianSplats):
-        from core.data.conversions import splats_to_points
-
         shape = splats_to_points(shape)
     if not isinstance(shape, PointCloud):
         raise ShapeError(f"cannot mesh a {type(shape).__name__}; give points, voxels, splats or a mesh")
@@ -65,8 +61,6 @@ def to_mesh(shape: PointCloud | VoxelGrid | GaussianSplats | Mesh, method: str =
 
 def _filled_grid_surface(points: np.ndarray, resolution: int) -> Mesh:
     """Marching cubes of the points' gap-closed, filled R³ grid, moved back to the points' frame."""
-    from core.data.conversions import convert
-    from core.data.grid_frame import grid_fit
 
     mesh = convert(PointCloud(points), "mesh", resolution=resolution)
     return Mesh(grid_fit(points, resolution).invert(mesh.vertices), mesh.faces)
@@ -75,7 +69,6 @@ def _filled_grid_surface(points: np.ndarray, resolution: int) -> Mesh:
 def _poisson(points: np.ndarray, closed: Mesh) -> Mesh:
     """Screened Poisson over ``points`` with PCA normals pointing out of ``closed``; unsupported parts cut away."""
     import open3d as o3d
-    from scipy.spatial import cKDTree
 
     cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(points))
     cloud.estimate_normals(o3d.geometry.KDTreeSearchParamKNN(NORMAL_NEIGHBOURS))
