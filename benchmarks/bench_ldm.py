@@ -47,6 +47,7 @@ from core.choices import DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, MODEL_REPRESENT
 from core.diffusion import LatentDiffusionPipeline  # noqa: E402
 from core.jobs import CancelToken  # noqa: E402
 from core.training.presets import training_preset  # noqa: E402
+from core.training.run_config import RunConfig  # noqa: E402
 from core.training.trainer import TrainConfig, Trainer  # noqa: E402
 
 REPRESENTATIONS = MODEL_REPRESENTATIONS
@@ -66,8 +67,8 @@ def _stand_in(name: str) -> tuple[dict, torch.nn.Module, torch.nn.Module, float]
 
     spec = RunSpec(data="random", representation=name, classes=CLASSES, cond="class", preset="tiny")
     config = build_run_config(spec, CLASSES, representation(name).normalization)
-    return (config, build_autoencoder(AutoencoderConfig.from_dict(config["autoencoder"])).eval(),
-            build_denoiser(DenoiserConfig.from_dict(config["denoiser"])).eval(), 1.0)
+    return (config, build_autoencoder(AutoencoderConfig.from_dict(config.autoencoder)).eval(),
+            build_denoiser(DenoiserConfig.from_dict(config.denoiser)).eval(), 1.0)
 
 
 def model_for(name: str) -> tuple[str, dict, torch.nn.Module, torch.nn.Module, float]:
@@ -81,8 +82,8 @@ def model_for(name: str) -> tuple[str, dict, torch.nn.Module, torch.nn.Module, f
     return ("tiny preset, random weights (builtin:%s not installed)" % name, *_stand_in(name))
 
 
-def _pipeline(config: dict, ae, denoiser, scale: float) -> LatentDiffusionPipeline:
-    return LatentDiffusionPipeline(ae, denoiser, config["schedule"], scale, config["denoiser"]["num_classes"])
+def _pipeline(config: RunConfig, ae, denoiser, scale: float) -> LatentDiffusionPipeline:
+    return LatentDiffusionPipeline(ae, denoiser, config.schedule, scale, config.denoiser["num_classes"])
 
 
 def _sampling_seconds(pipeline: LatentDiffusionPipeline, n: int, steps: int, sampler: str) -> float:
@@ -93,7 +94,7 @@ def _sampling_seconds(pipeline: LatentDiffusionPipeline, n: int, steps: int, sam
     return time.perf_counter() - start
 
 
-def sampling_speed(config: dict, ae, denoiser, scale: float, baseline_steps: int) -> dict:
+def sampling_speed(config: RunConfig, ae, denoiser, scale: float, baseline_steps: int) -> dict:
     """Seconds for 1 and 16 guided shapes, decoded: 20 DPM-Solver++ steps and DDPM (same process)."""
     pipeline = _pipeline(config, ae, denoiser, scale)
     for sampler in ("dpmpp", "ddpm"):  # warm-up: first-call kernels, the diffusers import of DDPM
@@ -109,7 +110,7 @@ def sampling_speed(config: dict, ae, denoiser, scale: float, baseline_steps: int
     return result
 
 
-def compiled_speed(config: dict, ae, denoiser, scale: float) -> dict:
+def compiled_speed(config: RunConfig, ae, denoiser, scale: float) -> dict:
     """16 guided shapes, 20 DPM-Solver++ steps: eager denoiser vs ``torch.compile``'d, same process."""
     n = SHAPE_COUNTS[-1]
 
@@ -143,31 +144,31 @@ def scheduler_import() -> dict:
     return result
 
 
-def _random_input(config: dict, count: int) -> torch.Tensor:
+def _random_input(config: RunConfig, count: int) -> torch.Tensor:
     """Autoencoder inputs of the right shape: unit-sphere clouds, or sparse 0/1 grids of every channel."""
-    ae = config["autoencoder"]
-    if config["representation"] == "points":
+    ae = config.autoencoder
+    if config.representation == "points":
         return torch.nn.functional.normalize(torch.randn(count, ae["n_points"], 3), dim=-1)
     resolution = ae["resolution"]
     return (torch.rand(count, ae["in_channels"], resolution, resolution, resolution) > 0.9).float()
 
 
-def train_speed(config: dict, ae, denoiser) -> dict:
+def train_speed(config: RunConfig, ae, denoiser) -> dict:
     """Train steps/s of stage 1 and stage 2 (after one warm-up step) at the model's batch sizes."""
     from core.diffusion.schedulers import alphas_cumprod
     from core.training.stages import denoiser_loss
 
-    num_classes = config["denoiser"]["num_classes"]
-    latent_shape = tuple(config["denoiser"]["latent_shape"])
+    num_classes = config.denoiser["num_classes"]
+    latent_shape = tuple(config.denoiser["latent_shape"])
 
     def ae_loss(model, batch, generator):
         return model(batch[0]).loss, {}
 
-    jobs = [("ae", copy.deepcopy(ae).train(), ae_loss, [_random_input(config, 32)], config["train"]["ae"]),
+    jobs = [("ae", copy.deepcopy(ae).train(), ae_loss, [_random_input(config, 32)], config.train["ae"]),
             ("ldm", copy.deepcopy(denoiser).train(),
-             denoiser_loss(alphas_cumprod(config["schedule"]), config["schedule"]["prediction_type"], "class",
+             denoiser_loss(alphas_cumprod(config.schedule), config.schedule["prediction_type"], "class",
                            num_classes),
-             [torch.randn(256, *latent_shape), torch.randint(0, num_classes, (256,))], config["train"]["ldm"])]
+             [torch.randn(256, *latent_shape), torch.randint(0, num_classes, (256,))], config.train["ldm"])]
     result = {}
     with tempfile.TemporaryDirectory() as folder:
         for stage, model, loss, data, settings in jobs:
@@ -213,7 +214,7 @@ def benchmark(name: str, quick: bool) -> dict:
     if not quick:
         report["compiled"] = compiled_speed(config, ae, denoiser, scale)
     if label.startswith("builtin:"):
-        report["cli_sample"] = cli_sample(name, config["classes"][0] if "chair" not in config["classes"] else "chair")
+        report["cli_sample"] = cli_sample(name, config.classes[0] if "chair" not in config.classes else "chair")
     return report
 
 

@@ -50,7 +50,7 @@ def run(model: str, classes: list[str], seeds: list[int], n: int, guidance: floa
     sys.path.insert(0, str(ROOT))
     from core.training import load_trained
 
-    representation = load_trained(model).config["representation"]
+    representation = load_trained(model).config.representation
     table = {}
     for class_name in classes:
         per_seed = {seed: score(model, representation, class_name, seed, n, guidance, oracle) for seed in seeds}

@@ -81,11 +81,11 @@ class DemoJob(Job):
         from core.training.run_config import read_run_config
 
         config = read_run_config(resolve_run(f"builtin:{model}"))
-        if config["cond"] != "class":
+        if config.cond != "class":
             return [None]
-        known = [c for c in self.classes if c in config["classes"]]
-        if missing := [c for c in self.classes if c not in config["classes"]]:
-            emit(Log(f"builtin:{model} has no class {', '.join(missing)} (it knows {', '.join(config['classes'])})",
+        known = [c for c in self.classes if c in config.classes]
+        if missing := [c for c in self.classes if c not in config.classes]:
+            emit(Log(f"builtin:{model} has no class {', '.join(missing)} (it knows {', '.join(config.classes)})",
                      level="warning"))
         return known
 

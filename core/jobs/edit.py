@@ -59,7 +59,7 @@ class _EditJob(SampleJob):
         from core.diffusion.guidance import classifier_free_guidance, null_condition
 
         cond, guidance = self._condition(run)
-        num_classes = int(run.config["denoiser"].get("num_classes", 0))
+        num_classes = int(run.config.denoiser.get("num_classes", 0))
         null = None if cond is None else null_condition(cond, num_classes)
 
         def denoise(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -148,7 +148,7 @@ class InterpolateJob(_EditJob):
         from core.diffusion import editing
         from core.diffusion.schedulers import alphas_cumprod
 
-        schedule = run.config["schedule"]
+        schedule = run.config.schedule
         alphas = alphas_cumprod(schedule)
         last = int(schedule["num_train_timesteps"]) - 1
         total = 2 * self.steps
@@ -187,7 +187,7 @@ class VaryJob(_EditJob):
         if not 0.0 < self.strength <= 1.0:
             raise InputError("--strength", f"must lie in (0, 1], got {self.strength}")
         run = self._load()
-        schedule = run.config["schedule"]
+        schedule = run.config.schedule
         alphas = alphas_cumprod(schedule)
         start = editing.strength_timestep(self.strength, int(schedule["num_train_timesteps"]))
         steps = max(1, math.ceil(self.steps * self.strength))  # the share of a full run's steps that is left
@@ -226,7 +226,7 @@ class CompleteJob(_EditJob):
         from core.diffusion.schedulers import alphas_cumprod
 
         run = self._load()
-        schedule = run.config["schedule"]
+        schedule = run.config.schedule
         alphas = alphas_cumprod(schedule)
         last = int(schedule["num_train_timesteps"]) - 1
         with torch.no_grad():

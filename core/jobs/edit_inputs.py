@@ -59,7 +59,7 @@ def framed_input(shape: Shape, run, source: str | Path, seed: int = 0) -> Framed
     name = run.representation.name
     try:
         if name == "points":
-            return _framed_points(shape, int(run.config["data"]["n_points"]), seed)
+            return _framed_points(shape, int(run.config.data["n_points"]), seed)
         if name == "voxels":
             return _framed_voxels(shape, run.representation.resolution)
         return _framed_splats(shape, run.representation.resolution, seed)

@@ -14,13 +14,16 @@ import platform
 import re
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from core.errors import InputError
 from core.jobs.base import CancelToken, EventHandler, Job
 from core.jobs.events import Log, Progress
+
+if TYPE_CHECKING:
+    from core.training.run_config import RunConfig
 
 #: stored weight types; float16 halves the files (the issue's budget is 25 MB for three models)
 WEIGHT_DTYPES = ("float16", "float32")
@@ -66,7 +69,7 @@ class ExportBuiltinJob(Job):
         steps = {stage: self._export_stage(stage, folder) for stage in STAGES}
         emit(Progress(1, 2, "export"))
         cancel.raise_if_cancelled()
-        check = _compare_samples(self.run_dir, folder, run.classes[0] if run.config["cond"] == "class" else None)
+        check = _compare_samples(self.run_dir, folder, run.classes[0] if run.config.cond == "class" else None)
         emit(Log(f"samples of the export vs the run: max |diff| {check['max_abs_diff']:.2e}, "
                  f"mean {check['mean_abs_diff']:.2e}"))
         entry = self._entry(run.config, steps, check, folder)
@@ -93,14 +96,14 @@ class ExportBuiltinJob(Job):
         write_checkpoint(checkpoint_path(folder, stage), manifest, tensors)
         return int(checkpoint.manifest["step"])
 
-    def _entry(self, config: dict[str, Any], steps: dict[str, int], check: dict[str, Any],
+    def _entry(self, config: RunConfig, steps: dict[str, int], check: dict[str, Any],
                folder: Path) -> dict[str, Any]:
         """The manifest.json record of this model."""
         from core.training.run_config import data_as_given
 
         return {
-            "name": self.model_name, "representation": config["representation"], "cond": config["cond"],
-            "classes": config["classes"], "preset": config["preset"],
+            "name": self.model_name, "representation": config.representation, "cond": config.cond,
+            "classes": config.classes, "preset": config.preset,
             "source_data": data_as_given(config),
             "training_command": self.command or train_command(config, self.run_dir),
             "steps": steps, "train_seconds": train_seconds(self.run_dir / "metrics.jsonl"),
@@ -136,17 +139,17 @@ def _compare_samples(run_dir: Path, folder: Path, class_name: str | None) -> dic
             "max_abs_diff": float(diff.max()), "mean_abs_diff": float(diff.mean())}
 
 
-def train_command(config: dict[str, Any], run_dir: Path) -> str:
+def train_command(config: RunConfig, run_dir: Path) -> str:
     """The ``train`` command line that makes this config (rebuilt from it; pass --command to state it exactly)."""
     from core.training.run_config import data_as_given
 
-    data, train = config["data"], config["train"]
+    data, train = config.data, config.train
     parts = ["python -m core train", f"--data {data_as_given(config)}", f"--classes {','.join(data['classes'])}"
-             if data.get("classes") else "", f"--repr {config['representation']}",
-             f"--ae {config['autoencoder']['kind']}", f"--cond {config['cond']}", f"--preset {config['preset']}",
+             if data.get("classes") else "", f"--repr {config.representation}",
+             f"--ae {config.autoencoder['kind']}", f"--cond {config.cond}", f"--preset {config.preset}",
              f"--ae-steps {train['ae']['steps']}", f"--ldm-steps {train['ldm']['steps']}",
-             f"--res {data['resolution']}", f"--points {data['n_points']}", f"--prediction {config['prediction']}",
-             f"--seed {config['seed']}", "--bf16" if train["ae"].get("bf16") else "",
+             f"--res {data['resolution']}", f"--points {data['n_points']}", f"--prediction {config.prediction}",
+             f"--seed {config.seed}", "--bf16" if train["ae"].get("bf16") else "",
              f"--max-shapes {data['max_shapes']}" if data.get("max_shapes") else "", f"--out {run_dir}"]
     return " ".join(p for p in parts if p)
 

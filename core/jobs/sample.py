@@ -92,7 +92,7 @@ class SampleJob(Job):
         """The condition tensor and effective guidance; a --class/--prompt the run lacks is an InputError."""
         import torch
 
-        cond_kind = run.config["cond"]
+        cond_kind = run.config.cond
         if cond_kind == "text":
             return self._text_condition()
         if self.prompt is not None:

@@ -50,7 +50,7 @@ def _checkpointed(run_dir: Path, cadence: list[int], step: int, total: int) -> b
     from core.training.run_config import read_run_config
 
     if not cadence:
-        cadence.append(int(read_run_config(run_dir)["train"][STAGE]["checkpoint_every"]))
+        cadence.append(int(read_run_config(run_dir).train[STAGE]["checkpoint_every"]))
     return (step % cadence[0] == 0 or step == total) and checkpoint_path(run_dir, STAGE).exists()
 
 
@@ -62,9 +62,9 @@ def preview_shapes(run_dir: str | Path, count: int = PREVIEW_SHAPES) -> list:
 
     run = load_trained(run_dir)
     cond, guidance = None, 1.0
-    if run.config["cond"] == "class":
+    if run.config.cond == "class":
         cond, guidance = torch.arange(count) % len(run.classes), PREVIEW_GUIDANCE
-    elif run.config["cond"] == "text":  # the null prompt: unconditional, no text encoder needed
+    elif run.config.cond == "text":  # the null prompt: unconditional, no text encoder needed
         from core.models.text_encoder import TEXT_DIM
 
         cond = torch.zeros(count, TEXT_DIM)

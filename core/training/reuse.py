@@ -15,6 +15,7 @@ or on text, over the autoencoder that ships with the project.
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from core.errors import InputError
 from core.io.atomic import atomic_write
 from core.training.checkpoint import checkpoint_path, load_checkpoint, write_checkpoint
 from core.training.pretrained import resolve_run
-from core.training.run_config import read_run_config
+from core.training.run_config import RunConfig, read_run_config
 
 
 def _differences(expected: dict[str, Any], found: dict[str, Any]) -> list[str]:
@@ -30,7 +31,7 @@ def _differences(expected: dict[str, Any], found: dict[str, Any]) -> list[str]:
             for key in sorted(set(expected) | set(found)) if expected.get(key) != found.get(key)]
 
 
-def reuse_autoencoder(source: str | Path, config: dict[str, Any]) -> dict[str, Any]:
+def reuse_autoencoder(source: str | Path, config: RunConfig) -> RunConfig:
     """``config`` with stage 1 taken from ``source``'s finished autoencoder, after checking that it fits.
 
     Every mismatch (not a run, no or unfinished autoencoder, other architecture or normalisation) is an
@@ -42,25 +43,25 @@ def reuse_autoencoder(source: str | Path, config: dict[str, Any]) -> dict[str, A
     checkpoint = load_checkpoint(path)
     checkpoint.expect(stage="ae", kind="autoencoder")
     manifest = checkpoint.manifest
-    wrong = [f"representation {manifest.get('representation')!r} (this run: {config['representation']!r})"
-             ] if manifest.get("representation") != config["representation"] else []
-    wrong += _differences(config["autoencoder"], manifest.get("model_config") or {})
+    wrong = [f"representation {manifest.get('representation')!r} (this run: {config.representation!r})"
+             ] if manifest.get("representation") != config.representation else []
+    wrong += _differences(config.autoencoder, manifest.get("model_config") or {})
     normalization = (manifest.get("data") or {}).get("normalization")
-    if normalization != config["data"]["normalization"]:
-        wrong.append(f"normalisation {normalization!r} (this run: {config['data']['normalization']!r})")
+    if normalization != config.data["normalization"]:
+        wrong.append(f"normalisation {normalization!r} (this run: {config.data['normalization']!r})")
     if wrong:
         raise InputError("--ae-from", f"the autoencoder of {source} does not fit this run: " + "; ".join(wrong))
     step, total = int(manifest["step"]), int(manifest["total_steps"])
     if step < total:
         raise InputError("--ae-from", f"the autoencoder of {source} is still training (step {step} of {total}); "
                                       "wait until its stage 1 has finished")
-    return {**config, "train": {**config["train"], "ae": manifest["train"]},
-            "autoencoder_from": {"run": str(source.resolve()), "checkpoint": str(path.resolve()), "step": step}}
+    return replace(config, train={**config.train, "ae": manifest["train"]},
+                   autoencoder_from={"run": str(source.resolve()), "checkpoint": str(path.resolve()), "step": step})
 
 
-def copy_autoencoder(config: dict[str, Any], run_dir: Path) -> Path:
-    """Copy the source checkpoint named in ``config["autoencoder_from"]`` (and its JSON) into ``run_dir``."""
-    source = Path(config["autoencoder_from"]["checkpoint"])
+def copy_autoencoder(config: RunConfig, run_dir: Path) -> Path:
+    """Copy the source checkpoint named in ``config.autoencoder_from`` (and its JSON) into ``run_dir``."""
+    source = Path(config.autoencoder_from["checkpoint"])
     target = checkpoint_path(run_dir, "ae")
     checkpoint = load_checkpoint(source)
     if not checkpoint.group("model"):  # a built-in model's export: EMA weights only

@@ -25,8 +25,8 @@ from core.training.distributed import DistInfo, barrier, device_for, setup_distr
 from core.training.representations import Representation, representation
 from core.training.result import TrainResult
 from core.training.reuse import copy_autoencoder, reuse_autoencoder
-from core.training.run_config import (CONFIG_NAME, ResumeSpec, RunSpec, build_run_config, check_data_found,
-                                      read_run_config, with_data, with_steps, write_run_config)
+from core.training.run_config import (CONFIG_NAME, ResumeSpec, RunConfig, RunSpec, build_run_config,
+                                      check_data_found, read_run_config, with_data, with_steps, write_run_config)
 from core.training.stages import autoencoder_loss, denoiser_loss, encode_all, latent_scale_factor
 from core.training.trainer import Trainer, TrainConfig
 
@@ -66,13 +66,13 @@ def _some(tensors: list[torch.Tensor], count: int | None, seed: int) -> list[tor
     return [t[chosen] for t in tensors]
 
 
-def load_training_data(config: dict[str, Any], rep: Representation) -> TrainingData:
+def load_training_data(config: RunConfig, rep: Representation) -> TrainingData:
     """The run's shapes: the train split (at most ``max_shapes``) for training; ``val_examples`` shapes of
     the test split, or of a held-out slice of the training shapes, for validation."""
     from core.data import open_dataset
 
-    data, seed = config["data"], config["seed"]
-    classes = config["classes"]
+    data, seed = config.data, config.seed
+    classes = config.classes
     selected = open_dataset(data["path"], key=data.get("key")).subset(classes=classes)
     splits = {record.split for record in selected.records}
     load = lambda subset: [rep.load(subset, data["n_points"], data["resolution"]), _class_labels(subset, classes)]
@@ -92,7 +92,7 @@ def load_training_data(config: dict[str, Any], rep: Representation) -> TrainingD
     return TrainingData(train, val, classes, stats)
 
 
-def _create_run(run_dir: Path, spec: RunSpec, rep: Representation, info: DistInfo) -> dict[str, Any]:
+def _create_run(run_dir: Path, spec: RunSpec, rep: Representation, info: DistInfo) -> RunConfig:
     from core.data import open_dataset
 
     if (run_dir / CONFIG_NAME).exists() or (run_dir / "checkpoints").exists():
@@ -124,22 +124,22 @@ def _stage_reached(run_dir: Path, stage: str) -> int:
     return int(load_checkpoint(path).manifest["step"]) if path.exists() else 0
 
 
-def _with_new_steps(config: dict[str, Any], run_dir: Path, resume: ResumeSpec, emit: EventHandler) -> dict[str, Any]:
+def _with_new_steps(config: RunConfig, run_dir: Path, resume: ResumeSpec, emit: EventHandler) -> RunConfig:
     """``config`` with the stage totals ``resume`` asks for, each one checked against what was trained.
 
     A stage can run to any total at or past the step it reached; stage 1 cannot change once stage 2 has
     started (its latents came from the autoencoder as it was) or when it was taken from another run.
     """
     for stage, wanted in resume.steps().items():
-        old = config["train"][stage]["steps"]
+        old = config.train[stage]["steps"]
         if wanted is None or wanted == old:
             continue
         option, reached = f"--{stage}-steps", _stage_reached(run_dir, stage)
         if wanted < reached:
             raise InputError(option, f"{stage} has already taken {reached} steps; give at least {reached} "
                                      f"(fewer would undo trained steps) or start a new run")
-        if stage == "ae" and "autoencoder_from" in config:
-            raise InputError(option, f"stage 1 of this run was taken from {config['autoencoder_from']['run']} "
+        if stage == "ae" and config.autoencoder_from is not None:
+            raise InputError(option, f"stage 1 of this run was taken from {config.autoencoder_from['run']} "
                                      "and cannot train further here")
         if stage == "ae" and _stage_reached(run_dir, "ldm") > 0:
             raise InputError(option, "stage 2 has started on latents of the autoencoder as it is, so stage 1 "
@@ -150,7 +150,7 @@ def _with_new_steps(config: dict[str, Any], run_dir: Path, resume: ResumeSpec, e
     return config
 
 
-def _resumed_config(run_dir: Path, resume: ResumeSpec, info: DistInfo, emit: EventHandler) -> dict[str, Any]:
+def _resumed_config(run_dir: Path, resume: ResumeSpec, info: DistInfo, emit: EventHandler) -> RunConfig:
     """The run's config.json with the data's new place and new step totals applied (and written back, so
     the next resume needs neither); its data must be found."""
     original = read_run_config(run_dir)
@@ -158,24 +158,24 @@ def _resumed_config(run_dir: Path, resume: ResumeSpec, info: DistInfo, emit: Eve
     check_data_found(config, run_dir)
     config = _with_new_steps(config, run_dir, resume, emit)
     if config != original:
-        if config["data"] != original["data"]:
-            emit(Log(f"data now read from {config['data']['path']}"))
+        if config.data != original.data:
+            emit(Log(f"data now read from {config.data['path']}"))
         barrier(info)  # every rank has read the old file before rank 0 replaces it
         if info.is_main:
             write_run_config(run_dir, config)
     return config
 
 
-def _caption_table(config: dict[str, Any], emit: EventHandler) -> torch.Tensor | None:
+def _caption_table(config: RunConfig, emit: EventHandler) -> torch.Tensor | None:
     """A text run's (classes, templates, 384) caption embeddings, computed once before stage 2."""
-    if config["cond"] != "text":
+    if config.cond != "text":
         return None
     from core.models.text_encoder import embed_prompts
     from core.training.captions import caption_table
 
-    templates = config["captions"]["templates"]
-    emit(Log(f"embedding {len(config['classes']) * len(templates)} training captions"))
-    return caption_table(config["classes"], templates, embed_prompts)
+    templates = config.captions["templates"]
+    emit(Log(f"embedding {len(config.classes) * len(templates)} training captions"))
+    return caption_table(config.classes, templates, embed_prompts)
 
 
 def _resume(trainer: Trainer, expected: dict[str, Any], emit: EventHandler) -> None:
@@ -204,25 +204,25 @@ def train_run(run_dir: str | Path, spec: RunSpec | ResumeSpec | None = None, dev
     torch_device = device_for(device, info)
     if not isinstance(spec, RunSpec):
         config = _resumed_config(run_dir, spec or ResumeSpec(), info, emit)
-        rep = representation(config["representation"], run_dir / CONFIG_NAME, config["data"]["resolution"])
+        rep = representation(config.representation, run_dir / CONFIG_NAME, config.data["resolution"])
     else:
         rep = representation(spec.representation, spec.data, spec.resolution)
         config = _create_run(run_dir, spec, rep, info)
     barrier(info)
-    if "autoencoder_from" in config:
-        emit(Log(f"stage 1 taken from {config['autoencoder_from']['run']} (step {config['autoencoder_from']['step']})"))
+    if config.autoencoder_from is not None:
+        emit(Log(f"stage 1 taken from {config.autoencoder_from['run']} (step {config.autoencoder_from['step']})"))
     data = load_training_data(config, rep)
     if data.stats["val_source"] == VAL_ON_TRAINING:
         emit(Log(f"only {data.stats['n_train']} shapes: validating on the training shapes", level="warning"))
-    common = {"representation": config["representation"]}
+    common = {"representation": config.representation}
 
-    ae_config = AutoencoderConfig.from_dict(config["autoencoder"])
-    torch.manual_seed(config["seed"])  # identical initial weights on every rank
-    ae_manifest = {**common, "kind": "autoencoder", "model_config": config["autoencoder"], "data": data.stats}
+    ae_config = AutoencoderConfig.from_dict(config.autoencoder)
+    torch.manual_seed(config.seed)  # identical initial weights on every rank
+    ae_manifest = {**common, "kind": "autoencoder", "model_config": config.autoencoder, "data": data.stats}
     ae_trainer = Trainer("ae", build_autoencoder(ae_config), autoencoder_loss(rep), data.train[:1], data.val[:1],
-                         TrainConfig.from_dict(config["train"]["ae"]), run_dir, ae_manifest, torch_device, emit,
+                         TrainConfig.from_dict(config.train["ae"]), run_dir, ae_manifest, torch_device, emit,
                          cancel, info)
-    _resume(ae_trainer, {"kind": "autoencoder", **common, "model_config": config["autoencoder"]}, emit)
+    _resume(ae_trainer, {"kind": "autoencoder", **common, "model_config": config.autoencoder}, emit)
     ae = ae_trainer.fit()
 
     emit(Log("encoding the training shapes into latents"))
@@ -231,16 +231,16 @@ def train_run(run_dir: str | Path, spec: RunSpec | ResumeSpec | None = None, dev
     scale = latent_scale_factor(train_z)
     stats = {**data.stats, "scale_factor": scale, "latent_std": 1.0 / scale, "autoencoder_step": ae.step}
 
-    den_config = DenoiserConfig.from_dict(config["denoiser"])
-    torch.manual_seed(config["seed"] + 1)
-    ldm_manifest = {**common, "kind": "denoiser", "model_config": config["denoiser"], "data": stats,
-                    "schedule": config["schedule"]}
-    loss = denoiser_loss(alphas_cumprod(config["schedule"]), config["schedule"]["prediction_type"],
+    den_config = DenoiserConfig.from_dict(config.denoiser)
+    torch.manual_seed(config.seed + 1)
+    ldm_manifest = {**common, "kind": "denoiser", "model_config": config.denoiser, "data": stats,
+                    "schedule": config.schedule}
+    loss = denoiser_loss(alphas_cumprod(config.schedule), config.schedule["prediction_type"],
                          den_config.cond, den_config.num_classes, _caption_table(config, emit))
     ldm_trainer = Trainer("ldm", build_denoiser(den_config), loss, [train_z * scale, data.train[1]],
-                          [val_z * scale, data.val[1]], TrainConfig.from_dict(config["train"]["ldm"]), run_dir,
+                          [val_z * scale, data.val[1]], TrainConfig.from_dict(config.train["ldm"]), run_dir,
                           ldm_manifest, torch_device, emit, cancel, info)
-    _resume(ldm_trainer, {"kind": "denoiser", **common, "model_config": config["denoiser"]}, emit)
+    _resume(ldm_trainer, {"kind": "denoiser", **common, "model_config": config.denoiser}, emit)
     ldm = ldm_trainer.fit()
     return TrainResult(run_dir=str(run_dir), autoencoder=str(ae.last), denoiser=str(ldm.last), scale_factor=scale,
                        metrics=str(run_dir / "metrics.jsonl"))
@@ -251,7 +251,7 @@ class TrainedRun:
     """A run's networks with EMA weights, ready to sample."""
 
     run_dir: Path
-    config: dict[str, Any]
+    config: RunConfig
     representation: Representation
     autoencoder: nn.Module
     denoiser: nn.Module
@@ -260,14 +260,14 @@ class TrainedRun:
     @property
     def classes(self) -> list[str]:
         """Class names in label order."""
-        return list(self.config["classes"])
+        return list(self.config.classes)
 
     def pipeline(self):
         """The :class:`~core.diffusion.LatentDiffusionPipeline` over this run's networks."""
         from core.diffusion import LatentDiffusionPipeline
 
-        return LatentDiffusionPipeline(self.autoencoder, self.denoiser, self.config["schedule"], self.scale_factor,
-                                       num_classes=int(self.config["denoiser"].get("num_classes", 0)))
+        return LatentDiffusionPipeline(self.autoencoder, self.denoiser, self.config.schedule, self.scale_factor,
+                                       num_classes=self.config.num_classes)
 
 
 def load_trained(run_dir: str | Path, device: str = "cpu") -> TrainedRun:
@@ -279,17 +279,17 @@ def load_trained(run_dir: str | Path, device: str = "cpu") -> TrainedRun:
     run_dir = resolve_run(run_dir)
     check_device(device)
     config = read_run_config(run_dir)
-    rep = representation(config["representation"], run_dir / CONFIG_NAME, config["data"]["resolution"])
+    rep = representation(config.representation, run_dir / CONFIG_NAME, config.data["resolution"])
     try:
-        ae = build_autoencoder(AutoencoderConfig.from_dict(config["autoencoder"]))
-        denoiser = build_denoiser(DenoiserConfig.from_dict(config["denoiser"]))
+        ae = build_autoencoder(AutoencoderConfig.from_dict(config.autoencoder))
+        denoiser = build_denoiser(DenoiserConfig.from_dict(config.denoiser))
     except (ValueError, TypeError, KeyError) as exc:
         raise InputError(run_dir / CONFIG_NAME, f"cannot rebuild the networks ({exc})") from None
-    common = {"representation": config["representation"]}
+    common = {"representation": config.representation}
     ae_checkpoint = load_checkpoint(checkpoint_path(run_dir, "ae"))
-    ae_checkpoint.expect(stage="ae", kind="autoencoder", model_config=config["autoencoder"], **common)
+    ae_checkpoint.expect(stage="ae", kind="autoencoder", model_config=config.autoencoder, **common)
     ldm_checkpoint = load_checkpoint(checkpoint_path(run_dir, "ldm"))
-    ldm_checkpoint.expect(stage="ldm", kind="denoiser", model_config=config["denoiser"], **common)
+    ldm_checkpoint.expect(stage="ldm", kind="denoiser", model_config=config.denoiser, **common)
     ae_checkpoint.load_weights(ae, "ema")
     ldm_checkpoint.load_weights(denoiser, "ema")
     torch_device = torch.device(device)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import MISSING, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,58 @@ RUN_FORMAT_VERSION = 1
 CONFIG_NAME = "config.json"
 
 
+@dataclass(frozen=True)
+class RunConfig:
+    """A run's config.json as named fields: the representation, conditioning, classes and seed, the
+    networks' configs (:class:`~core.models.AutoencoderConfig` / :class:`~core.models.DenoiserConfig` dicts),
+    the noise schedule, each stage's :class:`~core.training.TrainConfig` dict and where the data is.
+
+    ``captions`` is set for text runs, ``autoencoder_from`` when stage 1 came from another run (``--ae-from``).
+    :meth:`to_dict` writes the same JSON object :meth:`from_dict` reads, keys in the order runs always had.
+    """
+
+    representation: str
+    cond: str
+    classes: list[str]
+    preset: str
+    seed: int
+    data: dict[str, Any]
+    autoencoder: dict[str, Any]
+    denoiser: dict[str, Any]
+    prediction: str
+    schedule: dict[str, Any]
+    train: dict[str, dict[str, Any]]
+    captions: dict[str, Any] | None = None
+    autoencoder_from: dict[str, Any] | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
+        """Rebuild from config.json's object; an unknown or missing key is a ValueError naming it."""
+        body = {key: value for key, value in data.items() if key not in ("format", "format_version")}
+        names = {f.name for f in fields(cls)}
+        missing = sorted(f.name for f in fields(cls) if f.default is MISSING and f.name not in body)
+        unknown = sorted(set(body) - names)
+        if missing or unknown:
+            raise ValueError("run config: " + "; ".join(
+                part for part in (f"missing {missing}" if missing else "", f"unknown {unknown}" if unknown else "")
+                if part))
+        return cls(**body)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of config.json (optional entries only when set)."""
+        out: dict[str, Any] = {"format": RUN_FORMAT, "format_version": RUN_FORMAT_VERSION}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is not None or f.default is MISSING:
+                out[f.name] = value
+        return out
+
+    @property
+    def num_classes(self) -> int:
+        """Classes the denoiser embeds (0 unless class-conditioned)."""
+        return int(self.denoiser.get("num_classes", 0))
+
+
 def _cadence(preset_name: str, steps: int) -> dict[str, int]:
     """How often a stage of ``steps`` logs, validates and writes checkpoints: the preset's, or at its end."""
     preset = training_preset(preset_name)
@@ -39,11 +92,11 @@ def _stage_config(steps: int, batch_size: int, lr: float, spec: RunSpec) -> dict
                        **_cadence(spec.preset, steps)).to_dict()
 
 
-def with_steps(config: dict[str, Any], stage: str, steps: int) -> dict[str, Any]:
+def with_steps(config: RunConfig, stage: str, steps: int) -> RunConfig:
     """``config`` with ``stage`` running to ``steps``: the cosine schedule and cadence follow the new total;
     the warm-up, already under way or done, is kept."""
-    stage_config = {**config["train"][stage], "steps": steps, **_cadence(config["preset"], steps)}
-    return {**config, "train": {**config["train"], stage: stage_config}}
+    stage_config = {**config.train[stage], "steps": steps, **_cadence(config.preset, steps)}
+    return replace(config, train={**config.train, stage: stage_config})
 
 
 def data_entry(text: str) -> dict[str, str]:
@@ -53,20 +106,20 @@ def data_entry(text: str) -> dict[str, str]:
     return {"path": path, "given": text}
 
 
-def data_as_given(config: dict[str, Any]) -> str:
+def data_as_given(config: RunConfig) -> str:
     """The run's dataset as the user named it (what a shared training command should show); older runs
     recorded only that text as their path."""
-    return config["data"].get("given", config["data"]["path"])
+    return config.data.get("given", config.data["path"])
 
 
-def with_data(config: dict[str, Any], text: str) -> dict[str, Any]:
+def with_data(config: RunConfig, text: str) -> RunConfig:
     """``config`` reading its shapes from ``text`` (``train --resume --data``: the data moved)."""
-    return {**config, "data": {**config["data"], **data_entry(text)}}
+    return replace(config, data={**config.data, **data_entry(text)})
 
 
-def check_data_found(config: dict[str, Any], run_dir: Path) -> None:
+def check_data_found(config: RunConfig, run_dir: Path) -> None:
     """A run's dataset that is no longer where config.json says is one line naming it and saying what to do."""
-    path = config["data"]["path"]
+    path = config.data["path"]
     if not is_builtin_name(path) and not Path(path).expanduser().exists():
         raise InputError(path, f"the data of run {run_dir} is no longer here (moved or deleted?); "
                                f"pass --data NEWPATH with --resume to say where it is now")
@@ -81,7 +134,7 @@ def _grid_channels(representation: str) -> int:
     return CHANNELS
 
 
-def build_run_config(spec: RunSpec, classes: list[str], normalization: str) -> dict[str, Any]:
+def build_run_config(spec: RunSpec, classes: list[str], normalization: str) -> RunConfig:
     """The config.json of a new run of ``spec`` over ``classes``."""
     from core.diffusion import noise_schedule_config
     from core.models import autoencoder_config, build_autoencoder, denoiser_config
@@ -96,42 +149,30 @@ def build_run_config(spec: RunSpec, classes: list[str], normalization: str) -> d
                                num_classes=len(classes) if spec.cond == "class" else 0, text_dim=TEXT_DIM,
                                gradient_checkpointing=spec.gradient_checkpointing)
     ae_steps, ldm_steps = spec.ae_steps or preset.ae_steps, spec.ldm_steps or preset.ldm_steps
-    config = {
-        "format": RUN_FORMAT,
-        "format_version": RUN_FORMAT_VERSION,
-        "representation": spec.representation,
-        "cond": spec.cond,
-        "classes": list(classes),
-        "preset": spec.preset,
-        "seed": spec.seed,
-        "data": {**data_entry(str(spec.data)), "key": spec.key, "classes": spec.classes, "n_points": n_points,
-                 "resolution": spec.resolution, "normalization": normalization, "max_shapes": spec.max_shapes,
-                 "val_examples": preset.val_examples},
-        "autoencoder": ae.to_dict(),
-        "denoiser": denoiser.to_dict(),
-        "prediction": spec.prediction,
-        "schedule": noise_schedule_config(spec.prediction),
-        "train": {
-            "ae": _stage_config(ae_steps, spec.batch_size or preset.ae_batch_size, spec.lr or preset.ae_lr, spec),
-            "ldm": _stage_config(ldm_steps, spec.batch_size or preset.ldm_batch_size, spec.lr or preset.ldm_lr,
-                                 spec),
-        },
-    }
-    if spec.cond == "text":
-        config["captions"] = {"encoder": ENCODER_NAME, "package": ENCODER_PACKAGE,
-                              "templates": list(CAPTION_TEMPLATES)}
-    return config
+    captions = {"encoder": ENCODER_NAME, "package": ENCODER_PACKAGE, "templates": list(CAPTION_TEMPLATES)}
+    return RunConfig(
+        representation=spec.representation, cond=spec.cond, classes=list(classes), preset=spec.preset,
+        seed=spec.seed,
+        data={**data_entry(str(spec.data)), "key": spec.key, "classes": spec.classes, "n_points": n_points,
+              "resolution": spec.resolution, "normalization": normalization, "max_shapes": spec.max_shapes,
+              "val_examples": preset.val_examples},
+        autoencoder=ae.to_dict(), denoiser=denoiser.to_dict(), prediction=spec.prediction,
+        schedule=noise_schedule_config(spec.prediction),
+        train={"ae": _stage_config(ae_steps, spec.batch_size or preset.ae_batch_size, spec.lr or preset.ae_lr, spec),
+               "ldm": _stage_config(ldm_steps, spec.batch_size or preset.ldm_batch_size,
+                                    spec.lr or preset.ldm_lr, spec)},
+        captions=captions if spec.cond == "text" else None)
 
 
-def write_run_config(run_dir: Path, config: dict[str, Any]) -> Path:
+def write_run_config(run_dir: Path, config: RunConfig) -> Path:
     """Write ``run_dir/config.json`` atomically."""
     path = Path(run_dir) / CONFIG_NAME
     with atomic_write(path) as temporary:
-        temporary.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        temporary.write_text(json.dumps(config.to_dict(), indent=2) + "\n", encoding="utf-8")
     return path
 
 
-def read_run_config(run_dir: str | Path) -> dict[str, Any]:
+def read_run_config(run_dir: str | Path) -> RunConfig:
     """Read and check ``run_dir/config.json``; a missing or foreign file is an InputError."""
     path = Path(run_dir) / CONFIG_NAME
     if not Path(run_dir).is_dir():
@@ -141,4 +182,7 @@ def read_run_config(run_dir: str | Path) -> dict[str, Any]:
     config = read_tagged_json(path, RUN_FORMAT, "run config")
     if config.get("format_version") != RUN_FORMAT_VERSION:
         raise InputError(path, f"run format version {config.get('format_version')} is not {RUN_FORMAT_VERSION}")
-    return config
+    try:
+        return RunConfig.from_dict(config)
+    except ValueError as exc:
+        raise InputError(path, str(exc)) from None

@@ -9,6 +9,7 @@ import pytest
 from core.cli import main
 from core.errors import InputError
 from core.jobs.export_builtin import train_command, train_seconds, write_readme
+from core.training.run_config import RunConfig
 from core.resources import RESOURCES_ENV, resources_dir
 from core.training.pretrained import BUILTIN_PREFIX, builtin_names, pretrained_dir, read_manifest, resolve_run
 
@@ -90,11 +91,11 @@ def test_train_seconds_add_up_resumed_segments(tmp_path):
 
 
 def test_rebuilt_train_command_has_the_runs_options():
-    config = {"representation": "points", "cond": "class", "preset": "small", "seed": 0, "prediction": "epsilon",
-              "autoencoder": {"kind": "ae"},
-              "data": {"path": "data.h5", "classes": ["chair", "sofa"], "resolution": 32, "n_points": 1024,
-                       "max_shapes": None},
-              "train": {"ae": {"steps": 2000, "bf16": False}, "ldm": {"steps": 6000}}}
+    config = RunConfig(representation="points", cond="class", classes=["chair", "sofa"], preset="small", seed=0,
+                       prediction="epsilon", autoencoder={"kind": "ae"}, denoiser={}, schedule={},
+                       data={"path": "data.h5", "classes": ["chair", "sofa"], "resolution": 32, "n_points": 1024,
+                             "max_shapes": None},
+                       train={"ae": {"steps": 2000, "bf16": False}, "ldm": {"steps": 6000}})
     command = train_command(config, Path("runs/x"))
     assert command == ("python -m core train --data data.h5 --classes chair,sofa --repr points --ae ae --cond class "
                        "--preset small --ae-steps 2000 --ldm-steps 6000 --res 32 --points 1024 --prediction epsilon "

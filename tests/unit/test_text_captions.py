@@ -67,8 +67,8 @@ def test_text_denoiser_loss_feeds_captions_of_each_label_with_some_dropped_to_nu
 def test_text_run_config_records_the_caption_templates():
     spec = RunSpec(data="builtin", representation="points", cond="text")
     config = build_run_config(spec, ["chair", "night_stand"], "unit sphere")
-    assert config["cond"] == "text" and config["denoiser"]["cond"] == "text"
-    assert config["denoiser"]["text_dim"] == TEXT_DIM and config["denoiser"]["num_classes"] == 0
-    assert config["captions"]["templates"] == list(CAPTION_TEMPLATES)
+    assert config.cond == "text" and config.denoiser["cond"] == "text"
+    assert config.denoiser["text_dim"] == TEXT_DIM and config.denoiser["num_classes"] == 0
+    assert config.captions["templates"] == list(CAPTION_TEMPLATES)
     assert "captions" not in build_run_config(RunSpec(data="builtin", representation="points", cond="class"),
-                                              ["chair"], "unit sphere")
+                                              ["chair"], "unit sphere").to_dict()
