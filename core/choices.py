@@ -20,6 +20,12 @@ GRID_RESOLUTIONS: tuple[int, ...] = (16, 32, 64)
 MESH_METHODS: tuple[str, ...] = ("poisson", "grid")
 DEFAULT_MESH_METHOD = MESH_METHODS[0]
 
+#: interpolation paths (``interpolate --path``): "latent" blends the encoded latents (the ends are exactly
+#: the reconstructions); "noise" DDIM-inverts both to noise, slerps and samples back (DDIM, Song et al.
+#: 2021, sec. 5.3)
+INTERPOLATION_PATHS: tuple[str, ...] = ("latent", "noise")
+DEFAULT_INTERPOLATION_PATH = INTERPOLATION_PATHS[0]
+
 #: stage-1 bottlenecks: plain, KL-regularised, vector-quantised (``--ae``)
 AUTOENCODER_KINDS: tuple[str, ...] = ("ae", "vae", "vqvae")
 DEFAULT_AUTOENCODER = "ae"

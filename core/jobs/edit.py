@@ -16,15 +16,13 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from core.choices import DEFAULT_INTERPOLATION_PATH, INTERPOLATION_PATHS
 from core.errors import InputError
 from core.jobs.base import CancelToken, EventHandler
 from core.jobs.events import Progress
 from core.jobs.sample import DEFAULT_FORMAT, SampleJob
 from core.shapes import Normalization
 
-#: interpolation paths: "latent" blends the encoded latents (the ends are exactly the reconstructions);
-#: "noise" DDIM-inverts both to noise, slerps and samples back (DDIM, Song et al. 2021, sec. 5.3)
-INTERPOLATION_PATHS = ("latent", "noise")
 #: Adam step size of completion's consistency correction on the x̂0 latents (unit variance) and the partial
 #: shape's placement; with :data:`COMPLETION_ITERATIONS` per step it lets x̂0 move ~0.1 per step
 COMPLETION_STEP_SIZE = 0.05
@@ -117,7 +115,7 @@ class InterpolateJob(_EditJob):
     name = "interpolate"
 
     def __init__(self, run_dir: str | Path, a: str | Path, b: str | Path, out_dir: str | Path, n: int = 8,
-                 path: str = "latent", **options: Any) -> None:
+                 path: str = DEFAULT_INTERPOLATION_PATH, **options: Any) -> None:
         super().__init__(run_dir, n, out_dir, **options)
         self.a, self.b, self.path = Path(a), Path(b), path
 

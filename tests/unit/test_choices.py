@@ -26,6 +26,15 @@ def test_importing_choices_loads_no_heavy_module() -> None:
     assert loaded == ""
 
 
+def test_building_the_cli_parser_loads_no_heavy_module() -> None:
+    """Every command registers its options from core.choices, so ``python -m core sample`` pays for torch only
+    when it samples (the 5 s budget), and ``--help`` not at all."""
+    code = ("import sys, core.cli; core.cli.build_parser(); "
+            f"print(','.join(m for m in {HEAVY_MODULES!r} if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == ""
+
+
 def test_samplers_and_predictions_match_the_schedulers() -> None:
     assert set(choices.SAMPLERS) == set(SAMPLERS)
     assert choices.DEFAULT_SAMPLER in choices.SAMPLERS and choices.PREVIEW_SAMPLER in choices.SAMPLERS

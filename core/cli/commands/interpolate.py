@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from core.choices import DEFAULT_INTERPOLATION_PATH, INTERPOLATION_PATHS
 from core.cli.edit_options import add_edit_options
-from core.jobs.edit import INTERPOLATION_PATHS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -16,7 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("run_dir", metavar="MODEL", help="run folder or builtin:NAME")
     parser.add_argument("a", metavar="A", help="first shape file")
     parser.add_argument("b", metavar="B", help="last shape file")
-    parser.add_argument("--path", choices=INTERPOLATION_PATHS, default="latent",
+    parser.add_argument("--path", choices=INTERPOLATION_PATHS, default=DEFAULT_INTERPOLATION_PATH,
                         help="latent: blend the encoded latents (default); noise: DDIM-invert both to noise, "
                              "slerp, sample back")
     add_edit_options(parser, "number of shapes K, ends included (default 8)", 8)
