@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from core.errors import InputError
+from core.io import atomic_write
 
 BENCHMARKS = Path(__file__).resolve().parents[3] / "benchmarks"
 
@@ -57,7 +58,6 @@ def _bench(args: argparse.Namespace) -> int:
         report["benchmarks"][name]["bench_seconds"] = round(time.perf_counter() - start, 2)
     text = json.dumps(report, indent=2)
     if args.json:
-        from core.io import atomic_write
 
         with atomic_write(args.json) as tmp:
             Path(tmp).write_text(text + "\n")

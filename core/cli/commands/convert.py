@@ -5,7 +5,8 @@ import argparse
 
 from core.choices import DEFAULT_MESH_METHOD, MESH_METHODS
 from core.cli.options import add_strict_option, check_strict
-from core.jobs.convert import NORMALIZATIONS
+from core.cli.runner import run_in_terminal
+from core.jobs.convert import NORMALIZATIONS, ConvertJob
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -40,9 +41,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_convert(args: argparse.Namespace) -> int:
     """Run :class:`ConvertJob` with a progress bar and print where the output went."""
-    from core.cli.runner import run_in_terminal
-    from core.jobs.convert import ConvertJob
-
     check_strict(args, args.source)
     job = ConvertJob(args.source, args.target, args.out, points=args.points, resolution=args.res,
                      filled=args.filled, seed=args.seed, normalize=args.normalize, classes=args.classes,

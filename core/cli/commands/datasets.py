@@ -5,6 +5,9 @@ import argparse
 import json
 
 from core.cli.options import add_key_option, add_strict_option
+from core.cli.runner import run_in_terminal
+from core.data.datasets import skipped_report
+from core.jobs.inspect import InspectJob
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,9 +26,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_inspect(args: argparse.Namespace) -> int:
     """Run :class:`InspectJob` with a progress bar; print JSON or a table."""
-    from core.cli.runner import run_in_terminal
-    from core.jobs.inspect import InspectJob
-
     summary = run_in_terminal(InspectJob(args.path, strict=args.strict, key=args.key), quiet=args.json)
     print(json.dumps(summary, indent=2) if args.json else format_summary(summary))
     return 0
@@ -33,8 +33,6 @@ def run_inspect(args: argparse.Namespace) -> int:
 
 def format_summary(summary: dict) -> str:
     """A readable report: totals, one row per class with its count in each split, then what was left out."""
-    from core.data.datasets import skipped_report
-
     splits = list(summary["splits"])
     size_key = next(k for k in ("points_per_shape", "resolution", "gaussians_per_shape", "faces_per_shape")
                     if k in summary)

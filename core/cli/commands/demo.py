@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 
 from core.choices import DEFAULT_SAMPLE_STEPS
-from core.jobs.demo import DEFAULT_CLASSES, SHAPES_PER_CLASS
+from core.cli.runner import run_in_terminal
+from core.jobs.demo import DEFAULT_CLASSES, SHAPES_PER_CLASS, DemoJob
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,9 +32,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     """Run :class:`DemoJob` and print where its outputs went and how long each step took."""
-    from core.cli.runner import run_in_terminal
-    from core.jobs.demo import DemoJob
-
     job = DemoJob(args.out, classes=tuple(c for c in args.classes.split(",") if c), n=args.n, steps=args.steps,
                   image_size=args.size, seed=args.seed, procedural=args.procedural)
     result = run_in_terminal(job)

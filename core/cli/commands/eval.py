@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 from core.cli.options import add_key_option, add_strict_option, check_strict
-from core.jobs.evaluate import ALL_SHAPES, DEFAULT_N_REF, DEFAULT_SPLIT, ORACLE_REPRESENTATIONS
+from core.cli.runner import run_in_terminal
+from core.errors import InputError
+from core.io import atomic_write
+from core.jobs.evaluate import ALL_SHAPES, DEFAULT_N_REF, DEFAULT_SPLIT, ORACLE_REPRESENTATIONS, EvalJob
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,12 +48,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run an EvalJob with a progress bar; print or write its JSON."""
-    import json
-
-    from core.cli.runner import run_in_terminal
-    from core.errors import InputError
-    from core.jobs.evaluate import EvalJob
-
     if args.oracle and args.samples is not None:
         raise InputError(args.samples, "--oracle takes no SAMPLES (it uses train shapes of --ref)")
     check_strict(args, args.ref, args.key)
@@ -61,8 +59,6 @@ def run(args: argparse.Namespace) -> int:
     result = run_in_terminal(job)
     text = json.dumps(result.to_json(), indent=2)
     if args.json:
-        from core.io import atomic_write
-
         with atomic_write(args.json) as tmp:
             tmp.write_text(text + "\n")
     else:

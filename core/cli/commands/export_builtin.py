@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import argparse
 
+from core.cli.runner import run_in_terminal
+from core.jobs.export_builtin import ExportBuiltinJob
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``export-builtin`` command."""
@@ -25,9 +28,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run an ExportBuiltinJob and print where the model went."""
-    from core.cli.runner import run_in_terminal
-    from core.jobs.export_builtin import ExportBuiltinJob
-
     result = run_in_terminal(ExportBuiltinJob(args.run_dir, args.name, args.dest, args.dtype, args.train_command,
                                               args.hardware, args.guidance))
     entry = result["entry"]

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import argparse
 
-from core.jobs.render import COLORS, DEFAULT_COLUMNS, DEFAULT_MAX_SHAPES, DEFAULT_SIZE, UP_AXES
+from core.cli.runner import run_in_terminal
+from core.jobs.render import COLORS, DEFAULT_COLUMNS, DEFAULT_MAX_SHAPES, DEFAULT_SIZE, UP_AXES, RenderJob
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,9 +45,6 @@ def picture_size(text: str) -> tuple[int, int]:
 
 def run_render(args: argparse.Namespace) -> int:
     """Run :class:`RenderJob` with a progress bar and print the picture's path."""
-    from core.cli.runner import run_in_terminal
-    from core.jobs.render import RenderJob
-
     job = RenderJob(args.shapes, args.out, size=args.size, color=args.color, grid=args.grid, n=args.n,
                     columns=args.columns, up=args.up)
     result = run_in_terminal(job)

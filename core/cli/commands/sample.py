@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 
 from core.choices import DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, DEFAULT_SAMPLER, SAMPLERS
-from core.jobs.sample import FORMATS
+from core.cli.runner import run_in_terminal
+from core.jobs.sample import FORMATS, SampleJob
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,9 +34,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run a SampleJob with a progress bar and print the written paths."""
-    from core.cli.runner import run_in_terminal
-    from core.jobs.sample import SampleJob
-
     job = SampleJob(args.run_dir, args.n, args.out, class_name=args.class_name, prompt=args.prompt,
                     guidance=args.guidance, steps=args.steps, sampler=args.sampler, seed=args.seed, fmt=args.fmt,
                     device=args.device, previews=False)  # a terminal shows progress, not shapes

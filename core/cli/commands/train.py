@@ -3,11 +3,17 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
+from pathlib import Path
 
 from core.choices import (AUTOENCODER_KINDS, CONDITIONINGS, DEFAULT_AUTOENCODER, DEFAULT_CONDITIONING, DEFAULT_PREDICTION,
                           DEFAULT_PRESET, DEFAULT_REPRESENTATION, GRID_RESOLUTIONS, MODEL_REPRESENTATIONS, PREDICTIONS,
                           PRESETS)
 from core.cli.options import add_key_option, add_strict_option, check_strict
+from core.cli.runner import Interrupted, run_in_terminal
+from core.errors import InputError
+from core.jobs.train import TrainJob
+from core.training.spec import ResumeSpec, RunSpec
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -55,11 +61,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build the job from the options and run it with a progress bar."""
-    from core.cli.runner import Interrupted, run_in_terminal
-    from core.errors import InputError
-    from core.jobs.train import TrainJob
-    from core.training.spec import ResumeSpec, RunSpec
-
     if args.ae_from is not None and args.resume:  # the specs' own checks (TrainJob runs them) cover the rest
         raise InputError("--ae-from", "starts a new run from a trained autoencoder: it cannot be combined with "
                                       "--resume")
@@ -88,9 +89,6 @@ def run(args: argparse.Namespace) -> int:
 
 def resume_hint(run_dir: str) -> str:
     """How to continue an interrupted run: the same launcher (``torchrun`` with as many processes) and ``--resume``."""
-    import shlex
-    from pathlib import Path
-
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     launcher = f"torchrun --nproc_per_node {world_size} -m core" if world_size > 1 else "python -m core"
     return f"resume with: {launcher} train --out {shlex.quote(str(Path(run_dir).absolute()))} --resume"

@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import json
+
+from core.cli.runner import run_in_terminal
+from core.jobs.train_classifier import TrainClassifierJob
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,10 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the job with a progress bar; print the figures as JSON."""
-    import json
 
-    from core.cli.runner import run_in_terminal
-    from core.jobs.train_classifier import TrainClassifierJob
 
     job = TrainClassifierJob(args.data, args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                              seed=args.seed, n_points=args.points)
