@@ -94,6 +94,9 @@ class JobsPanel(QWidget):
         """Add a time-stamped line to the log."""
         prefix = "⚠ " if level == "warning" else ""
         self.log_view.appendPlainText(f"{time.strftime('%H:%M:%S')}  {prefix}{message}")
+        # appendPlainText scrolls only a log already at its end, which a dock not laid out yet never is
+        bar = self.log_view.verticalScrollBar()
+        bar.setValue(bar.maximum())
 
     def warn(self, message: str) -> None:
         """Add a warning line to the log (e.g. the renderer was restarted)."""

@@ -112,8 +112,7 @@ class MainWindow(QMainWindow):
             self.show_page("sample")
             return
         self.show_page("datasets")
-        runner = self.datasets.open(path)
-        runner.done.connect(lambda _result: self.datasets.show_first())
+        self.datasets.open(path)  # the page shows the first shape once it is open
 
     def open_run(self, path: str | Path) -> None:
         """Make the run at ``path`` the Sample page's model and remember it."""

@@ -51,6 +51,10 @@ class FindRunsJob(Job):
 class LoadShapesJob(Job):
     """Load shapes ``indices`` of a dataset in ``representation``, one ``Preview`` event per shape.
 
+    Shapes are normalised as training data is (files come in any units, and one far larger than the next
+    would leave the renderer's clipping planes wrong for it); a cloud of a point dataset keeps its own point
+    count, so a 1,024-point file is shown (and captioned) with 1,024 points, not resampled to 2,048.
+
     ``Preview.step`` is the dataset index and ``Preview.shapes`` the one shape, so a view can show
     each as soon as it is converted (conversions are cached on disk by core.data).
     """
@@ -64,7 +68,9 @@ class LoadShapesJob(Job):
         """Convert and report each shape; returns how many were loaded."""
         for done, index in enumerate(self.indices, start=1):
             cancel.raise_if_cancelled()
-            shape = self.dataset.get(index, self.representation)
+            native = self.representation == "points" == self.dataset.representation
+            params = {"n_points": len(self.dataset.load(index))} if native else {}
+            shape = self.dataset.get(index, self.representation, **params)
             emit(Preview(index, len(self.indices), [shape]))
             emit(Progress(done, len(self.indices), f"{self.representation}"))
         return len(self.indices)

@@ -20,6 +20,8 @@ from core.data.datasets import skipped_report
 
 #: thumbnail edge in pixels and how many a page of the grid shows
 THUMB_SIZE, DEFAULT_THUMBS = 112, 24
+#: class-table row height: ModelNet10's ten classes fit beside the thumbnails at 1280x800
+TABLE_ROW_HEIGHT = 22
 ALL = "all"
 
 
@@ -65,10 +67,11 @@ class DatasetsPage(Page):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.table.setMaximumHeight(260)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.verticalHeader().setDefaultSectionSize(TABLE_ROW_HEIGHT)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
         self.table.itemSelectionChanged.connect(self._class_row_selected)
-        self.body.addWidget(self.table)
 
         self.class_combo, self.split_combo = QComboBox(), QComboBox()
         self.repr_combo = QComboBox()
@@ -94,7 +97,11 @@ class DatasetsPage(Page):
         self.grid.setSpacing(6)
         self.grid.setUniformItemSizes(True)
         self.grid.itemClicked.connect(self._show_item)
-        self.body.addWidget(self.grid, 1)
+        # the class table beside the thumbnails: every class row stays visible while the grid takes the height
+        browser = QHBoxLayout()
+        browser.addWidget(self.table)
+        browser.addWidget(self.grid, 1)
+        self.body.addLayout(browser, 1)
         self.thumbnails = studio.viewport.render_thread.thumbnail_client(self)
         self.thumbnails.ready.connect(self._on_thumbnail)
 
@@ -138,6 +145,7 @@ class DatasetsPage(Page):
                 if column:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, column, item)
+        self._fit_table_width()
         for combo, values in ((self.class_combo, counts), (self.split_combo, splits)):
             combo.blockSignals(True)
             combo.clear()
@@ -147,7 +155,15 @@ class DatasetsPage(Page):
         self.repr_combo.setCurrentText(dataset.representation)
         self.repr_combo.blockSignals(False)
         self._refresh_thumbnails()
+        self.show_first()  # the new data replaces the shape on screen at once, not on the first click
         self.dataset_opened.emit(dataset)
+
+    def _fit_table_width(self) -> None:
+        """As wide as its columns (and a vertical scroll bar, for data with more classes than fit): never a
+        clipped count."""
+        self.table.resizeColumnsToContents()
+        self.table.setFixedWidth(self.table.horizontalHeader().length() + 2 * self.table.frameWidth()
+                                 + self.table.verticalScrollBar().sizeHint().width())
 
     # -- thumbnails ------------------------------------------------------------------------------------------
     def selected_indices(self) -> list[int]:
@@ -215,9 +231,11 @@ class DatasetsPage(Page):
         return sum(not self.grid.item(r).icon().isNull() for r in range(self.grid.count()))
 
     def show_first(self) -> None:
-        """Show the grid's first shape in the viewport."""
+        """Show the grid's first shape in the viewport (an empty grid clears it)."""
         if self.grid.count():
             self._show_item(self.grid.item(0))
+        else:
+            self.studio.viewport.show_shape(None)
 
     def _show_item(self, item: QListWidgetItem) -> None:
         index = item.data(Qt.ItemDataRole.UserRole)

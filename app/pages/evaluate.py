@@ -13,24 +13,34 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox,
+                               QTabWidget, QVBoxLayout, QWidget,
                                QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QSizePolicy, QSpinBox,
                                QTableWidget, QTableWidgetItem)
 
 from app.dialogs import show_error
 from app.icons import icon
 from app.pages.base import Page, Studio
+from core.jobs.nearest import NearestReferenceJob
+from core.jobs.results import ScoredShapes
+from core.render.pairs import side_by_side
 
 METRICS = ("cd", "emd", "jsd", "iou")
 DEFAULT_METRICS = ("cd", "jsd")
 ALL = "all"
 #: bar colours: samples (Okabe–Ito blue) and oracle (Okabe–Ito bluish green)
 SAMPLE_COLOR, ORACLE_COLOR = "#56B4E9", "#009E73"
+#: the warning under the results (Okabe–Ito orange)
+WARNING_COLOR = "#E69F00"
 #: the smallest height of the chart, the table and the histogram (they share what the set-up leaves)
 RESULT_MIN_HEIGHT = 100
 #: histogram bins of the nearest-reference distances (a few dozen samples fill ~20 bins usefully)
 HISTOGRAM_BINS = 20
 #: fill opacity of the overlaid histograms (0-255), so the oracle's shows through the samples'
 HISTOGRAM_ALPHA = 110
+#: metric-table row height: the nine rows of a voxel evaluation fit beside the plots at 1280x800
+TABLE_ROW_HEIGHT = 22
+#: the samples' clickable dots sit this far below the histogram's zero line (in shape counts)
+DOT_ROW = -0.6
 
 
 class EvaluatePage(Page):
@@ -43,6 +53,10 @@ class EvaluatePage(Page):
     def __init__(self, studio: Studio, parent=None) -> None:
         super().__init__(studio, parent)
         self.results: dict[str, dict] = {}
+        #: per column, the shapes it scored (for the sample-beside-its-nearest-reference view)
+        self.scored: dict[str, ScoredShapes] = {}
+        #: (sample index, reference row) of the pair on view
+        self.pair: tuple[int, int] | None = None
         self._queue: list[tuple[str, Callable[[], object]]] = []
 
         box = QGroupBox("Set-up")
@@ -98,6 +112,8 @@ class EvaluatePage(Page):
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setDefaultSectionSize(TABLE_ROW_HEIGHT)
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # sized to show every row
         self.chart = pg.PlotWidget(title="COV · 1-NNA (%)")
         self.chart.showGrid(y=True, alpha=0.15)
         self.chart.setMinimumHeight(RESULT_MIN_HEIGHT)
@@ -113,12 +129,23 @@ class EvaluatePage(Page):
         histogram_bar = QHBoxLayout()
         histogram_bar.addWidget(self.histogram_note, 1)
         histogram_bar.addWidget(self.histogram_metric)
+        self.histogram_note.setWordWrap(True)
+        self.sample_dots = pg.ScatterPlotItem(size=9, pen=pg.mkPen("#1c1f24"), brush=SAMPLE_COLOR, hoverable=True,
+                                              tip=lambda x, y, data: f"sample #{data}: {x:.3g}, click to view")
+        self.sample_dots.sigClicked.connect(lambda _item, points: self.show_pair(int(points[0].data())))
+        distances = QWidget()
+        distances_layout = QVBoxLayout(distances)
+        distances_layout.setContentsMargins(0, 4, 0, 0)
+        distances_layout.addLayout(histogram_bar)
+        distances_layout.addWidget(self.histogram, 1)
+        # the table shows every metric row; the two plots share the rest as tabs instead of squeezing each other
+        self.tabs = QTabWidget()
+        self.tabs.addTab(distances, "Nearest reference")
+        self.tabs.addTab(self.chart, "COV · 1-NNA")
         results = QHBoxLayout()
-        results.addWidget(self.table, 1)
-        results.addWidget(self.chart, 1)
+        results.addWidget(self.table, 2)
+        results.addWidget(self.tabs, 3)
         self.body.addLayout(results, 1)
-        self.body.addLayout(histogram_bar)
-        self.body.addWidget(self.histogram, 1)
         self.note = QLabel("Better is lower MMD and JSD, higher COV, 1-NNA closer to 50 %.")
         self.note.setObjectName("dim")
         self.note.setWordWrap(True)  # a long reference path must not widen the window
@@ -156,6 +183,7 @@ class EvaluatePage(Page):
                       n=self.n_spin.value() or None,
                       metrics=tuple(m for m, box in self.metric_boxes.items() if box.isChecked()) or None)
         self.results.clear()
+        self.scored.clear()
         self._queue = []
         samples = self.samples_edit.text().strip()
         if samples:
@@ -172,15 +200,24 @@ class EvaluatePage(Page):
             return
         column, make_job = self._queue.pop(0)
         runner = self.studio.jobs.start(make_job())
-        runner.done.connect(lambda result, c=column: self._on_result(c, result.to_json()))
+        runner.done.connect(lambda result, c=column: self._keep(c, result))
         runner.failed.connect(lambda failed: self._queue.clear())
         runner.finished.connect(self._next)
 
+    def _keep(self, column: str, result) -> None:
+        """Tabulate an EvalResult and keep the shapes it scored for the nearest-reference view."""
+        if result.scored is not None:
+            self.scored[column] = result.scored
+        self._on_result(column, result.to_json())
+
     def _oracle_representation(self) -> str | None:
         """The train shapes as the samples are (voxels, splats), so both columns get the same metrics and
-        pieces; point clouds and meshes compare with the data's own points."""
+        pieces, and voxels whenever IoU is asked for (only grids have it); point clouds and meshes compare with
+        the data's own points."""
         representation = self.results.get("samples", {}).get("representation")
-        return representation if representation in ("voxels", "splats") else None
+        if representation in ("voxels", "splats"):
+            return representation
+        return "voxels" if self.metric_boxes["iou"].isChecked() else None
 
     def _on_result(self, column: str, result: dict) -> None:
         self.results[column] = result
@@ -193,11 +230,31 @@ class EvaluatePage(Page):
                 item = QTableWidgetItem("—" if value is None else _format(name, value))
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, col, item)
+        self.table.setMinimumHeight(self.table.horizontalHeader().height() + len(names) * TABLE_ROW_HEIGHT
+                                    + 2 * self.table.frameWidth())
+        for col, key in ((1, "samples"), (2, "oracle")):
+            n = self.results.get(key, {}).get("n_samples")
+            self.table.horizontalHeaderItem(col).setText(key if n is None else f"{key} (n={n})")
         self._draw_chart(names)
         self._fill_histogram_metrics()
+        self.note.setText(self._summary())
+
+    def _summary(self) -> str:
+        """The real n on both sides (samples, oracle shapes, references) and, when the samples are fewer than
+        the references, the ceiling that puts on COV (each sample covers at most one reference)."""
         first = next(iter(self.results.values()))
-        self.note.setText(f"{Path(str(first.get('ref'))).name} · {first.get('split')} split · "
-                          f"{first.get('n_ref', '?')} shapes · {first.get('normalisation')} normalisation")
+        counts = [f"{r['n_samples']} {'oracle train shapes' if key == 'oracle' else 'samples'}"
+                  for key, r in self.results.items() if "n_samples" in r]
+        n_ref = first.get("n_ref")
+        where = f"{first.get('class') or 'all classes'}, {first.get('split')} split of {Path(str(first.get('ref'))).name}"
+        text = f"{' and '.join(counts) or 'shapes'} against {n_ref if n_ref is not None else '?'} reference shapes ({where}) " \
+               f"· {first.get('normalisation')} normalisation"
+        few = {key: r["n_samples"] for key, r in self.results.items() if n_ref and r.get("n_samples", n_ref) < n_ref}
+        if few:
+            ceilings = ", ".join(f"{key} ≤ {100 * n / n_ref:.0f} %" for key, n in few.items())
+            text += (f"<br><span style='color:{WARNING_COLOR}'>⚠ fewer shapes than references: COV cannot exceed "
+                     f"n / n_ref ({ceilings}); compare COV only at equal n</span>")
+        return text
 
     def _draw_chart(self, names: list[str]) -> None:
         """COV and 1-NNA in percent (same scale, 50 % is the ideal 1-NNA); distances stay in the table."""
@@ -251,14 +308,45 @@ class EvaluatePage(Page):
                 fill.setAlpha(HISTOGRAM_ALPHA)
                 self.histogram.plot(edges, counts, stepMode="center", fillLevel=0, brush=fill,
                                     pen=pg.mkPen(color, width=2), name=column)
-        self.histogram.setTitle(f"{metric} to the nearest reference")
+        self._draw_sample_dots(metric)
+        self.histogram.setTitle(f"{metric} to the nearest reference"
+                                + (" · click a dot: that sample beside it" if "samples" in self.scored else ""))
         self.histogram_note.setText(" · ".join(f"<span style='color:{SAMPLE_COLOR if c == 'samples' else ORACLE_COLOR}'>"
                                                f"{c}</span>: median {np.median(v):.3g} (n={len(v)})"
                                                for c, v in columns.items() if len(v)))
 
+    def _draw_sample_dots(self, metric: str) -> None:
+        """One dot per sample under the histogram, at its distance: clicking it shows that sample beside its
+        nearest reference in the viewport (the memorisation check, without the CLI)."""
+        values = self.nearest("samples", metric)
+        if values is None or "samples" not in self.scored:
+            return
+        shown = np.flatnonzero(np.isfinite(values))
+        self.sample_dots.setData(x=values[shown], y=np.full(len(shown), DOT_ROW), data=shown.tolist())
+        self.histogram.addItem(self.sample_dots)
+
+    def show_pair(self, index: int):
+        """Show sample ``index`` beside its nearest reference under the histogram's distance (a job finds it);
+        returns the job's runner, or None before an evaluation that kept its shapes."""
+        scored, metric = self.scored.get("samples"), self.histogram_metric.currentText()
+        if scored is None or not metric:
+            return None
+        runner = self.studio.jobs.start(NearestReferenceJob(scored, index, metric))
+        runner.done.connect(lambda found, i=index, m=metric: self._show_pair(i, m, *found))
+        return runner
+
+    def _show_pair(self, index: int, metric: str, row: int, distance: float) -> None:
+        scored = self.scored["samples"]
+        self.pair = (index, row)
+        self.studio.viewport.show_shape(
+            side_by_side(scored.shape(scored.samples[index]), scored.shape(scored.refs[row])),
+            caption=f"sample #{index} (left) · nearest reference {scored.ref_names[row]} (right) · "
+                    f"{metric} {distance:.3g}")
+
     def histogram_counts(self) -> dict[str, int]:
         """How many shapes each drawn histogram holds (for tests)."""
-        return {item.name(): int(round(float(np.sum(item.yData)))) for item in self.histogram.listDataItems()}
+        return {item.name(): int(round(float(np.sum(item.yData)))) for item in self.histogram.listDataItems()
+                if isinstance(item, pg.PlotDataItem)}
 
     def _ask_export(self, fmt: str) -> None:
         if not self.results:

@@ -17,6 +17,8 @@ from app.icons import icon
 from app.pages.base import Page, Studio
 from app.tasks import FindRunsJob
 from core.jobs.export import ARRAY_FORMATS, EXPORT_FORMATS, ExportJob, describe_export
+from core.jobs.nearest import NearestMatch, NearestShapeJob, training_data
+from core.render.pairs import side_by_side
 from core.training.pretrained import builtin_folders, default_guidance
 from core.choices import DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, SAMPLERS
 from core.jobs.results import SampleResult
@@ -43,6 +45,10 @@ class SamplePage(Page):
         self.runner = None
         self.result: SampleResult | None = None
         self.previews_shown = 0
+        #: the run and class of the last Generate, the data and class the nearest training shape is looked for in
+        self._sampled_run: Path | None = None
+        self._sampled_class: str | None = None
+        self.nearest: NearestMatch | None = None
 
         box = QGroupBox("Generate")
         form = QFormLayout(box)
@@ -75,14 +81,21 @@ class SamplePage(Page):
         seed_row.addWidget(self.seed, 1)
         seed_row.addWidget(dice)
         self.count = QSpinBox(minimum=1, maximum=256, value=8)
+        # sampler, seed and count share a row, and the prompt row shows only for text-conditioned runs, so two
+        # rows of results fit under the form at 1280x800
+        run_row = QHBoxLayout()
+        run_row.addWidget(self.sampler_combo, 2)
+        run_row.addWidget(QLabel("Seed"))
+        run_row.addLayout(seed_row, 2)
+        run_row.addWidget(QLabel("Shapes"))
+        run_row.addWidget(self.count, 1)
         form.addRow("Model", model_row)
         form.addRow("Class", self.class_combo)
         form.addRow("Prompt", self.prompt_edit)
         form.addRow("Guidance", _with_label(self.guidance, self.guidance_label))
         form.addRow("Steps", _with_label(self.steps, self.steps_label))
-        form.addRow("Sampler", self.sampler_combo)
-        form.addRow("Seed", seed_row)
-        form.addRow("Shapes", self.count)
+        form.addRow("Sampler", run_row)
+        self.form = form
         self.generate_button = QPushButton(icon("sample"), "Generate")
         self.generate_button.setObjectName("primary")
         self.generate_button.clicked.connect(self.generate)
@@ -91,6 +104,11 @@ class SamplePage(Page):
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_button)
         buttons.addWidget(self.cancel_button)
+        self.nearest_button = QPushButton(icon("evaluate"), "Nearest training shape", enabled=False,
+                                          toolTip="Show the selected sample beside the training shape nearest to it "
+                                                  "(Chamfer; 1 - IoU for voxels): does the model copy its data?")
+        self.nearest_button.clicked.connect(self.show_nearest)
+        buttons.addWidget(self.nearest_button)
         form.addRow(buttons)
         self.body.addWidget(box)
 
@@ -186,6 +204,7 @@ class SamplePage(Page):
         else:
             self.class_combo.addItem(UNCONDITIONAL)
         self.prompt_edit.setEnabled(config.get("cond") == "text")
+        self.form.setRowVisible(self.prompt_edit, config.get("cond") == "text")
 
     # -- generating ----------------------------------------------------------------------------------------
     def generate(self) -> None:
@@ -202,6 +221,8 @@ class SamplePage(Page):
                         prompt=self.prompt_edit.text().strip() or None, guidance=self.guidance_value,
                         steps=self.steps.value(), sampler=self.sampler_combo.currentText(), seed=self.seed.value())
         self.previews_shown = 0
+        self._sampled_run = self._builtin_folders.get(run, Path(run))
+        self._sampled_class = job.class_name
         self.runner = self.studio.jobs.start(job)
         self.runner.preview.connect(self._on_preview)
         self.runner.done.connect(self._on_done)
@@ -227,6 +248,7 @@ class SamplePage(Page):
         if result.shapes:
             self.gallery.setCurrentRow(0)
         self._describe_exports()
+        self.nearest_button.setEnabled(bool(result.shapes))
         if result.shapes:
             self.studio.viewport.show_shape(result.shapes[0], reset_view=False)
 
@@ -244,6 +266,30 @@ class SamplePage(Page):
     def _show_result(self, row: int) -> None:
         if self.result is not None and 0 <= row < len(self.result.shapes):
             self.studio.viewport.show_shape(self.result.shapes[row])
+
+    def show_nearest(self) -> None:
+        """Show the selected sample beside the training shape nearest to it: the memorisation check, found by a
+        job (the run's training data of the sampled class; a run whose data is not here says so)."""
+        from core.errors import InputError
+
+        shapes = self.result.shapes
+        row = max(self.gallery.currentRow(), 0)
+        try:
+            data, classes = training_data(self._sampled_run)
+        except InputError as exc:
+            show_error(self, "Nearest training shape", str(exc))
+            return
+        if self._sampled_class is not None:
+            classes = [self._sampled_class]
+        sample = shapes[row]
+        runner = self.studio.jobs.start(NearestShapeJob(sample, data, classes))
+        runner.done.connect(lambda match, r=row, s=sample: self._show_pair(r, s, match))
+
+    def _show_pair(self, row: int, sample, match: NearestMatch) -> None:
+        self.nearest = match
+        self.studio.viewport.show_shape(side_by_side(sample, match.reference),
+                                        caption=f"sample #{row} (left) · nearest training shape {match.name} (right)"
+                                                f" · {match.metric} {match.distance:.3g}")
 
     # -- export --------------------------------------------------------------------------------------------
     def export_rows(self) -> list[int]:

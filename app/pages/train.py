@@ -9,9 +9,8 @@ from pathlib import Path
 import pyqtgraph as pg
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QIcon, QImage, QPixmap
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
-                               QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton, QScrollArea, QSpinBox,
-                               QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSizePolicy, QSpinBox, QWidget)
 
 from app import settings
 from app.dialogs import show_error
@@ -30,8 +29,9 @@ CURVE_COLORS = {("ae", "loss"): "#E69F00", ("ae", "val_loss"): "#F5C767",
                 ("ldm", "loss"): "#56B4E9", ("ldm", "val_loss"): "#A7D8F5"}
 
 
-#: the monitor keeps at least this much height; the set-up form scrolls instead
-CURVES_MIN_HEIGHT = 220
+#: the monitor keeps at least this much height; the set-up form (two fields a row) and its buttons fit above it at
+#: 1280x800 without scrolling
+CURVES_MIN_HEIGHT = 150
 #: edge of a preview sample's picture in the strip under the curves
 PREVIEW_THUMB = 60
 PREVIEW_HINT = "Preview samples of the denoiser appear here after each stage-2 checkpoint."
@@ -105,13 +105,15 @@ class TrainPage(Page):
         self.previews_shown = 0
 
         setup = QGroupBox("New run")
-        form = QFormLayout(setup)
+        form = QGridLayout(setup)
+        form.setColumnStretch(1, 1)
+        form.setColumnStretch(3, 1)
         self.data_edit = QLineEdit(placeholderText="dataset folder, file or 'builtin'")
         browse = QPushButton(icon("open"), "")
         browse.setToolTip("Choose the dataset folder")
         browse.clicked.connect(self._ask_data)
         data_row = QHBoxLayout()
-        data_row.addWidget(self.data_edit, 1)
+        data_row.addWidget(self.data_edit, 2)
         data_row.addWidget(browse)
         self.classes_edit = QLineEdit(placeholderText="all classes (or e.g. chair,sofa)")
         self.repr_combo = QComboBox()
@@ -135,21 +137,31 @@ class TrainPage(Page):
         out_row = QHBoxLayout()
         out_row.addWidget(self.out_edit, 1)
         out_row.addWidget(out_browse)
-        form.addRow("1  Data", data_row)
-        form.addRow("   Classes", self.classes_edit)
-        form.addRow("2  Representation", self.repr_combo)
-        form.addRow("3  Autoencoder", self.ae_combo)
-        form.addRow("4  Conditioning", self.cond_combo)
         preset_row = QHBoxLayout()
         preset_row.addWidget(self.preset_combo, 1)
         preset_row.addWidget(self.advanced)
-        form.addRow("5  Preset", preset_row)
         self._advanced_rows = []
-        for label, widget in (("   AE steps", self.ae_steps), ("   LDM steps", self.ldm_steps),
-                              ("   Max shapes", self.max_shapes), ("   Seed", self.seed)):
-            form.addRow(label, widget)
-            self._advanced_rows.append((form.labelForField(widget), widget))
-        form.addRow("6  Output", out_row)
+        # two fields a row, so the form, its buttons and the monitor all fit at 1280x800
+        data_row.addWidget(QLabel("Classes"))
+        data_row.addWidget(self.classes_edit, 1)  # the path takes the rest: the folder name is what one reads
+        form.addWidget(QLabel("1  Data"), 0, 0)
+        form.addLayout(data_row, 0, 1, 1, 3)
+        cells = ((1, 0, "2  Representation", self.repr_combo), (1, 2, "3  Autoencoder", self.ae_combo),
+                 (2, 0, "4  Conditioning", self.cond_combo), (2, 2, "5  Preset", preset_row),
+                 (3, 0, "AE steps", self.ae_steps), (3, 2, "LDM steps", self.ldm_steps),
+                 (4, 0, "Max shapes", self.max_shapes), (4, 2, "Seed", self.seed))
+        for row, column, caption, field in cells:
+            label = QLabel(caption)
+            form.addWidget(label, row, column)
+            if isinstance(field, QWidget):
+                form.addWidget(field, row, column + 1)
+            else:
+                form.addLayout(field, row, column + 1)
+            if row >= 3:
+                self._advanced_rows.append((label, field))
+        form.addWidget(QLabel("6  Output"), 5, 0)
+        form.addLayout(out_row, 5, 1, 1, 3)
+        setup.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.start_button = QPushButton(icon("play"), "Start training")
         self.start_button.setObjectName("primary")
         self.start_button.clicked.connect(self.start)
@@ -161,7 +173,6 @@ class TrainPage(Page):
         buttons = QHBoxLayout()
         for button in (self.start_button, self.resume_button, self.cancel_button):
             buttons.addWidget(button)
-        form.addRow(buttons)
         self._toggle_advanced(False)
 
         self.curves = LiveCurves()
@@ -177,10 +188,6 @@ class TrainPage(Page):
             stats.addWidget(label)
             stats.addSpacing(18)
         stats.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(setup)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         self.curves.setMinimumHeight(CURVES_MIN_HEIGHT)
         self.preview_label = QLabel(PREVIEW_HINT)
         self.preview_label.setObjectName("dim")
@@ -195,7 +202,8 @@ class TrainPage(Page):
         self.preview_strip.setFixedHeight(PREVIEW_THUMB + 30)
         self.preview_strip.currentRowChanged.connect(self._show_preview)
         self._preview_shapes: list = []
-        self.body.addWidget(scroll, 1)
+        self.body.addWidget(setup)
+        self.body.addLayout(buttons)
         self.body.addLayout(stats)
         self.body.addWidget(self.curves, 1)
         previews = QHBoxLayout()

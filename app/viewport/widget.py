@@ -11,12 +11,20 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayo
 from app.icons import icon
 from app.viewport.render_thread import RenderThread
 from core.render import COLOR_MODES, OrbitCamera, Style, shape_bounds
+from core.render.scene import has_own_colors
 from core.shapes import GaussianSplats, Mesh, PointCloud, VoxelGrid
 
 #: wheel notches (120 units each) -> zoom factor per notch
 ZOOM_PER_NOTCH = 0.88
 #: wait this long after the last resize before re-creating the renderer at the new size
 RESIZE_DEBOUNCE_MS = 150
+POINT_SIZE_TIP = "Point size in pixels"
+COLOR_TIP = "Colouring of points, voxels and colourless splats"
+
+
+def kind_of(shape: object) -> str:
+    """The plural a disabled control's tooltip names a shape by."""
+    return {GaussianSplats: "Gaussian splats", Mesh: "meshes", VoxelGrid: "voxels"}.get(type(shape), "these shapes")
 
 
 def describe(shape: object) -> str:
@@ -114,11 +122,11 @@ class Viewport(QWidget):
         render_thread.shape_failed.connect(self.error)
         self._resize_timer = QTimer(self, singleShot=True, interval=RESIZE_DEBOUNCE_MS, timeout=self._request_frame)
 
-        self.color_combo = QComboBox(toolTip="Point and voxel colouring")
+        self.color_combo = QComboBox(toolTip=COLOR_TIP)
         self.color_combo.addItems(list(COLOR_MODES))
         self.color_combo.currentIndexChanged.connect(self._style_changed)
         self.point_size = QDoubleSpinBox(decimals=1, minimum=1.0, maximum=12.0, singleStep=0.5, value=self._style.point_size,
-                                         suffix=" px", toolTip="Point size in pixels")
+                                         suffix=" px", toolTip=POINT_SIZE_TIP)
         self.point_size.valueChanged.connect(self._style_changed)
         self.up_combo = QComboBox(toolTip="World up axis")
         self.up_combo.addItems(["Z up", "Y up"])
@@ -155,16 +163,28 @@ class Viewport(QWidget):
         """The last frame shown."""
         return self.canvas.image
 
-    def show_shape(self, shape: object | None, reset_view: bool = True) -> None:
-        """Draw ``shape`` (None clears); ``reset_view=False`` keeps the camera (live denoising previews)."""
+    def show_shape(self, shape: object | None, reset_view: bool = True, caption: str | None = None) -> None:
+        """Draw ``shape`` (None clears); ``reset_view=False`` keeps the camera (live denoising previews);
+        ``caption`` replaces the description of the shape (a sample beside its nearest reference says so)."""
         self.shape = shape
-        self.canvas.caption = "" if shape is None else describe(shape)
+        self.canvas.caption = "" if shape is None else caption or describe(shape)
+        self._enable_style_controls(shape)
         self.render_thread.set_shape(shape, self._style)
         if shape is not None and reset_view:
             self.reset_view()
         else:
             self._request_frame()
         self.canvas.update()
+
+    def _enable_style_controls(self, shape: object | None) -> None:
+        """Point size only for points, colouring only where it changes the picture; a disabled control says why."""
+        sized = shape is None or isinstance(shape, PointCloud)
+        colored = shape is None or isinstance(shape, (PointCloud, VoxelGrid)) or (
+            isinstance(shape, GaussianSplats) and not has_own_colors(shape))
+        self.point_size.setEnabled(sized)
+        self.point_size.setToolTip(POINT_SIZE_TIP if sized else f"{POINT_SIZE_TIP}: {kind_of(shape)} have no points")
+        self.color_combo.setEnabled(colored)
+        self.color_combo.setToolTip(COLOR_TIP if colored else f"{COLOR_TIP}: {kind_of(shape)} keep their own colours")
 
     def reset_view(self) -> None:
         """Frame the current shape from the default angle."""

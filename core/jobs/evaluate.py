@@ -19,7 +19,7 @@ from core.errors import InputError
 from core.jobs.base import CancelToken, EventHandler, Job
 from core.jobs.eval_inputs import EvalSet, from_array, grid_surface_points, read_folder, resample, train_shapes
 from core.jobs.events import Log, Metric, Progress
-from core.jobs.results import EvalResult
+from core.jobs.results import EvalResult, ScoredShapes
 
 DEFAULT_POINT_METRICS = ("cd", "emd", "jsd")
 DEFAULT_VOXEL_METRICS = ("cd", "iou", "jsd")
@@ -110,11 +110,13 @@ class EvalJob(Job):
             fragments_found = {"resolution": samples.occupancy.shape[1], "floaters": pieces.floaters.tolist(),
                                "components": pieces.components.tolist()}
         emit(Metric("eval", 0, dict(metrics)))
+        names = self._capped(np.array([record.name for record in ref_set.records])).tolist()
+        kept = ScoredShapes(samples.array if points is None else points, refs, names, self.normalisation)
         return EvalResult(samples=samples.source, ref=str(self.ref), split=split, class_name=self.class_name,
                           oracle=self.oracle, representation=samples.representation, metrics=metrics,
                           n_samples=len(samples), n_ref=int(len(refs)), n_ref_cap=self.n_ref, seed=self.seed,
                           seconds=round(time.perf_counter() - start, 2), nearest=scored.nearest,
-                          fragments=fragments_found, **frame)
+                          fragments=fragments_found, scored=kept, **frame)
 
     def _check_request(self) -> None:
         """Option errors, found before any loading or sampling."""

@@ -10,10 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from core.shapes import Shape
+from core.shapes import PointCloud, Shape, VoxelGrid
 from core.training.result import TrainResult
 
-__all__ = ["EvalResult", "SampleResult", "TrainResult"]
+__all__ = ["EvalResult", "SampleResult", "ScoredShapes", "TrainResult"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,22 @@ class SampleResult:
     shapes: list[Shape]
     paths: list[str]
     out_dir: str
+
+
+@dataclass(frozen=True)
+class ScoredShapes:
+    """What an evaluation scored, as the metrics took them: ``samples`` and ``refs`` as points (N, P, 3) or
+    grids (N, R, R, R), the references' names, and the per-shape ``normalisation`` of clouds. Kept in memory
+    (not in the JSON) so the app can show any sample beside its nearest reference."""
+
+    samples: np.ndarray
+    refs: np.ndarray
+    ref_names: list[str]
+    normalisation: str
+
+    def shape(self, array: np.ndarray) -> Shape:
+        """One row of ``samples`` or ``refs`` as a shape to draw."""
+        return VoxelGrid(np.asarray(array, dtype=bool)) if array.ndim == 3 else PointCloud(array)
 
 
 @dataclass(frozen=True)
@@ -53,6 +69,8 @@ class EvalResult:
     nearest: dict[str, list[float]] = field(default_factory=dict)
     resolution: int | None = None
     fragments: dict[str, Any] | None = None
+    #: the shapes scored (not in the JSON): the app's sample-beside-its-nearest-reference view
+    scored: ScoredShapes | None = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object of the CLI, keys in the order earlier releases wrote them."""
