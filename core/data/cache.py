@@ -22,6 +22,8 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from core.io import write_array
+
 #: bump whenever the meaning of cached arrays changes (normalisation, resampling rule, layout)
 #: 2: point clouds voxelise with their gaps closed; 3: sparse clouds splat from their closed surface
 CACHE_FORMAT_VERSION = 3
@@ -73,8 +75,6 @@ def _read_entry(entry: Path) -> Arrays | None:
 
 def _write_entry(entry: Path, arrays: Arrays) -> None:
     """Write every array into a fresh temporary folder, then rename it onto ``entry`` in one step."""
-    from core.io import write_array
-
     staging = entry.with_name(f".tmp-{secrets.token_hex(4)}-{entry.name}")
     try:
         staging.mkdir(parents=True)

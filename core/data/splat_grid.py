@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.data.grid_frame import grid_fit
 from core.errors import ShapeError
 from core.io.array_layout import SPLAT_GRID_CHANNELS
 from core.shapes import SH_C0, GaussianSplats
@@ -66,8 +67,6 @@ def cell_index(positions: np.ndarray, resolution: int) -> np.ndarray:
 
 def fit_to_grid(splats: GaussianSplats, resolution: int) -> GaussianSplats:
     """The splats moved and scaled so their centres' bounding box sits centred in the grid, as voxels do."""
-    from core.data.grid_frame import grid_fit
-
     return splats.transformed(grid_fit(splats.positions.astype(np.float64), resolution))
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.render.camera import axis_index
-from core.shapes import GaussianSplats, Mesh, PointCloud, Shape, VoxelGrid
+from core.shapes import GaussianSplats, Mesh, PointCloud, SH_C0, Shape, VoxelGrid
 
 #: point colourings: by height, by normal (estimated when missing), the shape's own colours or uniform clay
 COLOR_MODES = ("height", "normal", "uniform")
@@ -41,6 +41,10 @@ DISC_SIDES = 6
 #: disc radius along each of a splat's two widest axes, in standard deviations: at 1.5σ neighbouring discs
 #: of a surface splatted at the datasets' spacing overlap without the shape looking bloated
 DISC_SIGMAS = 1.5
+#: screen tiles (16x16 pixels) one splat may cover before Filament culls it: Open3D's default, 256, culled the
+#: broad Gaussians of trained 3DGS scenes seen from near (the donut in shared/data showed a black square in the
+#: viewport); every tile of a 1024x1024 frame, so no splat of any picture we draw is ever dropped
+MAX_TILES_PER_SPLAT = (1024 // 16) ** 2
 #: splats fainter than this are left out of the disc drawing (they barely show under the Gaussian shader)
 DISC_MIN_OPACITY = 0.05
 
@@ -248,8 +252,6 @@ def shaded_splats(splats: GaussianSplats, style: Style) -> GaussianSplats:
     trained on uncoloured data) read as a flat grey silhouette; baking the colouring and a two-sided
     Lambert shade into the DC term makes them read as a surface. Splats with colours of their own keep them.
     """
-    from core.shapes import SH_C0
-
     if has_own_colors(splats):
         return splats
     rgb = np.clip(splat_colors(splats, style) * baked_shading(splat_normals(splats))[:, None], 0, 1)
@@ -288,6 +290,7 @@ def _splats(splats: GaussianSplats, style: Style) -> SceneGeometry:
     material = rendering.MaterialRecord()
     material.shader = "gaussianSplat"
     material.gaussian_splat_sh_degree = splats.sh_degree
+    material.gaussian_splat_max_tiles_per_splat = MAX_TILES_PER_SPLAT
     return SceneGeometry(splat_tensor_cloud(splats), material)
 
 

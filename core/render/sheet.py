@@ -5,6 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.io import atomic_write
+
 #: Height of the caption strip under each image, and the gap between tiles, in pixels.
 LABEL_HEIGHT = 22
 GAP = 4
@@ -46,8 +48,6 @@ def contact_sheet(images: list[np.ndarray], labels: list[str] | None = None, col
 def save_png(image: np.ndarray, path: str | Path) -> Path:
     """Write an RGB(A) uint8 image as PNG, atomically (:func:`core.io.atomic_write`)."""
     from PIL import Image
-
-    from core.io import atomic_write
 
     path = Path(path)
     picture = Image.fromarray(_rgb(image))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
+from core.data.splat_grid import CHANNELS, OCCUPANCY, OCCUPANCY_THRESHOLD, PACKED_INDEX, decode
 from core.errors import InputError
 from core.shapes import GaussianSplats, PointCloud, Shape, VoxelGrid
 
@@ -83,8 +84,6 @@ class Splats(Representation):
         return torch.from_numpy(np.ascontiguousarray(dataset.splat_grids(resolution), dtype=np.float32))
 
     def model_input(self, stored: torch.Tensor) -> torch.Tensor:
-        from core.data.splat_grid import CHANNELS, PACKED_INDEX
-
         batch, rows, _ = stored.shape
         resolution = self.resolution
         index = stored[..., PACKED_INDEX].long()
@@ -97,8 +96,6 @@ class Splats(Representation):
 
     def to_array(self, decoded: torch.Tensor) -> np.ndarray:
         """float32 (N, C, R, R, R): occupancy probability, the channels where it is ≥ 0.5 and 0 elsewhere."""
-        from core.data.splat_grid import OCCUPANCY, OCCUPANCY_THRESHOLD
-
         grids = decoded.detach().float().cpu().clone()
         grids[:, OCCUPANCY] = torch.sigmoid(grids[:, OCCUPANCY])
         grids[:, OCCUPANCY + 1:] *= (grids[:, OCCUPANCY:OCCUPANCY + 1] >= OCCUPANCY_THRESHOLD)
@@ -107,8 +104,6 @@ class Splats(Representation):
     def to_shapes(self, array: np.ndarray) -> list[GaussianSplats]:
         """One Gaussian per occupied cell; a sample without any keeps its most probable cell, so a
         preview always has something to draw (:class:`core.jobs.sample.SampleJob` writes no file for it)."""
-        from core.data.splat_grid import decode
-
         return [decode(grid, at_least=1) for grid in array]
 
 

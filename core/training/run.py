@@ -18,10 +18,17 @@ import torch
 from torch import nn
 
 from core.cancel import CancelToken
+from core.data import open_dataset
+from core.diffusion import LatentDiffusionPipeline
+from core.diffusion.schedulers import alphas_cumprod
 from core.errors import InputError
 from core.events import EventHandler, Log
+from core.models import AutoencoderConfig, DenoiserConfig, build_autoencoder, build_denoiser
+from core.models.text_encoder import embed_prompts
+from core.training.captions import caption_table
 from core.training.checkpoint import checkpoint_path, load_checkpoint
 from core.training.distributed import DistInfo, barrier, device_for, setup_distributed
+from core.training.pretrained import resolve_run
 from core.training.representations import Representation, representation
 from core.training.result import TrainResult
 from core.training.reuse import copy_autoencoder, reuse_autoencoder
@@ -69,8 +76,6 @@ def _some(tensors: list[torch.Tensor], count: int | None, seed: int) -> list[tor
 def load_training_data(config: RunConfig, rep: Representation) -> TrainingData:
     """The run's shapes: the train split (at most ``max_shapes``) for training; ``val_examples`` shapes of
     the test split, or of a held-out slice of the training shapes, for validation."""
-    from core.data import open_dataset
-
     data, seed = config.data, config.seed
     classes = config.classes
     selected = open_dataset(data["path"], key=data.get("key")).subset(classes=classes)
@@ -93,8 +98,6 @@ def load_training_data(config: RunConfig, rep: Representation) -> TrainingData:
 
 
 def _create_run(run_dir: Path, spec: RunSpec, rep: Representation, info: DistInfo) -> RunConfig:
-    from core.data import open_dataset
-
     if (run_dir / CONFIG_NAME).exists() or (run_dir / "checkpoints").exists():
         raise InputError(run_dir, "already holds a run; pass --resume to continue it or choose another --out")
     classes = open_dataset(spec.data, key=spec.key).subset(classes=spec.classes).classes  # names unknown ones
@@ -170,9 +173,6 @@ def _caption_table(config: RunConfig, emit: EventHandler) -> torch.Tensor | None
     """A text run's (classes, templates, 384) caption embeddings, computed once before stage 2."""
     if config.cond != "text":
         return None
-    from core.models.text_encoder import embed_prompts
-    from core.training.captions import caption_table
-
     templates = config.captions["templates"]
     emit(Log(f"embedding {len(config.classes) * len(templates)} training captions"))
     return caption_table(config.classes, templates, embed_prompts)
@@ -195,9 +195,6 @@ def train_run(run_dir: str | Path, spec: RunSpec | ResumeSpec | None = None, dev
     Under ``torchrun`` every rank calls this; data is sharded per rank and only rank 0 writes.
     Returns paths of the final checkpoints and the latent scale factor.
     """
-    from core.diffusion.schedulers import alphas_cumprod
-    from core.models import AutoencoderConfig, DenoiserConfig, build_autoencoder, build_denoiser
-
     run_dir, cancel = Path(run_dir), cancel or CancelToken()
     check_device(device)
     info = setup_distributed(torch.device(device))
@@ -264,8 +261,6 @@ class TrainedRun:
 
     def pipeline(self):
         """The :class:`~core.diffusion.LatentDiffusionPipeline` over this run's networks."""
-        from core.diffusion import LatentDiffusionPipeline
-
         return LatentDiffusionPipeline(self.autoencoder, self.denoiser, self.config.schedule, self.scale_factor,
                                        num_classes=self.config.num_classes)
 
@@ -273,9 +268,6 @@ class TrainedRun:
 def load_trained(run_dir: str | Path, device: str = "cpu") -> TrainedRun:
     """Load a finished (or interrupted) run's EMA networks, or a built-in model (``builtin:NAME``);
     every mismatch is an InputError naming the file."""
-    from core.models import AutoencoderConfig, DenoiserConfig, build_autoencoder, build_denoiser
-    from core.training.pretrained import resolve_run
-
     run_dir = resolve_run(run_dir)
     check_device(device)
     config = read_run_config(run_dir)

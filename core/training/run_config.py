@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from core.data.builtin import is_builtin_name
+from core.data.splat_grid import CHANNELS
+from core.diffusion import noise_schedule_config
 from core.errors import InputError
 from core.io.atomic import atomic_write
 from core.io.tagged_json import read_tagged_json
+from core.models import autoencoder_config, build_autoencoder, denoiser_config
 from core.models.text_encoder import ENCODER_NAME, ENCODER_PACKAGE, TEXT_DIM
 from core.training.captions import CAPTION_TEMPLATES
 from core.training.presets import training_preset
@@ -129,16 +132,11 @@ def _grid_channels(representation: str) -> int:
     """Input channels of a grid autoencoder: occupancy alone for voxels, every splat attribute for splats."""
     if representation != "splats":
         return 1
-    from core.data.splat_grid import CHANNELS
-
     return CHANNELS
 
 
 def build_run_config(spec: RunSpec, classes: list[str], normalization: str) -> RunConfig:
     """The config.json of a new run of ``spec`` over ``classes``."""
-    from core.diffusion import noise_schedule_config
-    from core.models import autoencoder_config, build_autoencoder, denoiser_config
-
     preset = training_preset(spec.preset)
     n_points = spec.n_points or preset.n_points
     ae = autoencoder_config(spec.preset, spec.representation, spec.ae_kind, n_points=n_points,

@@ -21,7 +21,8 @@ import numpy as np
 from core.data.sources.base import (CLASS_NAME, ArraySource, DroppedRow, ShapeRecord, SkippedFile, cached_index,
                                     read_each, split_from_name)
 from core.errors import InputError
-from core.io.array_layout import OCCUPIED_ABOVE, ShapeArray, read_labels, shape_of_row
+from core.io import read_voxel_h5
+from core.io.array_layout import OCCUPIED_ABOVE, ShapeArray, read_labels, read_shape_array, shape_of_row
 from core.shapes import GaussianSplats, PointCloud, VoxelGrid
 
 ARRAY_SUFFIXES = (".npy", ".npy.gz", ".npz")
@@ -100,9 +101,6 @@ def open_arrays(root: Path, files: list[Path], key: str | None = None) -> ShapeA
 
 def _read(path: Path, key: str | None = None) -> ShapeArray:
     """The shapes of a NumPy (``key``: the member of an .npz) or voxel HDF5 file."""
-    from core.io import read_voxel_h5
-    from core.io.array_layout import read_shape_array
-
     if is_array_file(path):
         return read_shape_array(path, key)
     return ShapeArray("voxels", read_voxel_h5(path), single=False)

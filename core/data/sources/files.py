@@ -20,6 +20,7 @@ import numpy as np
 from core.data.cache import cache_key, cached_arrays, file_identity
 from core.data.sources.arrays import array_stem, is_array_file
 from core.data.sources.base import NO_CLASS, NO_SPLIT, SPLIT_NAMES, ShapeRecord, ShapeSource, read_each
+from core.io import read_shape
 from core.shapes import GaussianSplats, Mesh, PointCloud, Shape, VoxelGrid
 
 MESH_SUFFIXES = (".off", ".obj", ".stl", ".glb", ".gltf")
@@ -74,6 +75,4 @@ def _representation(path: Path) -> str:
 
 def _read(path: Path) -> Shape:
     """One shape file through core.io."""
-    from core.io import read_shape
-
     return read_shape(path)

@@ -14,6 +14,7 @@ import numpy as np
 
 from core.data.sources.base import CLASS_NAME, ArraySource, ShapeRecord, cached_index, read_each, split_from_name
 from core.errors import InputError
+from core.io import read_pointnet_h5
 from core.shapes import PointCloud
 
 H5_SUFFIXES = (".h5", ".hdf5")
@@ -26,8 +27,6 @@ class PointNetSource(ArraySource):
 
     def read(self, path: str) -> np.ndarray:
         """The file's ``data``."""
-        from core.io import read_pointnet_h5
-
         return read_pointnet_h5(path)[0]
 
     def load(self, record: ShapeRecord) -> PointCloud:
@@ -65,8 +64,6 @@ def open_pointnet(root: Path, files: list[Path]) -> PointNetSource:
 
 def _split_labels(path: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The file's points, and its labels as the index kept in the cache."""
-    from core.io import read_pointnet_h5
-
     data, labels = read_pointnet_h5(path)
     return data, {"label": labels}
 
