@@ -1,0 +1,193 @@
+"""Where a voxel model's detached pieces come from: the measurements behind the README's ablation notes.
+
+``recon``: the autoencoder alone (any run folder, also one whose stage 2 has not started): test shapes
+encoded and decoded, their fragmentation and IoU beside the data's own. This is the ceiling the
+denoiser works under.
+
+``threshold``: the samples' and the autoencoder's reconstructions' fragmentation at several occupancy
+thresholds on the decoder's logits. If the pieces were only a calibration matter (focal loss moves
+the logits' zero), some threshold would join them without losing reconstruction IoU.
+
+``decoder``: fine-tune the decoder alone on the denoiser's x0 estimates of noised training latents
+(their error is the kind sampled latents carry), then sample again with the same seed. If the pieces
+came from a decoder that only knows clean latents, this would join them.
+
+Both sample 64 shapes per class with DPM-Solver++ (20 steps, guidance 2, seed 1), like the quality
+table, and print one JSON object.
+
+Run: ``python benchmarks/voxel_fragments.py builtin:voxels threshold --classes chair,table``,
+``python benchmarks/voxel_fragments.py builtin:voxels decoder --steps 500`` or
+``python benchmarks/voxel_fragments.py RUN recon --classes chair,table,sofa``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("LATENT3D_SHARED_DATA", ROOT.parent / "shared" / "data"))
+REFERENCE = SHARED_DATA / "modelnet10_pointclouds_1024"
+#: sampler settings of the quality table
+N, STEPS, SAMPLER, GUIDANCE, SEED = 64, 20, "dpmpp", 2.0, 1
+#: logit thresholds tried (0 is p = 0.5, what the app and eval use)
+THRESHOLDS = (0.0, -0.5, -1.0, -1.5)
+#: fine-tuning: batch, learning rate, the least alpha_bar of the noised latents (noisier x0 estimates
+#: are class means that no decoder can turn back into one shape) and the share of clean latents kept
+#: so reconstructions stay sharp
+BATCH, LR, MIN_ALPHA_BAR, CLEAN_SHARE = 16, 1e-4, 0.3, 0.25
+
+
+def sample_logits(run, class_name: str):
+    """The model's decoder logits (N, R, R, R) for one class, as the quality table samples them."""
+    import torch
+
+    labels = torch.full((N,), run.classes.index(class_name))
+    with torch.inference_mode():
+        return run.pipeline()(N, labels, guidance=GUIDANCE, steps=STEPS, sampler=SAMPLER, seed=SEED)[:, 0]
+
+
+def fragmentation(occupancy) -> dict[str, float]:
+    from core.metrics.fragmentation import fragments
+
+    return {k: round(v, 4) for k, v in fragments(occupancy).summary().items()}
+
+
+def iou(pred, target) -> float:
+    return round(float((pred & target).sum() / (pred | target).sum()), 4)
+
+
+def test_voxels(class_name: str, n: int):
+    from core.data import open_dataset
+
+    return open_dataset(REFERENCE).subset(classes=[class_name], split="test").voxels(resolution=32)[:n]
+
+
+def load_autoencoder(model: str):
+    """The EMA autoencoder of a run folder or built-in model, and the step it was saved at."""
+    from core.models import AutoencoderConfig, build_autoencoder
+    from core.training.checkpoint import checkpoint_path, load_checkpoint
+    from core.training.pretrained import resolve_run
+    from core.training.run_config import read_run_config
+
+    run_dir = resolve_run(model)
+    autoencoder = build_autoencoder(AutoencoderConfig.from_dict(read_run_config(run_dir).autoencoder))
+    checkpoint = load_checkpoint(checkpoint_path(run_dir, "ae"))
+    checkpoint.load_weights(autoencoder, "ema")
+    return autoencoder.eval(), checkpoint.manifest["step"]
+
+
+def reconstruction(model: str, classes: list[str]) -> dict:
+    """Fragmentation and IoU of the autoencoder's reconstructions of N test shapes per class, and the data's."""
+    import numpy as np
+    import torch
+
+    autoencoder, step = load_autoencoder(model)
+    table: dict = {"autoencoder_step": step}
+    for class_name in classes:
+        voxels = test_voxels(class_name, N)
+        with torch.inference_mode():
+            logits = autoencoder.decode(autoencoder.encode(torch.from_numpy(voxels.astype(np.float32))[:, None]))
+        recon = (logits[:, 0] > 0).numpy()
+        table[class_name] = {"recon": fragmentation(recon), "recon_iou": iou(recon, voxels),
+                             "data": fragmentation(voxels)}
+    return table
+
+
+def threshold_sweep(run, classes: list[str]) -> dict:
+    """Fragmentation of samples and reconstructions, and reconstruction IoU, per threshold."""
+    import numpy as np
+    import torch
+
+    table = {}
+    for class_name in classes:
+        logits = sample_logits(run, class_name)
+        voxels = test_voxels(class_name, N)
+        with torch.inference_mode():
+            recon = run.autoencoder.decode(run.autoencoder.encode(torch.from_numpy(voxels.astype(np.float32))[:, None]))
+        table[class_name] = {
+            str(th): {"samples": fragmentation((logits > th).numpy()),
+                      "samples_fill": round(float((logits > th).float().mean()), 4),
+                      "recon": fragmentation((recon[:, 0] > th).numpy()),
+                      "recon_iou": iou((recon[:, 0] > th).numpy(), voxels)}
+            for th in THRESHOLDS}
+        table[class_name]["data_fill"] = round(float(voxels.mean()), 4)
+    return table
+
+
+def x0_estimates(run, latents, labels, alphas, allowed, generator):
+    """The denoiser's x0 estimate of each latent noised to a random allowed timestep (scaled latents in, out)."""
+    import torch
+
+    from core.diffusion.parameterization import data_prediction
+
+    t = allowed[torch.randint(0, len(allowed), (len(latents),), generator=generator)]
+    alpha_bar = alphas[t].view(-1, 1, 1, 1, 1)
+    alpha, sigma = alpha_bar.sqrt(), (1 - alpha_bar).sqrt()
+    noisy = alpha * latents + sigma * torch.randn(latents.shape, generator=generator)
+    output = run.denoiser(noisy, t, labels)
+    return data_prediction(run.config.schedule["prediction_type"], noisy, output, alpha, sigma)
+
+
+def decoder_finetune(run, classes: list[str], steps: int) -> dict:
+    """Samples' fragmentation before and after ``steps`` decoder updates on x0 estimates."""
+    import numpy as np
+    import torch
+
+    from core.data import open_dataset
+    from core.diffusion.schedulers import alphas_cumprod
+
+    def measure() -> dict:
+        return {c: fragmentation((sample_logits(run, c) > 0).numpy()) for c in classes}
+
+    before = measure()
+    ae, scale = run.autoencoder, run.scale_factor
+    data = open_dataset(REFERENCE).subset(classes=run.classes, split="train")
+    voxels = torch.from_numpy(data.voxels(resolution=32).astype(np.float32))[:, None]
+    labels = torch.from_numpy(data.labels())
+    alphas = alphas_cumprod(run.config.schedule).float()
+    allowed = torch.nonzero(alphas >= MIN_ALPHA_BAR).flatten()
+    decoder = [p for name, p in ae.named_parameters() if name.startswith("decoder")]
+    for p in ae.parameters():
+        p.requires_grad_(p in set(decoder))
+    optimizer = torch.optim.AdamW(decoder, lr=LR)
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(steps):
+        i = torch.randint(0, len(voxels), (BATCH,), generator=generator)
+        with torch.no_grad():
+            clean = ae.encode(voxels[i]) * scale
+            estimate = x0_estimates(run, clean, labels[i], alphas, allowed, generator)
+            keep_clean = (torch.rand(BATCH, generator=generator) < CLEAN_SHARE).view(-1, 1, 1, 1, 1)
+            inputs = torch.where(keep_clean, clean, estimate) / scale
+        loss, _ = ae.loss_fn(ae.decode(inputs), voxels[i])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    ae.eval()
+    return {"steps": steps, "before": before, "after": measure()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("model", help="a voxel run folder or builtin:voxels")
+    parser.add_argument("experiment", choices=("threshold", "decoder", "recon"))
+    parser.add_argument("--classes", default="chair,table")
+    parser.add_argument("--steps", type=int, default=500, help="decoder fine-tuning steps")
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    from core.training import load_trained
+
+    classes = args.classes.split(",")
+    if args.experiment == "recon":
+        result = reconstruction(args.model, classes)
+    elif args.experiment == "threshold":
+        result = threshold_sweep(load_trained(args.model), classes)
+    else:
+        result = decoder_finetune(load_trained(args.model), classes, args.steps)
+    print(json.dumps({"model": args.model, "experiment": args.experiment, **result}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
