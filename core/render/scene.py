@@ -43,8 +43,9 @@ DISC_SIDES = 6
 DISC_SIGMAS = 1.5
 #: screen tiles (16x16 pixels) one splat may cover before Filament culls it: Open3D's default, 256, culled the
 #: broad Gaussians of trained 3DGS scenes seen from near (the donut in shared/data showed a black square in the
-#: viewport); every tile of a 1024x1024 frame, so no splat of any picture we draw is ever dropped
-MAX_TILES_PER_SPLAT = (1024 // 16) ** 2
+#: viewport); 65,536 tiles is 38x the tiles of the viewport's 768x576 buffer, so a splat is drawn however close
+#: the camera comes (measured on the donut: the same picture at 4,096 and at 65,536, the hole gone from both)
+MAX_TILES_PER_SPLAT = 1 << 16
 #: splats fainter than this are left out of the disc drawing (they barely show under the Gaussian shader)
 DISC_MIN_OPACITY = 0.05
 
