@@ -3,20 +3,25 @@
 Every edit runs as a core job (:mod:`core.jobs.edit`) in the jobs panel, with progress and cancel. The
 results are kept in memory, so the slider under each tab scrubs through them without recomputing.
 A completion is drawn with the kept (input) part in another colour.
+
+An input is a shape file, or a shape picked from another page of the window: the Datasets page's selected
+shape (loaded by a job) or the Sample page's selected sample (already in memory).
 """
 from __future__ import annotations
 
 import tempfile
-from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QProgressBar, QPushButton, QSlider, QSpinBox, QTabWidget, QWidget)
+                               QLineEdit, QMenu, QProgressBar, QPushButton, QSlider, QSpinBox, QTabWidget,
+                               QToolButton, QWidget)
 
 from app.icons import icon
 from app.pages.base import Page, Studio
-from core.shapes import PointCloud
+from core.jobs.edit_inputs import Source
+from core.shapes import PointCloud, Shape
 
 BUILTIN_MODELS = ("builtin:points", "builtin:voxels", "builtin:splats")
 #: strength slider: hundredths of the schedule, from 0.01 to 1 (SDEdit's t₀)
@@ -66,7 +71,7 @@ class EditPage(Page):
         run_row = QHBoxLayout()
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
-        self.cancel_button = QPushButton(icon("cancel"), "Cancel")
+        self.cancel_button = QPushButton(icon("stop"), "Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(lambda: self.runner and self.runner.cancel())
         run_row.addWidget(self.progress, 1)
@@ -82,9 +87,10 @@ class EditPage(Page):
 
     def _interpolate_tab(self) -> QWidget:
         tab, form = _tab()
-        self.a_edit, self.b_edit = QLineEdit(), QLineEdit()
-        form.addRow("Shape A", _file_row(self, self.a_edit))
-        form.addRow("Shape B", _file_row(self, self.b_edit))
+        self.a_field, self.b_field = ShapeField(self), ShapeField(self)
+        self.a_edit, self.b_edit = self.a_field.edit, self.b_field.edit
+        form.addRow("Shape A", self.a_field)
+        form.addRow("Shape B", self.b_field)
         self.k_spin = _spin(2, 64, 8, "Shapes along the way, A and B included")
         form.addRow("Shapes", self.k_spin)
         self.interpolate_button = QPushButton("Interpolate")
@@ -96,8 +102,9 @@ class EditPage(Page):
 
     def _vary_tab(self) -> QWidget:
         tab, form = _tab()
-        self.shape_edit = QLineEdit()
-        form.addRow("Shape", _file_row(self, self.shape_edit))
+        self.shape_field = ShapeField(self)
+        self.shape_edit = self.shape_field.edit
+        form.addRow("Shape", self.shape_field)
         self.strength_slider = QSlider(Qt.Orientation.Horizontal)
         self.strength_slider.setRange(1, STRENGTH_STEPS)
         self.strength_slider.setValue(DEFAULT_STRENGTH)
@@ -120,8 +127,9 @@ class EditPage(Page):
 
     def _complete_tab(self) -> QWidget:
         tab, form = _tab()
-        self.partial_edit = QLineEdit()
-        form.addRow("Partial shape", _file_row(self, self.partial_edit))
+        self.partial_field = ShapeField(self)
+        self.partial_edit = self.partial_field.edit
+        form.addRow("Partial shape", self.partial_field)
         self.cut_check = QCheckBox("Cut away the half x > centre first (the plane x = centre)")
         form.addRow(self.cut_check)
         self.complete_n = _spin(1, 32, 4, "Completions to make")
@@ -144,8 +152,8 @@ class EditPage(Page):
         """Compute the K shapes from A to B once; the slider then scrubs through them."""
         from core.jobs.edit import InterpolateJob
 
-        return self._start("interpolate", InterpolateJob(self.model_combo.currentText(), self.a_edit.text(),
-                                                          self.b_edit.text(), _scratch(), n=self.k_spin.value(),
+        return self._start("interpolate", InterpolateJob(self.model_combo.currentText(), self.a_field.source(),
+                                                          self.b_field.source(), _scratch(), n=self.k_spin.value(),
                                                           **self._options()))
 
     def vary(self):
@@ -153,29 +161,55 @@ class EditPage(Page):
         from core.jobs.edit import VaryJob
 
         strength = self.strength_slider.value() / STRENGTH_STEPS
-        return self._start("vary", VaryJob(self.model_combo.currentText(), self.shape_edit.text(), strength,
+        return self._start("vary", VaryJob(self.model_combo.currentText(), self.shape_field.source(), strength,
                                            _scratch(), n=self.vary_n.value(), **self._options()))
 
     def complete(self):
-        """Complete the partial shape (cut by the plane first when asked)."""
+        """Complete the partial shape (cut by the plane first when asked, and the job told where)."""
         from core.errors import InputError
         from core.jobs.edit import CompleteJob
-        from core.jobs.edit_inputs import read_input, surface_points
+        from core.jobs.edit_inputs import Cut, read_input, surface_points
 
         try:
-            points = surface_points(read_input(self.partial_edit.text())).astype(np.float32)
+            points = surface_points(read_input(self.partial_field.source())).astype(np.float32)
         except InputError as error:
             self.status.setText(str(error))
             return None
-        path = self.partial_edit.text()
+        partial, cut = self.partial_field.source(), None
         if self.cut_check.isChecked():
-            middle = (points[:, 0].min() + points[:, 0].max()) / 2
-            points = points[points[:, 0] <= middle]
-            path = Path(_scratch()) / "partial.npy"
-            np.save(path, points)
+            cut = Cut(0, float(points[:, 0].min() + points[:, 0].max()) / 2)
+            points = points[cut.kept(points)]
+            partial = PointCloud(points)
         self.kept = points
-        return self._start("complete", CompleteJob(self.model_combo.currentText(), path, _scratch(),
-                                                   n=self.complete_n.value(), **self._options()))
+        return self._start("complete", CompleteJob(self.model_combo.currentText(), partial, _scratch(),
+                                                   n=self.complete_n.value(), cut=cut, **self._options()))
+
+    # ------------------------------------------------------------------ inputs from the other pages
+
+    def use_dataset_shape(self, field: "ShapeField"):
+        """Load the Datasets page's selected shape in a job, in the representation that page shows, and make it
+        ``field``'s input."""
+        from app.tasks import LoadShapesJob
+
+        datasets = self.window().pages["datasets"]
+        item = datasets.grid.currentItem() if datasets.dataset is not None else None
+        if item is None:
+            self.status.setText("Select a shape on the Datasets page first")
+            return None
+        index = item.data(Qt.ItemDataRole.UserRole)
+        name = f"dataset: {datasets.dataset.records[index].name}"
+        runner = self.studio.jobs.start(LoadShapesJob(datasets.dataset, [index], datasets.repr_combo.currentText()))
+        runner.preview.connect(lambda event: field.set_shape(event.shapes[0], name))
+        return runner
+
+    def use_selected_sample(self, field: "ShapeField") -> None:
+        """Make the Sample page's selected sample ``field``'s input."""
+        samples = self.window().pages["sample"]
+        row = samples.gallery.currentRow()
+        if samples.result is None or not 0 <= row < len(samples.result.shapes):
+            self.status.setText("Generate samples and select one on the Sample page first")
+            return
+        field.set_shape(samples.result.shapes[row], f"sample #{row}")
 
     def _start(self, tab: str, job):
         """Run ``job`` in the jobs panel; its shapes become ``tab``'s results."""
@@ -252,22 +286,49 @@ def _spin(low: int, high: int, value: int, tip: str) -> QSpinBox:
     return spin
 
 
-def _file_row(page: EditPage, edit: QLineEdit) -> QHBoxLayout:
-    """A path field with a browse button."""
-    edit.setPlaceholderText("shape file (PLY, NPY, OBJ, OFF, STL, GLB, PCD)")
-    browse = QPushButton(icon("open"), "")
-    browse.setToolTip("Choose a shape file")
+class ShapeField(QWidget):
+    """An edit's input: a shape file typed or browsed for, or a shape picked from the Datasets or Sample page
+    (held in memory and named in the field; typing a path drops it)."""
 
-    def ask() -> None:
-        path, _ = QFileDialog.getOpenFileName(page, "Choose a shape", "", SHAPE_FILTER)
+    def __init__(self, page: EditPage) -> None:
+        super().__init__()
+        self.shape: Shape | None = None
+        self.edit = QLineEdit(placeholderText="shape file (PLY, NPY, OBJ, OFF, STL, GLB, PCD)")
+        self.edit.textEdited.connect(self._drop_shape)
+        browse = QPushButton(icon("open"), "", toolTip="Choose a shape file")
+        browse.clicked.connect(self._ask_file)
+        pick = QToolButton(icon=icon("datasets"), toolTip="Use a shape from another page",
+                           popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(pick)
+        self.dataset_action = QAction(icon("datasets"), "Use the current dataset shape", menu)
+        self.dataset_action.triggered.connect(lambda: page.use_dataset_shape(self))
+        self.sample_action = QAction(icon("sample"), "Use the selected sample", menu)
+        self.sample_action.triggered.connect(lambda: page.use_selected_sample(self))
+        menu.addActions([self.dataset_action, self.sample_action])
+        pick.setMenu(menu)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.edit, 1)
+        row.addWidget(browse)
+        row.addWidget(pick)
+
+    def source(self) -> Source:
+        """What the job reads: the picked shape, else the typed path."""
+        return self.edit.text() if self.shape is None else self.shape
+
+    def set_shape(self, shape: Shape, name: str) -> None:
+        """Use ``shape`` (from another page), shown as ``name``."""
+        self.shape = shape
+        self.edit.setText(name)
+
+    def _drop_shape(self) -> None:
+        self.shape = None
+
+    def _ask_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a shape", "", SHAPE_FILTER)
         if path:
-            edit.setText(path)
-
-    browse.clicked.connect(ask)
-    row = QHBoxLayout()
-    row.addWidget(edit, 1)
-    row.addWidget(browse)
-    return row
+            self.shape = None
+            self.edit.setText(path)
 
 
 def _result_slider(page: EditPage, tab: str) -> QSlider:

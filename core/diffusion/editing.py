@@ -117,3 +117,29 @@ def consistency_correction(loss: Callable[[torch.Tensor], torch.Tensor], step_si
         return x0.detach()
 
     return correct
+
+
+def known_replacement(known: torch.Tensor, mask: torch.Tensor) -> Correction:
+    """x̂0 with the cells where ``mask`` holds replaced by the ``known`` latent (broadcast over the batch).
+
+    Inpainting by replacement (Song et al. 2021, "Score-Based Generative Modeling through SDEs", app. I.2;
+    RePaint, Lugmayr et al. 2022, eq. 8) done on the clean estimate: the DDIM step then re-noises the known
+    cells consistently with the current noise estimate, so no fresh noise is drawn for them.
+    """
+    weight = mask.to(known.dtype)
+
+    def replace(x0: torch.Tensor) -> torch.Tensor:
+        return weight * known + (1 - weight) * x0
+
+    return replace
+
+
+def chained(*corrections: Correction) -> Correction:
+    """The corrections applied one after another."""
+
+    def correct(x0: torch.Tensor) -> torch.Tensor:
+        for correction in corrections:
+            x0 = correction(x0)
+        return x0
+
+    return correct

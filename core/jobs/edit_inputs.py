@@ -25,11 +25,74 @@ class Framed:
     points: np.ndarray  # the shape's surface points in the input frame (what completion must keep)
 
 
-def read_input(path: str | Path) -> Shape:
-    """A shape file in any format the project reads (a point-cloud .npy (P, 3) included)."""
+#: an input: a shape file, or a shape already in memory (the app's dataset browser and sample gallery)
+Source = str | Path | Shape
+AXES = "xyz"
+
+
+@dataclass(frozen=True)
+class Cut:
+    """The plane a partial shape was cut with: the part where coordinate ``axis`` lies above ``offset`` was
+    removed (``removed_above=False``: the part below). Written ``x>0`` / ``z<-0.1`` (:meth:`parse`)."""
+
+    axis: int
+    offset: float
+    removed_above: bool = True
+
+    @classmethod
+    def parse(cls, text: str) -> "Cut":
+        """``AXIS>OFFSET`` or ``AXIS<OFFSET``: the removed side, e.g. ``x>0``."""
+        text = text.replace(" ", "")
+        if len(text) < 3 or text[0] not in AXES or text[1] not in "<>":
+            raise InputError("--cut", f"expected AXIS>OFFSET or AXIS<OFFSET such as x>0, got {text!r}")
+        try:
+            offset = float(text[2:])
+        except ValueError:
+            raise InputError("--cut", f"the offset of {text!r} is not a number") from None
+        return cls(AXES.index(text[0]), offset, text[1] == ">")
+
+    def __str__(self) -> str:
+        return f"{AXES[self.axis]}{'>' if self.removed_above else '<'}{self.offset:g}"
+
+    def kept(self, coords: np.ndarray | torch.Tensor, margin: float = 0.0):
+        """Whether each point lies on the kept side, at least ``margin`` from the plane."""
+        along = coords[..., self.axis] - self.offset
+        return along <= -margin if self.removed_above else along >= margin
+
+    def mirrored(self, points: np.ndarray) -> np.ndarray:
+        """``points`` reflected in the plane."""
+        reflected = points.copy()
+        reflected[:, self.axis] = 2 * self.offset - reflected[:, self.axis]
+        return reflected
+
+    def in_frame(self, frame: Normalization) -> "Cut":
+        """The same plane after ``frame`` (a similarity with positive scale) is applied."""
+        return Cut(self.axis, (self.offset - frame.center[self.axis]) * frame.scale, self.removed_above)
+
+    def kept_cells(self, resolution: int, margin_cells: float = 0.0) -> torch.Tensor:
+        """(R, R, R) bool: the cells of an R³ grid over [-1, 1]³ whose extent, grown by ``margin_cells``
+        cells, lies on the kept side."""
+        size = 2.0 / resolution
+        centres = (torch.arange(resolution, dtype=torch.float64) + 0.5) * size - 1.0
+        column = self.kept(centres[:, None].expand(-1, 3).clone(), (0.5 + margin_cells) * size)
+        shape = [1, 1, 1]
+        shape[self.axis] = resolution
+        return column.view(shape).expand(resolution, resolution, resolution)
+
+
+def mirrored_whole(points: np.ndarray, cut: Cut) -> np.ndarray:
+    """The kept points and their mirror image in the cut: the whole shape's extent if the cut went through
+    its middle, the frame a whole shape was normalised in (the issue's "half removed after centring")."""
+    return np.concatenate([points, cut.mirrored(points)])
+
+
+def read_input(source: Source) -> Shape:
+    """A shape file in any format the project reads (a point-cloud .npy (P, 3) included), or a shape as is."""
     from core.io import read_shape
 
-    path = Path(path)
+    if not isinstance(source, (str, Path)):
+        return source
+    path = Path(source)
     if not path.is_file():
         raise InputError(path, "no such shape file")
     shape = read_shape(path)
@@ -54,20 +117,27 @@ def surface_points(shape: Shape) -> np.ndarray:
     return shape.vertices[np.unique(shape.faces)]
 
 
-def framed_input(shape: Shape, run, source: str | Path, seed: int = 0) -> Framed:
-    """``shape`` converted to ``run``'s representation and normalisation, with its frame."""
+def describe(source: Source) -> str:
+    """How samples.json names an input: its path, or the kind of shape handed over in memory."""
+    return str(source) if isinstance(source, (str, Path)) else f"{type(source).__name__} (in memory)"
+
+
+def framed_input(shape: Shape, run, source: Source, seed: int = 0, reference: np.ndarray | None = None) -> Framed:
+    """``shape`` converted to ``run``'s representation and normalisation, with its frame; the frame is fitted
+    to ``reference`` points (input frame) when given, rather than to the shape itself (completion fits it to
+    the whole shape the partial one belongs to)."""
     name = run.representation.name
     try:
         if name == "points":
-            return _framed_points(shape, int(run.config.data["n_points"]), seed)
+            return _framed_points(shape, int(run.config.data["n_points"]), seed, reference)
         if name == "voxels":
-            return _framed_voxels(shape, run.representation.resolution)
-        return _framed_splats(shape, run.representation.resolution, seed)
+            return _framed_voxels(shape, run.representation.resolution, reference)
+        return _framed_splats(shape, run.representation.resolution, seed, reference)
     except ShapeError as error:
-        raise InputError(source, f"cannot use it as {name}: {error.problem}") from None
+        raise InputError(describe(source), f"cannot use it as {name}: {error.problem}") from None
 
 
-def _framed_points(shape: Shape, n_points: int, seed: int) -> Framed:
+def _framed_points(shape: Shape, n_points: int, seed: int, reference: np.ndarray | None) -> Framed:
     """Points as training saw them: ``n_points`` surface points, bounding box centred, in the unit sphere."""
     from core.data.conversions import convert, splats_to_points
     from core.data.representations import resample_index
@@ -78,17 +148,17 @@ def _framed_points(shape: Shape, n_points: int, seed: int) -> Framed:
         points = shape.points[resample_index(len(shape), n_points, seed)].astype(np.float64)
     else:
         points = convert(shape, "points", points=n_points, seed=seed).points.astype(np.float64)
-    frame = Normalization.unit_sphere(points)
+    frame = Normalization.unit_sphere(points if reference is None else reference)
     return Framed(torch.from_numpy(frame.apply(points).astype(np.float32))[None], frame, points)
 
 
-def _framed_voxels(shape: Shape, resolution: int) -> Framed:
+def _framed_voxels(shape: Shape, resolution: int, reference: np.ndarray | None) -> Framed:
     """An occupancy grid as training saw it: a grid at the run's resolution keeps its own placement,
     anything else has its bounding box centred and fitted into [-1, 1]³ (:func:`core.data.grid_frame.grid_fit`)."""
     from core.data.conversions import splats_to_points, voxelize
     from core.data.grid_frame import grid_fit
 
-    if isinstance(shape, VoxelGrid) and shape.resolution == resolution:
+    if isinstance(shape, VoxelGrid) and shape.resolution == resolution and reference is None:
         size = shape.voxel_size * resolution
         frame = Normalization(tuple(o + size / 2 for o in shape.origin), 2.0 / size)
         grid = shape
@@ -97,7 +167,7 @@ def _framed_voxels(shape: Shape, resolution: int) -> Framed:
             shape = _grid_surface(shape)
         if isinstance(shape, GaussianSplats):
             shape = splats_to_points(shape)
-        frame = grid_fit(surface_points(shape), resolution)
+        frame = grid_fit(surface_points(shape) if reference is None else reference, resolution)
         moved = (Mesh(frame.apply(shape.vertices), shape.faces) if isinstance(shape, Mesh)
                  else PointCloud(frame.apply(shape.points.astype(np.float64))))
         grid = voxelize(moved, resolution)
@@ -112,19 +182,24 @@ def _grid_surface(grid: VoxelGrid) -> Mesh:
     return to_mesh(grid)
 
 
-def _framed_splats(shape: Shape, resolution: int, seed: int) -> Framed:
+def _framed_splats(shape: Shape, resolution: int, seed: int, reference: np.ndarray | None) -> Framed:
     """A splat grid as training saw it: splats in the unit sphere (made from the shape as the datasets
     make them), their centres fitted into the grid. The unit-sphere step is fitted here to the shape's
-    own points; the dataset's conversion refits it to what it made, which moves it by at most a cell."""
+    own points (or ``reference``); the dataset's conversion refits it to what it made, which moves it by at
+    most a cell."""
     from core.data import splat_grid
     from core.data.grid_frame import grid_fit
     from core.data.representations import shape_splats
 
     points = surface_points(shape)
-    unit = Normalization.unit_sphere(points)
+    unit = Normalization.unit_sphere(points if reference is None else reference)
     moved = _moved(shape, unit)
-    splats = shape_splats(moved, seed=seed)
-    grid_frame = grid_fit(splats.positions.astype(np.float64), resolution)
+    # shape_splats puts what it makes into the moved shape's own unit sphere: undone, so a partial shape keeps
+    # its place in the whole shape's frame (a whole shape's own sphere is the identity here)
+    own = Normalization.unit_sphere(surface_points(moved))
+    splats = shape_splats(moved, seed=seed).transformed(inverse(own))
+    fitted = splats.positions.astype(np.float64) if reference is None else unit.apply(reference)
+    grid_frame = grid_fit(fitted, resolution)
     frame = Normalization(tuple(np.asarray(unit.center) + np.asarray(grid_frame.center) / unit.scale),
                           unit.scale * grid_frame.scale)
     grid = splat_grid.encode(splats.transformed(grid_frame), resolution)

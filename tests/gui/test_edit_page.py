@@ -102,3 +102,58 @@ def test_a_missing_file_is_reported_on_the_page(qtbot, window, page, tmp_path):
     page.partial_edit.setText(str(tmp_path / "nope.ply"))
     assert page.complete() is None
     assert "no such shape file" in page.status.text()
+
+
+def test_the_page_and_its_cancel_button_have_their_icons(window, page):
+    assert not window.nav.item(list(window.pages).index("edit")).icon().isNull()
+    assert not page.cancel_button.icon().isNull()
+
+
+def test_inputs_are_picked_from_the_datasets_browser_and_the_sample_gallery(qtbot, window, page, shared_data,
+                                                                            tmp_path, error_boxes):
+    from PySide6.QtCore import Qt
+
+    from core.jobs.sample import SampleJob
+    from core.shapes import PointCloud
+
+    datasets = window.datasets
+    datasets.open(shared_data / "modelnet10_pointclouds_1024")
+    qtbot.waitUntil(lambda: datasets.grid.count() > 1, timeout=JOB_TIMEOUT_MS)
+    datasets.grid.setCurrentRow(1)
+    page.a_field.dataset_action.trigger()  # loaded by a job: the field fills in when it is done
+    qtbot.waitUntil(lambda: page.a_field.shape is not None, timeout=JOB_TIMEOUT_MS)
+    stored = datasets.dataset.load(datasets.grid.item(1).data(Qt.ItemDataRole.UserRole)).points
+    picked = page.a_field.shape.points
+    assert isinstance(page.a_field.shape, PointCloud) and picked.shape == stored.shape
+    np.testing.assert_allclose(_unit(picked), _unit(stored), atol=1e-5)  # the selected shape, as the page shows it
+    assert page.a_edit.text().startswith("dataset: ")
+
+    result = SampleJob("builtin:points", 2, tmp_path / "samples", class_name="chair", steps=3, fmt="npy",
+                       previews=False).run()
+    window.sample._on_done(result)  # as a finished Generate leaves the Sample page
+    window.sample.gallery.setCurrentRow(1)
+    page.b_field.sample_action.trigger()
+    assert page.b_field.shape is result.shapes[1] and page.b_edit.text() == "sample #1"
+
+    page.k_spin.setValue(3)
+    runner = page.interpolate()
+    assert runner.job.a is page.a_field.shape and runner.job.b is result.shapes[1]
+    _finish(qtbot, window, runner)
+    assert len(page.results["interpolate"]) == 3 and error_boxes == []
+
+    qtbot.keyClicks(page.a_edit, "x")  # typing makes the field a file name again
+    assert page.a_field.shape is None and page.a_field.source() == page.a_edit.text()
+
+
+def test_picking_with_nothing_selected_says_where_to_select(window, page):
+    assert page.use_dataset_shape(page.shape_field) is None
+    assert "Datasets page" in page.status.text()
+    page.use_selected_sample(page.shape_field)
+    assert "Sample page" in page.status.text() and page.shape_field.shape is None
+
+
+def _unit(points: np.ndarray) -> np.ndarray:
+    """``points`` centred on their bounding box and scaled into the unit sphere."""
+    from core.shapes import Normalization
+
+    return Normalization.unit_sphere(points).apply(points)

@@ -10,6 +10,7 @@ import torch
 
 from core.cli import main
 from core.jobs.edit import CompleteJob, InterpolateJob, VaryJob
+from core.jobs.edit_inputs import Cut
 from core.metrics.distances import chamfer_distance, nearest_squared_distances
 
 #: far from the unit sphere, so a result in the wrong frame cannot pass
@@ -91,6 +92,7 @@ def test_cli_writes_as_sample_does_and_records_the_request(files, tmp_path, caps
     (["vary", "builtin:points", "{a}", "--strength", "0", "--out", "{out}"], "(0, 1]"),
     (["complete", "builtin:points", "{missing}", "--out", "{out}"], "no such shape file"),
     (["interpolate", "builtin:points", "{a}", "{a}", "--n", "1", "--out", "{out}"], "at least its two ends"),
+    (["complete", "builtin:points", "{a}", "--cut", "w>0", "--out", "{out}"], "AXIS>OFFSET"),
 ])
 def test_bad_input_is_one_line_and_exit_2(files, tmp_path, capsys, argv, problem):
     names = {"a": files["a"], "missing": tmp_path / "nope.ply", "out": tmp_path / "out"}
@@ -109,3 +111,34 @@ def test_grid_models_edit_in_the_input_frame(files, chairs, tmp_path, model):
     low, high = chairs[0].min(axis=0), chairs[0].max(axis=0)
     assert np.abs((points.min(axis=0) + points.max(axis=0)) / 2 - (low + high) / 2).max() < 0.15 * SCALE
     assert abs(np.ptp(points, axis=0).max() / np.ptp(chairs[0], axis=0).max() - 1) < 0.15
+
+
+@pytest.mark.parametrize("model", ["builtin:voxels", "builtin:splats"])
+def test_completion_told_the_cut_matches_the_kept_half_and_fills_the_other(files, chairs, tmp_path, model):
+    from core.jobs.edit_inputs import surface_points
+
+    kept = np.load(files["half"])
+    told, untold = (surface_points(CompleteJob(model, files["half"], tmp_path / str(cut), n=1, cut=cut,
+                                               **{**FAST, "steps": 4}).run()["shapes"][0])
+                    for cut in (Cut.parse(f"x>{OFFSET[0]}"), None))
+
+    def off_the_partial(points: np.ndarray) -> float:
+        """How far the output's points on the kept side lie from the partial shape."""
+        return one_sided(points[points[:, 0] <= OFFSET[0]], kept)
+
+    assert one_sided(kept, told) < 0.002  # covers the partial shape
+    assert off_the_partial(told) < off_the_partial(untold) / 3  # and adds nothing beside it (coverage alone does)
+    assert told[:, 0].max() > OFFSET[0] + 0.3 * SCALE  # the missing half is filled in
+
+
+def test_cli_complete_passes_the_cut_and_records_it(files, tmp_path):
+    out = tmp_path / "out"
+    assert main(["complete", "builtin:points", str(files["half"]), "--cut", f"x>{OFFSET[0]}", "--n", "1",
+                 "--class", "chair", "--steps", "2", "--out", str(out)]) == 0
+    assert json.loads((out / "samples.json").read_text())["cut"] == f"x>{OFFSET[0]:g}"
+
+
+def one_sided(points: np.ndarray, to: np.ndarray) -> float:
+    """Mean squared distance from ``points`` to their nearest in ``to``, in the model's unit-sphere scale."""
+    return float(nearest_squared_distances(torch.from_numpy(points / SCALE).float()[None],
+                                           torch.from_numpy(to / SCALE).float()[None])[0].mean())
