@@ -111,7 +111,8 @@ class EvaluatePage(Page):
             self.table.horizontalHeaderItem(column).setForeground(QColor(color))
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setDefaultSectionSize(TABLE_ROW_HEIGHT)
         self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # sized to show every row
         self.chart = pg.PlotWidget(title="COV · 1-NNA (%)")
@@ -143,8 +144,8 @@ class EvaluatePage(Page):
         self.tabs.addTab(distances, "Nearest reference")
         self.tabs.addTab(self.chart, "COV · 1-NNA")
         results = QHBoxLayout()
-        results.addWidget(self.table, 2)
-        results.addWidget(self.tabs, 3)
+        results.addWidget(self.table, 1)
+        results.addWidget(self.tabs, 1)
         self.body.addLayout(results, 1)
         self.note = QLabel("Better is lower MMD and JSD, higher COV, 1-NNA closer to 50 %.")
         self.note.setObjectName("dim")
@@ -247,13 +248,12 @@ class EvaluatePage(Page):
                   for key, r in self.results.items() if "n_samples" in r]
         n_ref = first.get("n_ref")
         where = f"{first.get('class') or 'all classes'}, {first.get('split')} split of {Path(str(first.get('ref'))).name}"
-        text = f"{' and '.join(counts) or 'shapes'} against {n_ref if n_ref is not None else '?'} reference shapes ({where}) " \
-               f"· {first.get('normalisation')} normalisation"
+        text = f"{' and '.join(counts) or 'shapes'} against {n_ref if n_ref is not None else '?'} reference shapes ({where})"
         few = {key: r["n_samples"] for key, r in self.results.items() if n_ref and r.get("n_samples", n_ref) < n_ref}
         if few:
             ceilings = ", ".join(f"{key} ≤ {100 * n / n_ref:.0f} %" for key, n in few.items())
             text += (f"<br><span style='color:{WARNING_COLOR}'>⚠ fewer shapes than references: COV cannot exceed "
-                     f"n / n_ref ({ceilings}); compare COV only at equal n</span>")
+                     f"n / n_ref ({ceilings})</span>")
         return text
 
     def _draw_chart(self, names: list[str]) -> None:
@@ -309,11 +309,11 @@ class EvaluatePage(Page):
                 self.histogram.plot(edges, counts, stepMode="center", fillLevel=0, brush=fill,
                                     pen=pg.mkPen(color, width=2), name=column)
         self._draw_sample_dots(metric)
-        self.histogram.setTitle(f"{metric} to the nearest reference"
-                                + (" · click a dot: that sample beside it" if "samples" in self.scored else ""))
-        self.histogram_note.setText(" · ".join(f"<span style='color:{SAMPLE_COLOR if c == 'samples' else ORACLE_COLOR}'>"
-                                               f"{c}</span>: median {np.median(v):.3g} (n={len(v)})"
-                                               for c, v in columns.items() if len(v)))
+        self.histogram.setTitle(f"{metric} to the nearest reference")
+        medians = " · ".join(f"<span style='color:{SAMPLE_COLOR if c == 'samples' else ORACLE_COLOR}'>"
+                             f"{c}</span>: median {np.median(v):.3g} (n={len(v)})" for c, v in columns.items() if len(v))
+        hint = "click a sample's dot to view it beside its nearest reference<br>" if "samples" in self.scored else ""
+        self.histogram_note.setText(hint + medians)
 
     def _draw_sample_dots(self, metric: str) -> None:
         """One dot per sample under the histogram, at its distance: clicking it shows that sample beside its

@@ -29,9 +29,9 @@ CURVE_COLORS = {("ae", "loss"): "#E69F00", ("ae", "val_loss"): "#F5C767",
                 ("ldm", "loss"): "#56B4E9", ("ldm", "val_loss"): "#A7D8F5"}
 
 
-#: the monitor keeps at least this much height; the set-up form (two fields a row) and its buttons fit above it at
-#: 1280x800 without scrolling
-CURVES_MIN_HEIGHT = 150
+#: the monitor keeps at least this much height; the set-up form (two fields a row, advanced rows shown) and its
+#: buttons fit above it at 1280x800 without scrolling
+CURVES_MIN_HEIGHT = 110
 #: edge of a preview sample's picture in the strip under the curves
 PREVIEW_THUMB = 60
 PREVIEW_HINT = "Preview samples of the denoiser appear here after each stage-2 checkpoint."

@@ -130,7 +130,7 @@ def main(run_dir: str) -> None:
 
     window.show_page("train")
     page = window.train
-    page.classes_edit.setText("chair")
+    page.classes_edit.setText("chair,sofa")  # class conditioning needs two classes at least (issue 24)
     page.preset_combo.setCurrentText("tiny")
     page.advanced.setChecked(True)
     page.ae_steps.setValue(40)
@@ -147,16 +147,23 @@ def main(run_dir: str) -> None:
     sample_page(window, run_dir, 12, 3)
     sample = window.sample
     capture(window, "sample")
+    sample.show_nearest()  # the third chair beside the training chair nearest to it
+    wait_until(lambda: sample.nearest is not None, timeout=600)
+    settle(window, 2.0)
+    capture(window, "sample_nearest")
 
     window.show_page("evaluate")
     evaluate = window.evaluate
-    evaluate.set_samples(Path(sample.result["out_dir"]) / "samples.npy")
+    evaluate.set_samples(Path(sample.result.out_dir) / "samples.npy")
     evaluate.n_spin.setValue(12)
     evaluate.class_combo.setCurrentText("chair")
     evaluate.metric_boxes["jsd"].setChecked(True)
     evaluate.evaluate()
     wait_until(lambda: len(evaluate.results) == 2 and evaluate.run_button.isEnabled(), timeout=1800)
-    settle(window)
+    evaluate.histogram_metric.setCurrentText("CD")
+    evaluate.show_pair(2)  # as a click on the third sample's dot under the histogram does
+    wait_until(lambda: evaluate.pair is not None, timeout=600)
+    settle(window, 2.0)
     capture(window, "evaluate")
     window.close()
 

@@ -45,6 +45,8 @@ def test_all_ten_modelnet_classes_are_visible_and_the_grid_stretches(qtbot, wind
 def test_the_train_form_and_its_start_button_fit_without_scrolling(window):
     window.show_page("train")
     page = window.train
+    page.advanced.setChecked(True)  # its two extra rows too
+    assert window.height() == 800  # no page asks the window for more height than 800
     assert _inside(page.start_button, page) and _inside(page.curves, page)
     assert _inside(page.data_edit, page) and _inside(page.out_edit, page)
 
@@ -55,7 +57,7 @@ def test_every_metric_row_of_a_voxel_evaluation_is_visible(window):
     metrics = {name: 0.5 for name in VOXEL_METRICS}
     page._on_result("samples", {"metrics": metrics, "n_samples": 8, "n_ref": 100, "split": "test"})
     page._on_result("oracle", {"metrics": metrics, "n_samples": 32, "n_ref": 100, "split": "test"})
-    assert page.table.rowCount() == len(VOXEL_METRICS)
+    assert page.table.rowCount() == len(VOXEL_METRICS) and window.height() == 800
     assert _rows_visible(page.table) and _inside(page.table, page) and _inside(page.tabs, page)
     assert page.table.horizontalHeaderItem(1).text() == "samples (n=8)"
     assert page.table.horizontalHeaderItem(2).text() == "oracle (n=32)"
