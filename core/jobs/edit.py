@@ -340,6 +340,9 @@ def _kept_side_grid_loss(decoded: torch.Tensor, target: torch.Tensor, cells: tor
     logits = decoded[:, :1]
     target = target.expand_as(logits)
     errors = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
-    full, empty = target * cells, (1 - target) * cells
-    per = lambda weight: (errors * weight).flatten(1).sum(1) / weight.flatten(1).sum(1).clamp_min(1.0)  # noqa: E731
-    return per(full) + per(empty)
+    return _masked_mean(errors, target * cells) + _masked_mean(errors, (1 - target) * cells)
+
+
+def _masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Per shape, the mean of ``values`` where the 0/1 ``mask`` is 1 (0 where it is nowhere) (B,)."""
+    return (values * mask).flatten(1).sum(1) / mask.flatten(1).sum(1).clamp_min(1.0)
