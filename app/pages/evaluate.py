@@ -112,7 +112,7 @@ class EvaluatePage(Page):
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.verticalHeader().setDefaultSectionSize(TABLE_ROW_HEIGHT)
         self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # sized to show every row
         self.chart = pg.PlotWidget(title="COV · 1-NNA (%)")
@@ -123,6 +123,7 @@ class EvaluatePage(Page):
         self.histogram.setMinimumHeight(RESULT_MIN_HEIGHT)
         self.histogram.getAxis("bottom").enableAutoSIPrefix(False)  # plain distances: no axis label to scale
         self.histogram.setLabel("left", "shapes")
+        self.histogram.setLabel("bottom", "click a dot: that sample and its nearest reference")
         self.histogram_metric = QComboBox(toolTip="Distance of the nearest-neighbour histogram")
         self.histogram_metric.currentTextChanged.connect(lambda _: self._draw_histogram())
         self.histogram_note = QLabel("Nearest-reference distances appear after an evaluation")
@@ -144,7 +145,7 @@ class EvaluatePage(Page):
         self.tabs.addTab(distances, "Nearest reference")
         self.tabs.addTab(self.chart, "COV · 1-NNA")
         results = QHBoxLayout()
-        results.addWidget(self.table, 1)
+        results.addWidget(self.table)  # as wide as its columns (see _on_result); the plots take the rest
         results.addWidget(self.tabs, 1)
         self.body.addLayout(results, 1)
         self.note = QLabel("Better is lower MMD and JSD, higher COV, 1-NNA closer to 50 %.")
@@ -235,7 +236,9 @@ class EvaluatePage(Page):
                                     + 2 * self.table.frameWidth())
         for col, key in ((1, "samples"), (2, "oracle")):
             n = self.results.get(key, {}).get("n_samples")
-            self.table.horizontalHeaderItem(col).setText(key if n is None else f"{key} (n={n})")
+            self.table.horizontalHeaderItem(col).setText(key if n is None else f"{key}\nn={n}")
+        self.table.resizeColumnsToContents()
+        self.table.setFixedWidth(self.table.horizontalHeader().length() + 2 * self.table.frameWidth())
         self._draw_chart(names)
         self._fill_histogram_metrics()
         self.note.setText(self._summary())
@@ -312,8 +315,7 @@ class EvaluatePage(Page):
         self.histogram.setTitle(f"{metric} to the nearest reference")
         medians = " · ".join(f"<span style='color:{SAMPLE_COLOR if c == 'samples' else ORACLE_COLOR}'>"
                              f"{c}</span>: median {np.median(v):.3g} (n={len(v)})" for c, v in columns.items() if len(v))
-        hint = "click a sample's dot to view it beside its nearest reference<br>" if "samples" in self.scored else ""
-        self.histogram_note.setText(hint + medians)
+        self.histogram_note.setText(medians)
 
     def _draw_sample_dots(self, metric: str) -> None:
         """One dot per sample under the histogram, at its distance: clicking it shows that sample beside its

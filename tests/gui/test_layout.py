@@ -59,8 +59,8 @@ def test_every_metric_row_of_a_voxel_evaluation_is_visible(window):
     page._on_result("oracle", {"metrics": metrics, "n_samples": 32, "n_ref": 100, "split": "test"})
     assert page.table.rowCount() == len(VOXEL_METRICS) and window.height() == 800
     assert _rows_visible(page.table) and _inside(page.table, page) and _inside(page.tabs, page)
-    assert page.table.horizontalHeaderItem(1).text() == "samples (n=8)"
-    assert page.table.horizontalHeaderItem(2).text() == "oracle (n=32)"
+    assert page.table.horizontalHeaderItem(1).text() == "samples\nn=8"
+    assert page.table.horizontalHeaderItem(2).text() == "oracle\nn=32"
 
 
 def test_the_results_gallery_wraps_into_rows(qtbot, window):
