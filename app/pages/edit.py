@@ -10,6 +10,7 @@ shape (loaded by a job) or the Sample page's selected sample (already in memory)
 from __future__ import annotations
 
 import tempfile
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import Qt
@@ -20,10 +21,12 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, Q
 
 from app.icons import icon
 from app.pages.base import Page, Studio
-from core.jobs.edit_inputs import Source
 from core.shapes import PointCloud, Shape
+from core.training.pretrained import builtin_folders
 
-BUILTIN_MODELS = ("builtin:points", "builtin:voxels", "builtin:splats")
+if TYPE_CHECKING:  # the module imports torch; the page must open without it
+    from core.jobs.edit_inputs import Source
+
 #: strength slider: hundredths of the schedule, from 0.01 to 1 (SDEdit's t₀)
 STRENGTH_STEPS = 100
 DEFAULT_STRENGTH = 30
@@ -51,7 +54,7 @@ class EditPage(Page):
         model_box = QGroupBox("Model")
         form = QFormLayout(model_box)
         self.model_combo = QComboBox(editable=True)
-        self.model_combo.addItems(BUILTIN_MODELS)
+        self.model_combo.addItems(list(builtin_folders()))
         self.model_combo.setToolTip("A run folder or builtin:NAME")
         self.class_edit = QLineEdit("chair")
         self.class_edit.setToolTip("Class to condition on (empty: unconditional)")
