@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from core.cli.edit_options import add_edit_options
+from core.cli.edit_options import add_edit_options, edit_options, run_edit
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,7 +25,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run a CompleteJob."""
-    from core.cli.edit_options import edit_options, run_edit
     from core.jobs.edit import CompleteJob
     from core.jobs.edit_inputs import Cut
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from core.choices import DEFAULT_INTERPOLATION_PATH, INTERPOLATION_PATHS
-from core.cli.edit_options import add_edit_options
+from core.cli.edit_options import add_edit_options, edit_options, run_edit
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,7 +25,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run an InterpolateJob."""
-    from core.cli.edit_options import edit_options, run_edit
     from core.jobs.edit import InterpolateJob
 
     return run_edit(InterpolateJob(args.run_dir, args.a, args.b, args.out, n=args.n, path=args.path,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from core.cli.edit_options import add_edit_options
+from core.cli.edit_options import add_edit_options, edit_options, run_edit
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,7 +22,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run a VaryJob."""
-    from core.cli.edit_options import edit_options, run_edit
     from core.jobs.edit import VaryJob
 
     return run_edit(VaryJob(args.run_dir, args.shape, args.strength, args.out, n=args.n, **edit_options(args)))
