@@ -21,7 +21,7 @@ def bench_ldm():
 def test_without_builtin_models_the_bench_labels_its_stand_in(bench_ldm, tmp_path, monkeypatch):
     monkeypatch.setenv(RESOURCES_ENV, str(tmp_path))
     label, config, ae, denoiser, scale = bench_ldm.model_for("points")
-    assert label.startswith("tiny preset, random weights") and config["classes"] == bench_ldm.CLASSES
+    assert label.startswith("tiny preset, random weights") and config.classes == bench_ldm.CLASSES
     sampling = bench_ldm.sampling_speed(config, ae, denoiser, scale, baseline_steps=2)
     assert set(sampling) == {"1_shapes", "16_shapes", "ddpm_steps_timed"}
     for figures in (sampling["1_shapes"], sampling["16_shapes"]):
