@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.data.sources.files import REPRESENTATION_OF
 from core.errors import InputError, ShapeError
 from core.jobs.base import CancelToken, EventHandler, Job
 from core.jobs.events import Progress
@@ -44,12 +45,10 @@ EXPORTS = {
 
 def sample_representation(shape) -> str:
     """"points", "voxels" or "splats": the kind of a sampled shape, as :data:`EXPORTS` is keyed."""
-    from core.shapes import GaussianSplats, PointCloud, VoxelGrid
-
-    kinds = {PointCloud: "points", VoxelGrid: "voxels", GaussianSplats: "splats"}
-    if type(shape) not in kinds:
+    kind = REPRESENTATION_OF.get(type(shape))
+    if kind not in ("points", "voxels", "splats"):
         raise TypeError(f"not a sampled shape: {type(shape).__name__}")
-    return kinds[type(shape)]
+    return kind
 
 
 def describe_export(shapes: list, fmt: str, rows: list[int]) -> str:

@@ -16,6 +16,7 @@ import numpy as np
 from core.errors import InputError
 from core.jobs.base import CancelToken, EventHandler, Job
 from core.jobs.events import Progress
+from core.jobs.export import sample_representation
 from core.jobs.results import ScoredShapes
 from core.shapes import GaussianSplats, PointCloud, Shape, VoxelGrid
 
@@ -74,7 +75,7 @@ class NearestShapeJob(Job):
             params = {"n_points": len(points)} if isinstance(self.sample, PointCloud) else {}
         row = int(torch.argmin(distances))
         cancel.raise_if_cancelled()
-        representation = {VoxelGrid: "voxels", PointCloud: "points", GaussianSplats: "splats"}[type(self.sample)]
+        representation = sample_representation(self.sample)
         record = dataset.records[row]
         emit(Progress(2, 2, record.name))
         return NearestMatch(row, record.name, record.class_name, float(distances[row]), metric,
