@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         self.jobs.job_failed.connect(lambda title, failed: show_failure(self, title, failed))
         self.viewport.error.connect(lambda message: show_error(self, "Viewport", message))
         self.render_thread.renderer_restarted.connect(self.jobs.warn)  # a bound slot: dropped with the window
+        self.render_thread.thumbnail_failed.connect(self.jobs.warn)
         self.datasets.dataset_opened.connect(self._on_dataset)
         self.setAcceptDrops(True)  # files and folders dropped anywhere on the window open as --open does
         self._build_menus()

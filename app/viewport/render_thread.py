@@ -6,6 +6,10 @@ replaced by a fresh process and the request is tried once more. Splats are drawn
 and refined with the Gaussian shader once the view has rested ``REFINE_DELAY_S`` (progressive refinement:
 previews and orbiting at the speed of points, the true splats when the user looks).
 
+Each viewport draws through its own :class:`ViewClient` (its shape, its newest frame request, frames addressed
+to it alone), so two viewports, or one left over from a closed window, never take each other's frames or
+replace each other's requests; the renderer reloads a client's shape when it draws for another client.
+
 Thumbnails are asked for through a :class:`ThumbnailClient` per page, in the spirit of napari's per-layer
 event connections: each client has its own queue, its own ``ready`` signal and its own ``cancel``, so a page
 that starts over (the Datasets page on a new filter) drops only its own pending pictures, never another
@@ -16,7 +20,7 @@ from __future__ import annotations
 import atexit
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -46,6 +50,53 @@ def to_qimage(rgb: np.ndarray) -> QImage:
     rgb = np.ascontiguousarray(rgb[..., :3], dtype=np.uint8)
     height, width, _ = rgb.shape
     return QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+
+
+class ViewClient(QObject):
+    """One viewport's channel to the renderer: :meth:`set_shape` and :meth:`request_frame` (the newest
+    request replaces one not yet started), ``frame_ready(image)`` with frames of this client's shape only.
+    Made by :meth:`RenderThread.view_client`; it leaves the render thread when its parent is destroyed."""
+
+    frame_ready = Signal(QImage)
+    shape_failed = Signal(str)  # this client's shape could not be drawn (message)
+
+    def __init__(self, thread: "RenderThread", parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread = thread
+        self.destroyed.connect(lambda _=None, t=thread, token=id(self): t._drop_view(token))
+
+    def set_shape(self, shape: object | None, style: Style) -> None:
+        """Show ``shape`` (None clears the view) with ``style`` at this client's next frame."""
+        self._thread._set_view_shape(self, shape, style)
+
+    def request_frame(self, camera: OrbitCamera, size: tuple[int, int]) -> None:
+        """Ask for a frame of this client's shape seen by ``camera`` at ``size`` pixels."""
+        self._thread._request_view_frame(self, camera, (max(int(size[0]), 16), max(int(size[1]), 16)))
+
+
+@dataclass
+class _ViewState:
+    """A view client's shape and its newest frame request not yet started."""
+
+    client: ViewClient
+    shape: tuple[object, Style] | None = None
+    shape_dirty: bool = False
+    frame: tuple[OrbitCamera, tuple[int, int]] | None = None
+
+
+@dataclass(frozen=True)
+class _ViewRound:
+    """What the render thread draws for one view client in one round (taken from its state under the lock)."""
+
+    token: int
+    client: ViewClient
+    shape: tuple[object, Style] | None
+    reload: bool
+    frame: tuple[OrbitCamera, tuple[int, int]] | None
+
+    @property
+    def splats(self) -> bool:
+        return self.shape is not None and isinstance(self.shape[0], GaussianSplats)
 
 
 @dataclass
@@ -93,17 +144,17 @@ class RenderThread(QObject):
 
     _shared: "RenderThread | None" = None
 
-    frame_ready = Signal(QImage, int)        # image, id of the request it answers
-    shape_failed = Signal(str)               # a shape that could not be drawn (message)
     renderer_restarted = Signal(str)         # the renderer stalled and was replaced (message for the log)
+    thumbnail_failed = Signal(str)           # a thumbnail's shape could not be drawn (message for the log)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._lock = threading.Condition()
-        self._shape: tuple[object, Style] | None = None
-        self._shape_dirty = False
-        self._view: tuple[OrbitCamera, tuple[int, int], int] | None = None
-        self._refine: tuple[OrbitCamera, tuple[int, int], int] | None = None
+        #: view client id -> its state; the client served last moves to the end, so viewports take turns
+        self._views: OrderedDict[int, _ViewState] = OrderedDict()
+        #: the view client whose shape the renderer process holds
+        self._loaded: int | None = None
+        self._refine: _ViewRound | None = None
         #: client id -> its queue; the client served last moves to the end, so clients take turns
         self._clients: OrderedDict[int, _ClientQueue] = OrderedDict()
         self._stopping = False
@@ -130,24 +181,48 @@ class RenderThread(QObject):
             cls._shared = None
 
     # -- GUI-thread API ---------------------------------------------------------------------------------
-    def set_shape(self, shape: object | None, style: Style) -> None:
-        """Show ``shape`` (None clears the view) with ``style`` at the next frame."""
-        with self._lock:
-            self._shape = None if shape is None else (shape, style)
-            self._shape_dirty = True
-            self._refine = None
-            self._lock.notify()
-
-    def request_frame(self, camera: OrbitCamera, size: tuple[int, int], request_id: int) -> None:
-        """Ask for a frame; a newer request replaces one not yet started."""
-        with self._lock:
-            self._view = (camera, (max(int(size[0]), 16), max(int(size[1]), 16)), request_id)
-            self._refine = None
-            self._lock.notify()
+    def view_client(self, parent: QObject | None = None) -> ViewClient:
+        """A new viewport channel with its own shape and frames, living as long as ``parent``."""
+        return ViewClient(self, parent)
 
     def thumbnail_client(self, parent: QObject | None = None) -> ThumbnailClient:
         """A new thumbnail channel with its own queue and cancel, living as long as ``parent``."""
         return ThumbnailClient(self, parent)
+
+    def _view_state(self, client: ViewClient) -> _ViewState:
+        """The client's state, registered on first use (call with the lock held)."""
+        return self._views.setdefault(id(client), _ViewState(client))
+
+    def _set_view_shape(self, client: ViewClient, shape: object | None, style: Style) -> None:
+        with self._lock:
+            state = self._view_state(client)
+            state.shape, state.shape_dirty = (None if shape is None else (shape, style)), True
+            self._refine = None
+            self._lock.notify()
+
+    def _request_view_frame(self, client: ViewClient, camera: OrbitCamera, size: tuple[int, int]) -> None:
+        with self._lock:
+            self._view_state(client).frame = (camera, size)
+            self._refine = None
+            self._lock.notify()
+
+    def _drop_view(self, token: int) -> None:
+        """Forget a destroyed view client (its pending frame and any refinement of it)."""
+        with self._lock:
+            self._views.pop(token, None)
+            if self._refine is not None and self._refine.token == token:
+                self._refine = None
+
+    def _next_view(self) -> _ViewRound | None:
+        """The next view client in turn with a new shape or a frame to draw, taken off its state (call with the
+        lock held)."""
+        for token, state in self._views.items():
+            if state.shape_dirty or state.frame is not None:
+                self._views.move_to_end(token)
+                round_ = _ViewRound(token, state.client, state.shape, state.shape_dirty, state.frame)
+                state.shape_dirty, state.frame = False, None
+                return round_
+        return None
 
     def _enqueue(self, client: ThumbnailClient, request: _ThumbnailRequest) -> None:
         with self._lock:
@@ -194,8 +269,11 @@ class RenderThread(QObject):
 
     # -- render thread -------------------------------------------------------------------------------------
     def _has_work(self) -> bool:
-        return bool(self._stopping or self._shape_dirty or self._view
+        return bool(self._stopping or self._frames_pending()
                     or any(queue.requests for queue in self._clients.values()))
+
+    def _frames_pending(self) -> bool:
+        return any(state.shape_dirty or state.frame is not None for state in self._views.values())
 
     def run(self) -> None:
         """The request loop (runs in the render thread)."""
@@ -212,52 +290,66 @@ class RenderThread(QObject):
                     if self._stopping:
                         return
                     self._busy = True
-                    shape_dirty, shape_style = self._shape_dirty, self._shape
-                    view, self._view = self._view, None
-                    self._shape_dirty = False
-                    thumb = self._next_thumbnail() if view is None and not shape_dirty else None
+                    view = None if refine else self._next_view()
+                    thumb = self._next_thumbnail() if view is None and refine is None else None
                 try:
-                    self._serve(shape_dirty, shape_style, view, thumb, refine)
+                    self._serve(view, thumb, refine)
                 finally:
                     self._busy = False
         finally:
             self._close()
 
-    def _serve(self, shape_dirty: bool, shape_style, view, thumb, refine=None) -> None:
-        """Forward one round of requests, retrying once with a fresh renderer if it stalls; a splat view
-        drawn as discs is queued for refinement."""
+    def _serve(self, view: _ViewRound | None, thumb, refine: _ViewRound | None) -> None:
+        """Forward one round of requests, retrying once with a fresh renderer if it stalls."""
         for attempt in (1, 2):
             try:
-                if shape_dirty or self._process is None:
-                    self._ensure_process()
-                    error = self._call(("load", *(shape_style or (None, Style()))), allow_error=True)
-                    if error is not None:
-                        self.shape_failed.emit(error)
+                if view is not None:
+                    self._draw(view, full=False)
                 if thumb is not None:
                     client, request = thumb
+                    self._ensure_process()
                     self._expect_startup(request.shape)
                     image = self._call(("thumb", request.shape, request.style, request.size), allow_error=True)
                     if isinstance(image, np.ndarray):
                         self._deliver(client, request.key, to_qimage(image))
                     elif image is not None:
-                        self.shape_failed.emit(image)
-                if view is not None:
-                    camera, (width, height), request_id = view
-                    self.frame_ready.emit(to_qimage(self._call(("frame", camera, width / height, False))),
-                                          request_id)
-                    if shape_style is not None and isinstance(shape_style[0], GaussianSplats):
-                        with self._lock:
-                            self._refine = self._refine or (None if self._view else view)
+                        self.thumbnail_failed.emit(image)
                 if refine is not None:
-                    camera, (width, height), request_id = refine
-                    self._expect_startup(shape_style[0] if shape_style else None)
-                    self.frame_ready.emit(to_qimage(self._call(("frame", camera, width / height, True))), request_id)
+                    self._draw(refine, full=True)
                 return
             except (RendererStalled, EOFError, BrokenPipeError, ConnectionError) as exc:
                 self._kill()
-                shape_dirty = True
                 self.renderer_restarted.emit(f"3D renderer stalled ({type(exc).__name__}: {exc}); restarted it"
                                              + ("" if attempt == 1 else "; one request was dropped"))
+
+    def _draw(self, view: _ViewRound, full: bool) -> None:
+        """Load the client's shape where it changed or another client's is loaded, then draw its frame (``full``:
+        splats with the Gaussian shader); a splat frame drawn as discs is queued for refinement."""
+        if view.reload or self._loaded != view.token or self._process is None:
+            self._ensure_process()
+            error = self._call(("load", *(view.shape or (None, Style()))), allow_error=True)
+            self._loaded = view.token
+            if error is not None:
+                self._emit_to(view, "shape_failed", error)
+        if view.frame is None:
+            return
+        camera, (width, height) = view.frame
+        if full:
+            self._expect_startup(view.shape[0])
+        self._emit_to(view, "frame_ready", to_qimage(self._call(("frame", camera, width / height, full))))
+        if not full and view.splats:
+            with self._lock:
+                self._refine = self._refine or (None if self._frames_pending() else replace(view, reload=False))
+
+    def _emit_to(self, view: _ViewRound, signal: str, payload: object) -> None:
+        """Emit one of a view client's signals, unless the client (its viewport) was destroyed meanwhile."""
+        with self._lock:
+            alive = view.token in self._views
+        if alive:
+            try:
+                getattr(view.client, signal).emit(payload)
+            except RuntimeError:  # deleted between the check and the emit: nobody is waiting for it
+                pass
 
     def _deliver(self, client: ThumbnailClient, key: object, image: QImage) -> None:
         """Hand a picture to its client, unless the client (its page) was destroyed meanwhile."""
@@ -300,7 +392,7 @@ class RenderThread(QObject):
         if self._process is not None:
             self._process.kill()
             self._process.join(5)
-        self._process, self._conn = None, None
+        self._process, self._conn, self._loaded = None, None, None
 
     def _close(self) -> None:
         """Ask the renderer to release Filament and exit; kill it if it does not."""

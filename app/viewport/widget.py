@@ -113,13 +113,13 @@ class Viewport(QWidget):
         self.render_thread = render_thread
         self.shape: object | None = None
         self.frames_shown = 0
-        self._request_id = 0
         self._style = Style()
         self.canvas = Canvas(self)
         self.canvas.camera_changed.connect(lambda camera: self._request_frame())
         self.canvas.reset_requested.connect(self.reset_view)
-        render_thread.frame_ready.connect(self._on_frame)
-        render_thread.shape_failed.connect(self.error)
+        self._view = render_thread.view_client(self)
+        self._view.frame_ready.connect(self._on_frame)
+        self._view.shape_failed.connect(self.error)
         self._resize_timer = QTimer(self, singleShot=True, interval=RESIZE_DEBOUNCE_MS, timeout=self._request_frame)
 
         self.color_combo = QComboBox(toolTip=COLOR_TIP)
@@ -169,7 +169,7 @@ class Viewport(QWidget):
         self.shape = shape
         self.canvas.caption = "" if shape is None else caption or describe(shape)
         self._enable_style_controls(shape)
-        self.render_thread.set_shape(shape, self._style)
+        self._view.set_shape(shape, self._style)
         if shape is not None and reset_view:
             self.reset_view()
         else:
@@ -208,15 +208,14 @@ class Viewport(QWidget):
         self._style = Style(color_by=COLOR_MODES[self.color_combo.currentIndex()],
                             point_size=self.point_size.value(), up=up)
         if self.shape is not None:
-            self.render_thread.set_shape(self.shape, self._style)
+            self._view.set_shape(self.shape, self._style)
         self.reset_view() if new_up else self._request_frame()
 
     def _request_frame(self) -> None:
-        self._request_id += 1
         size = self.canvas.size() * self.canvas.devicePixelRatioF()
-        self.render_thread.request_frame(self.canvas.camera, (size.width(), size.height()), self._request_id)
+        self._view.request_frame(self.canvas.camera, (size.width(), size.height()))
 
-    def _on_frame(self, image: QImage, request_id: int) -> None:
+    def _on_frame(self, image: QImage) -> None:
         if self.shape is None:
             return
         self.canvas.image = image

@@ -109,3 +109,28 @@ def test_splats_are_drawn_as_discs_at_once_and_refined_with_the_gaussian_shader_
         viewport.show_shape(_shapes(rng)[0])
     qtbot.wait(int(3 * REFINE_DELAY_S * 1000))
     assert render_thread.idle and viewport.frames_shown == points + 1  # points need no refinement
+
+
+def test_two_viewports_get_only_their_own_frames(qtbot, render_thread, rng):
+    """A second viewport (or one left over from a closed window) drawing its own shape neither hands its frames
+    to the first nor replaces the first's request: the shared renderer reloads each viewport's shape."""
+    first, second = Viewport(render_thread), Viewport(render_thread)
+    for viewport, size in ((first, (320, 260)), (second, (260, 420))):
+        qtbot.addWidget(viewport)
+        viewport.resize(*size)
+        viewport.show()
+    points, voxels = _shapes(rng)[:2]
+    with qtbot.waitSignals([first.frame_shown, second.frame_shown], timeout=FRAME_TIMEOUT_MS):
+        first.show_shape(points)
+        second.show_shape(voxels)
+    qtbot.waitUntil(lambda: render_thread.idle, timeout=FRAME_TIMEOUT_MS)
+    first_frames, first_image = first.frames_shown, QImage(first.image)
+    second_frames = second.frames_shown
+    for _ in range(3):
+        second.reset_view()
+    qtbot.waitUntil(lambda: second.frames_shown > second_frames and render_thread.idle, timeout=FRAME_TIMEOUT_MS)
+    assert first.frames_shown == first_frames and first.image == first_image
+    with qtbot.waitSignal(first.frame_shown, timeout=FRAME_TIMEOUT_MS):
+        first.reset_view()
+        second.reset_view()  # asked after the first: it must not replace the first's request
+    assert _non_background(first.image) > 50
