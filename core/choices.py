@@ -14,6 +14,9 @@ SHAPE_REPRESENTATIONS: tuple[str, ...] = (*MODEL_REPRESENTATIONS, "mesh")
 DEFAULT_REPRESENTATION = "points"
 #: grid edge of voxels and splats (``--res``)
 GRID_RESOLUTIONS: tuple[int, ...] = (16, 32, 64)
+#: space-to-depth factors of a grid latent's denoiser UNet (``train --denoiser-patch``): 2 runs a 4x8³ latent as
+#: 32x4³ (the ``small`` preset, 8x fewer positions), 1 keeps every latent cell a position of its own
+DENOISER_PATCHES = (1, 2)
 
 #: how points and splats become a surface (``convert --mesh-method``, exports): "poisson" (faithful, may be
 #: open) or "grid" (a filled grid's marching-cubes surface, always closed)

@@ -145,7 +145,7 @@ def build_run_config(spec: RunSpec, classes: list[str], normalization: str) -> R
     latent_shape = build_autoencoder(ae).latent_shape
     denoiser = denoiser_config(spec.preset, latent_shape, spec.cond,
                                num_classes=len(classes) if spec.cond == "class" else 0, text_dim=TEXT_DIM,
-                               gradient_checkpointing=spec.gradient_checkpointing)
+                               gradient_checkpointing=spec.gradient_checkpointing, **spec.denoiser_overrides())
     ae_steps, ldm_steps = spec.ae_steps or preset.ae_steps, spec.ldm_steps or preset.ldm_steps
     captions = {"encoder": ENCODER_NAME, "package": ENCODER_PACKAGE, "templates": list(CAPTION_TEMPLATES)}
     return RunConfig(

@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.choices import (AUTOENCODER_KINDS, CONDITIONINGS, DEFAULT_AUTOENCODER, DEFAULT_CONDITIONING,
-                          DEFAULT_PREDICTION, DEFAULT_PRESET, GRID_RESOLUTIONS, MODEL_REPRESENTATIONS, PREDICTIONS,
+                          DEFAULT_PREDICTION, DEFAULT_PRESET, DENOISER_PATCHES, GRID_RESOLUTIONS, MODEL_REPRESENTATIONS, PREDICTIONS,
                           PRESETS)
 from core.errors import InputError
 
 #: counts that, when given, must be at least one
-_POSITIVE_COUNTS = ("ae_steps", "ldm_steps", "n_points", "batch_size", "max_shapes")
+_POSITIVE_COUNTS = ("ae_steps", "ldm_steps", "n_points", "batch_size", "max_shapes", "denoiser_width")
 
 
 def _option(field: str) -> str:
@@ -58,6 +58,14 @@ class RunSpec:
     gradient_checkpointing: bool = False
     ae_from: str | None = None
     key: str | None = None
+    #: the denoiser's base width and, for a grid latent's UNet, its space-to-depth factor (None: the preset's)
+    denoiser_width: int | None = None
+    denoiser_patch: int | None = None
+
+    def denoiser_overrides(self) -> dict[str, int]:
+        """The denoiser sizes asked for, as :func:`core.models.denoiser_config` overrides."""
+        sizes = {"width": self.denoiser_width, "patch_size": self.denoiser_patch}
+        return {name: value for name, value in sizes.items() if value is not None}
 
     def check(self) -> None:
         """Refuse a request no training can satisfy (an InputError naming the option), before any work."""
@@ -72,6 +80,11 @@ class RunSpec:
         _check_positive(self, _POSITIVE_COUNTS)
         if self.lr is not None and not self.lr > 0:
             raise InputError("--lr", f"must be positive, got {self.lr}")
+        if self.denoiser_patch is not None:
+            if self.denoiser_patch not in DENOISER_PATCHES:
+                raise InputError("--denoiser-patch", f"must be one of {DENOISER_PATCHES}, got {self.denoiser_patch}")
+            if self.representation == "points":
+                raise InputError("--denoiser-patch", "applies to the UNet of voxel and splat grids, not to points")
         if self.ae_from is not None and self.ae_steps is not None:
             raise InputError("--ae-from", "starts a new run from a trained autoencoder: it cannot be combined with "
                                           "--ae-steps")

@@ -17,6 +17,8 @@ from core.training.spec import ResumeSpec, RunSpec
     ({"max_shapes": 0}, "--max-shapes"), ({"lr": 0.0}, "--lr"), ({"representation": "mesh"}, "--repr"),
     ({"ae_kind": "gan"}, "--ae"), ({"preset": "huge"}, "--preset"), ({"resolution": 48}, "--res"),
     ({"ae_from": "builtin:points", "ae_steps": 10}, "--ae-from"), ({"data": " "}, "--data"),
+    ({"denoiser_width": 0}, "--denoiser-width"), ({"denoiser_patch": 3}, "--denoiser-patch"),
+    ({"denoiser_patch": 1}, "--denoiser-patch"),  # points have no UNet
 ])
 def test_a_run_spec_names_the_option_it_cannot_use(change: dict, option: str) -> None:
     spec = RunSpec(**{"data": "builtin", "representation": "points", **change})
@@ -45,3 +47,17 @@ def test_building_and_checking_a_spec_imports_no_torch() -> None:
             "RunSpec(data='builtin', representation='points').check(); print('torch' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True).stdout.strip() == "False"
+
+
+def test_denoiser_sizes_reach_the_run_config() -> None:
+    """--denoiser-width/--denoiser-patch (the width and space-to-depth ablations of the grid models) land in
+    config.json's denoiser, which every later command rebuilds the network from; unset, the preset's stay."""
+    from core.training.run_config import build_run_config
+
+    spec = RunSpec(data="builtin", representation="voxels", preset="small", cond="class", denoiser_width=64,
+                   denoiser_patch=1)
+    spec.check()
+    denoiser = build_run_config(spec, ["chair", "table"], "unit cube").denoiser
+    assert (denoiser["width"], denoiser["patch_size"]) == (64, 1)
+    preset = build_run_config(RunSpec(data="builtin", representation="voxels", preset="small"), ["chair"], "unit cube").denoiser
+    assert (preset["width"], preset["patch_size"]) == (48, 2)

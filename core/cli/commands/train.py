@@ -7,8 +7,8 @@ import shlex
 from pathlib import Path
 
 from core.choices import (AUTOENCODER_KINDS, CONDITIONINGS, DEFAULT_AUTOENCODER, DEFAULT_CONDITIONING, DEFAULT_PREDICTION,
-                          DEFAULT_PRESET, DEFAULT_REPRESENTATION, GRID_RESOLUTIONS, MODEL_REPRESENTATIONS, PREDICTIONS,
-                          PRESETS)
+                          DEFAULT_PRESET, DEFAULT_REPRESENTATION, DENOISER_PATCHES, GRID_RESOLUTIONS, MODEL_REPRESENTATIONS,
+                          PREDICTIONS, PRESETS)
 from core.cli.options import add_key_option, add_strict_option, check_strict
 from core.cli.runner import Interrupted, run_in_terminal
 from core.errors import InputError
@@ -43,6 +43,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-shapes", type=int, help="train on at most N shapes (a fixed random choice; quick tries)")
     parser.add_argument("--batch-size", type=int, help="per-process batch size of both stages")
     parser.add_argument("--lr", type=float, help="peak learning rate of both stages")
+    parser.add_argument("--denoiser-width", type=int,
+                        help="the denoiser's base width (default: the preset's: small UNet 48, small DiT 128)")
+    parser.add_argument("--denoiser-patch", type=int, choices=DENOISER_PATCHES,
+                        help="space-to-depth factor of a grid latent's UNet (default: the preset's; small: 2)")
     parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast (faster on CPUs with AVX512-BF16)")
     parser.add_argument("--grad-checkpointing", action="store_true", help="recompute activations to save memory")
     parser.add_argument("--out", required=True, help="run folder")
@@ -76,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
                        resolution=args.resolution, n_points=args.n_points,
                        prediction=args.prediction or DEFAULT_PREDICTION, batch_size=args.batch_size, lr=args.lr,
                        max_shapes=args.max_shapes, seed=args.seed, bf16=args.bf16,
-                       gradient_checkpointing=args.grad_checkpointing, ae_from=args.ae_from, key=args.key)
+                       gradient_checkpointing=args.grad_checkpointing, ae_from=args.ae_from, key=args.key,
+                       denoiser_width=args.denoiser_width, denoiser_patch=args.denoiser_patch)
     try:
         result = run_in_terminal(TrainJob(args.out, spec, args.device), interrupted_hint=resume_hint(args.out))
     except Interrupted as stop:
