@@ -10,16 +10,20 @@ Voxel grids live in the :class:`~core.shapes.VoxelGrid` default frame, the cube 
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from scipy import ndimage
-from scipy.spatial import cKDTree
 
 from core.choices import SHAPE_REPRESENTATIONS as REPRESENTATIONS
 from core.data.grid_frame import grid_fit
 from core.errors import ShapeError
 from core.shapes import GaussianSplats, Mesh, PointCloud, Shape, VoxelGrid
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
+
+# scipy (~0.7 s to import) is imported in the functions that use it, so this module stays light: the data
+# layer, the jobs and the render code import it at their top and pay for scipy only when a shape needs it
 
 #: Surface samples per voxel edge when rasterising triangles: a lattice at half the voxel size puts
 #: at least one sample in every voxel a triangle crosses by more than a corner (the usual
@@ -145,6 +149,8 @@ def close_point_gaps(occupancy: np.ndarray) -> np.ndarray:
     by the 26-neighbourhood then one erosion fills every gap up to two voxels wide and never removes
     a marked voxel; the grid is padded first so shapes at the border close like any other.
     """
+    from scipy import ndimage
+
     structure = ndimage.generate_binary_structure(3, 3)
     closed = ndimage.binary_closing(np.pad(occupancy, 2), structure=structure)[2:-2, 2:-2, 2:-2]
     return closed | occupancy
@@ -158,6 +164,8 @@ def fill_inside(surface: np.ndarray, close_gaps: bool = False) -> np.ndarray:
     one voxel before the fill and takes that voxel back off the solid afterwards (a morphological
     closing of the fill), which seals gaps up to two voxels wide.
     """
+    from scipy import ndimage
+
     pad = 2 if close_gaps else 1
     shell = np.pad(surface, pad)
     if close_gaps:
@@ -235,6 +243,8 @@ def to_splats(shape: Mesh | PointCloud, n: int | None = None, seed: int = 0) -> 
     colours or a neutral grey. ``n`` is the splat count (a mesh defaults to 4,096; a cloud keeps all
     its points unless ``n`` is smaller).
     """
+    from scipy.spatial import cKDTree
+
     rng = np.random.default_rng(seed)
     if isinstance(shape, Mesh):
         cloud = sample_surface(shape, n or DEFAULT_SPLAT_COUNT, "area", seed)
@@ -284,6 +294,8 @@ def pca_normals(points: np.ndarray, tree: cKDTree | None = None) -> np.ndarray:
 
     The sign is arbitrary (a splat's disc does not care); it is chosen to point away from the centroid.
     """
+    from scipy.spatial import cKDTree
+
     tree = tree or cKDTree(points)
     k = min(NORMAL_NEIGHBOURS, len(points))
     _, neighbours = tree.query(points, k=k)

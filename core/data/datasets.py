@@ -19,15 +19,16 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from core.data import splat_grid
 from core.data.builtin import is_builtin_name, open_builtin
 from core.data.cache import cache_key, cached_arrays
 from core.data.representations import (CONVERTERS, DEFAULT_SPLATS, REPRESENTATIONS, SHAPE_TYPES,
                                        points_from_stack, shape_arrays, shape_points, shape_seed, shape_splats,
                                        shape_voxels)
+from core.data.sources.arrays import ARRAY_SUFFIXES, is_array_file, open_arrays
 from core.data.sources.base import NO_SPLIT, ShapeRecord, ShapeSource
 from core.data.sources.files import SHAPE_SUFFIXES, is_shape_file, open_files
 from core.data.sources.pointnet import H5_SUFFIXES, is_h5_file, open_pointnet
-from core.data.sources.arrays import ARRAY_SUFFIXES, is_array_file, open_arrays
 from core.errors import InputError, during
 from core.shapes import Mesh, Shape, VoxelGrid
 
@@ -174,8 +175,6 @@ class ShapeDataset:
         are stored (column 0 the flat cell index, -1 for padding): a dense 32³ grid of 15 channels
         would take 2 MB per shape. ``splat_grid.unpack`` gives the dense grids.
         """
-        from core.data import splat_grid
-
         if resolution < 2:
             raise InputError(self.root, f"splat grid resolution must be at least 2, got {resolution}")
 

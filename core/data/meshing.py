@@ -11,12 +11,11 @@ points (centres, with each Gaussian's thinnest axis as the normal).
 
 It lives in :mod:`core.data` beside the conversions it builds on (a shape container does not depend on
 the data layer); the method names are :data:`core.choices.MESH_METHODS`, so the CLI lists them without
-importing this module's scipy-backed conversions.
+importing this module.
 """
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from core.choices import DEFAULT_MESH_METHOD, MESH_METHODS
 from core.data.conversions import convert, splats_to_points, voxels_to_mesh
@@ -69,6 +68,7 @@ def _filled_grid_surface(points: np.ndarray, resolution: int) -> Mesh:
 def _poisson(points: np.ndarray, closed: Mesh) -> Mesh:
     """Screened Poisson over ``points`` with PCA normals pointing out of ``closed``; unsupported parts cut away."""
     import open3d as o3d
+    from scipy.spatial import cKDTree
 
     cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(points))
     cloud.estimate_normals(o3d.geometry.KDTreeSearchParamKNN(NORMAL_NEIGHBOURS))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.choices import SHAPE_REPRESENTATIONS as REPRESENTATIONS
+from core.data.conversions import convert, splats_to_points
 from core.shapes import GaussianSplats, Mesh, PointCloud, Shape, VoxelGrid
 
 #: splats made per shape from a mesh or point cloud (the conversions' own default)
@@ -27,15 +28,11 @@ def shape_seed(seed: int, row: int) -> int:
 def shape_points(shape: Shape, *, n_points: int = 2048, seed: int = 0) -> PointCloud:
     """``n_points`` surface points (with normals where known), centred and scaled into the unit sphere."""
     if isinstance(shape, GaussianSplats):
-        from core.data.conversions import splats_to_points
-
         shape = splats_to_points(shape)
     if isinstance(shape, PointCloud):
         index = resample_index(len(shape), n_points, seed)
         normals = None if shape.normals is None else shape.normals[index]
         return PointCloud(unit_sphere(shape.points[index][None])[0], normals)
-    from core.data.conversions import convert  # scipy import: only when a surface must be sampled
-
     cloud = convert(shape, "points", points=n_points, seed=seed)  # area-weighted surface samples
     return PointCloud(unit_sphere(cloud.points[None])[0], cloud.normals)
 
@@ -83,8 +80,6 @@ def shape_voxels(shape: Shape, *, resolution: int = 32, filled: bool = False) ->
     Voxel-native shapes at the asked resolution stay as they are; at another resolution they are
     re-voxelised from their marching-cubes surface (both as :func:`core.data.conversions.convert` does).
     """
-    from core.data.conversions import convert
-
     return convert(shape, "voxels", resolution=resolution, filled=filled)
 
 
@@ -97,8 +92,6 @@ def shape_splats(shape: Shape, *, n: int = DEFAULT_SPLATS, seed: int = 0) -> Gau
     cells (652 of a chair's ~780 surface cells at 32³), and a splat autoencoder trained on sieves
     reached occupancy IoU 0.30 where the voxel one reached 0.88.
     """
-    from core.data.conversions import convert
-
     if isinstance(shape, GaussianSplats):
         return shape.normalized()[0]
     if isinstance(shape, PointCloud) and len(shape) < n:
@@ -110,8 +103,6 @@ def shape_splats(shape: Shape, *, n: int = DEFAULT_SPLATS, seed: int = 0) -> Gau
 
 def shape_mesh(shape: Shape, *, resolution: int = 32) -> Mesh:
     """A triangle mesh in the unit sphere: meshes kept, grids by marching cubes, others via a filled grid."""
-    from core.data.conversions import convert
-
     if isinstance(shape, VoxelGrid):
         return convert(shape, "mesh")
     return convert(shape.normalized()[0], "mesh", resolution=resolution)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.data.conversions import rotation_matrices, splats_to_points
 from core.data.grid_frame import grid_fit
 from core.errors import ShapeError
 from core.io.array_layout import SPLAT_GRID_CHANNELS
@@ -111,8 +112,6 @@ def _merged_shapes(splats: GaussianSplats, positions: np.ndarray, center: np.nda
     """Per-cell log-scales (M, 3) and canonical quaternions (M, 4): moment-matched where cells merge."""
     from scipy.spatial.transform import Rotation
 
-    from core.data.conversions import rotation_matrices
-
     rotation = rotation_matrices(splats.rotations.astype(np.float64))
     variances = np.exp(2.0 * splats.log_scales.astype(np.float64))
     spread = positions - center[inverse]
@@ -185,8 +184,6 @@ def decode(grid: np.ndarray, at_least: int = 0) -> GaussianSplats:
 
 def thinnest_axes(splats: GaussianSplats) -> np.ndarray:
     """Each Gaussian's shortest axis (its surface normal for flat splats), float32 (N, 3)."""
-    from core.data.conversions import splats_to_points
-
     return splats_to_points(splats).normals
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.data.representations import unit_sphere
+
 #: ``bbox``: LION's choice (Zeng et al., NeurIPS 2022): bounding-box centre to 0, longest side spans
 #: [-0.5, 0.5] (:meth:`core.shapes.Normalization.unit_cube`), which also fits Achlioptas' JSD grid.
 #: ``sphere``: bounding-box centre to 0, farthest point at radius 1 (PointFlow's data frame).
@@ -16,8 +18,6 @@ def normalise_clouds(points: np.ndarray, mode: str = "bbox") -> np.ndarray:
     if mode == "none":
         return points.astype(np.float32)
     if mode == "sphere":
-        from core.data.representations import unit_sphere
-
         return unit_sphere(points).astype(np.float32)
     lo, hi = points.min(axis=1, keepdims=True), points.max(axis=1, keepdims=True)
     extent = (hi - lo).max(axis=2, keepdims=True)

@@ -13,7 +13,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from core.data.representations import resample_index, unit_sphere
 from core.errors import InputError
+from core.io import atomic_write
 
 WEIGHTS = "classifier.safetensors"
 MANIFEST = "classifier.json"
@@ -65,8 +67,6 @@ class PointNetClassifier(nn.Module):
 
 def prepare_clouds(points: np.ndarray, n_points: int, seed: int = 0) -> np.ndarray:
     """Clouds as the classifier sees them: unit-sphere normalised (the datasets' frame), ``n_points`` each."""
-    from core.data.representations import resample_index, unit_sphere
-
     normalised = unit_sphere(np.asarray(points, dtype=np.float32))
     return np.stack([c[resample_index(len(c), n_points, seed + i)] for i, c in enumerate(normalised)]
                     ).astype(np.float32)
@@ -75,8 +75,6 @@ def prepare_clouds(points: np.ndarray, n_points: int, seed: int = 0) -> np.ndarr
 def save_classifier(model: PointNetClassifier, classes: list[str], out_dir: str | Path, extra: dict) -> None:
     """Weights as safetensors and a JSON manifest (kind, config, classes, ``extra``), each written atomically."""
     from safetensors.torch import save_file
-
-    from core.io import atomic_write
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

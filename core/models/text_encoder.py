@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from core.data.cache import cache_key, cached_arrays, file_identity
 from core.errors import InputError
 
 #: width of an all-MiniLM-L6-v2 sentence embedding (the denoisers' ``text_dim``)
@@ -146,15 +147,11 @@ def normalize_prompt(prompt: str) -> str:
 
 
 def _disk_key(prompt: str) -> str:
-    from core.data.cache import cache_key, file_identity
-
     return cache_key(file_identity(model_dir() / "model.safetensors"), "text-embedding", {"prompt": prompt})
 
 
 def embed_prompts(prompts: Sequence[str]) -> Tensor:
     """(N, 384) float32 embeddings; an empty prompt is the all-zero null row. Cached per prompt."""
-    from core.data.cache import cached_arrays
-
     keys = [normalize_prompt(p) for p in prompts]
     for prompt in dict.fromkeys(keys):
         if prompt and prompt not in _MEMORY:  # the disk entry, or the network (loaded on the first miss)

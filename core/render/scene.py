@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.data.conversions import rotation_matrices, splats_to_points
 from core.render.camera import axis_index
-from core.shapes import GaussianSplats, Mesh, PointCloud, SH_C0, Shape, VoxelGrid
+from core.shapes import SH_C0, GaussianSplats, Mesh, PointCloud, Shape, VoxelGrid
 
 #: point colourings: by height, by normal (estimated when missing), the shape's own colours or uniform clay
 COLOR_MODES = ("height", "normal", "uniform")
@@ -241,8 +242,6 @@ def splat_colors(splats: GaussianSplats, style: Style) -> np.ndarray:
 
 def splat_normals(splats: GaussianSplats) -> np.ndarray:
     """Each splat's thinnest axis (its surface normal), float64 (N, 3)."""
-    from core.data.conversions import splats_to_points
-
     return np.asarray(splats_to_points(splats).normals, dtype=np.float64)
 
 
@@ -264,8 +263,6 @@ def splat_discs(splats: GaussianSplats, style: Style) -> SceneGeometry:
     """Splats as flat discs for the legacy renderer: a :data:`DISC_SIDES`-gon per splat spanning
     :data:`DISC_SIGMAS` standard deviations along its two widest axes, coloured by :func:`splat_colors` and
     lit by its plane, so it reads as the surface the Gaussians make at the speed of a point cloud."""
-    from core.data.conversions import rotation_matrices
-
     keep = np.flatnonzero(splats.opacity >= DISC_MIN_OPACITY)
     if len(keep) == 0:
         keep = np.arange(len(splats))

@@ -13,6 +13,10 @@ from pathlib import Path
 
 from core.choices import PREVIEW_SAMPLER, PREVIEW_STEPS
 from core.events import EventHandler, Log, Preview, Progress
+from core.models.text_encoder import TEXT_DIM
+from core.training import load_trained
+from core.training.checkpoint import checkpoint_path
+from core.training.run_config import read_run_config
 
 #: stage whose checkpoints trigger previews (the denoiser; stage 1 has nothing to sample)
 STAGE = "ldm"
@@ -46,9 +50,6 @@ def with_previews(run_dir: str | Path, emit: EventHandler, count: int = PREVIEW_
 
 def _checkpointed(run_dir: Path, cadence: list[int], step: int, total: int) -> bool:
     """Whether the trainer has just written ``ldm_last`` for ``step`` (its checkpoint cadence, or the end)."""
-    from core.training.checkpoint import checkpoint_path
-    from core.training.run_config import read_run_config
-
     if not cadence:
         cadence.append(int(read_run_config(run_dir).train[STAGE]["checkpoint_every"]))
     return (step % cadence[0] == 0 or step == total) and checkpoint_path(run_dir, STAGE).exists()
@@ -58,15 +59,11 @@ def preview_shapes(run_dir: str | Path, count: int = PREVIEW_SHAPES) -> list:
     """``count`` shapes sampled from the run's last denoiser checkpoint (EMA weights), one class each in turn."""
     import torch
 
-    from core.training import load_trained
-
     run = load_trained(run_dir)
     cond, guidance = None, 1.0
     if run.config.cond == "class":
         cond, guidance = torch.arange(count) % len(run.classes), PREVIEW_GUIDANCE
     elif run.config.cond == "text":  # the null prompt: unconditional, no text encoder needed
-        from core.models.text_encoder import TEXT_DIM
-
         cond = torch.zeros(count, TEXT_DIM)
     decoded = run.pipeline()(count, cond, guidance, PREVIEW_STEPS, PREVIEW_SAMPLER, PREVIEW_SEED)
     rep = run.representation

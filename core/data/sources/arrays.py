@@ -20,6 +20,7 @@ import numpy as np
 
 from core.data.sources.base import (CLASS_NAME, ArraySource, DroppedRow, ShapeRecord, SkippedFile, cached_index,
                                     read_each, split_from_name)
+from core.data.splat_grid import OCCUPANCY, OCCUPANCY_THRESHOLD, decode
 from core.errors import InputError
 from core.io import read_voxel_h5
 from core.io.array_layout import OCCUPIED_ABOVE, ShapeArray, read_labels, read_shape_array, shape_of_row
@@ -48,8 +49,6 @@ class ShapeArraySource(ArraySource):
         """The record's cloud (normals from 6 columns), grid or decoded splats, in the default [-1, 1]³ frame."""
         row = self.array(record.source)[record.row]
         if self.representation == "splats":
-            from core.data.splat_grid import decode
-
             return decode(row)
         return shape_of_row(self.representation, row)
 
@@ -138,8 +137,6 @@ def _empty_rows(shapes: ShapeArray) -> np.ndarray:
     if shapes.representation == "points":
         return np.zeros(len(shapes), dtype=bool)
     if shapes.representation == "splats":
-        from core.data.splat_grid import OCCUPANCY, OCCUPANCY_THRESHOLD
-
         occupied = shapes.shapes[:, OCCUPANCY] >= OCCUPANCY_THRESHOLD
     else:
         occupied = shapes.shapes
