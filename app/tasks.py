@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from core.data import open_dataset
 from core.jobs import CancelToken, EventHandler, Job, Preview, Progress
 
 
@@ -23,8 +24,6 @@ class OpenDatasetJob(Job):
 
     def execute(self, emit: EventHandler, cancel: CancelToken) -> tuple[Any, dict[str, dict[str, int]]]:
         """Open, then count shapes per (class, split)."""
-        from core.data import open_dataset
-
         emit(Progress(0, 0, f"opening {self.path}"))
         dataset = open_dataset(self.path)
         counts: dict[str, dict[str, int]] = {name: {} for name in dataset.classes}

@@ -17,6 +17,8 @@ import pkgutil
 import sys
 import traceback
 
+from core.cli import commands
+from core.cli.runner import Interrupted
 from core.errors import InputError, step_of
 
 DEBUG_FLAG = "--debug"
@@ -30,8 +32,6 @@ _MAX_MESSAGE = 300
 
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every discovered command."""
-    from core.cli import commands
-
     parser = argparse.ArgumentParser(prog="python -m core", description="Latent3D Studio headless CLI")
     parser.add_argument(DEBUG_FLAG, action="store_true",
                         help="on an error, also print the Python traceback (accepted anywhere on the line)")
@@ -46,8 +46,6 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = DEBUG_FLAG in argv
     args = build_parser().parse_args([word for word in argv if word != DEBUG_FLAG])
-    from core.cli.runner import Interrupted
-
     try:
         return int(args.handler(args) or 0)
     except Interrupted as stop:  # a job that a signal stopped says what it kept and how to go on

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from core.cli.runner import run_in_terminal
 from core.jobs.sample import FORMATS
 
 
@@ -31,8 +32,6 @@ def edit_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_edit(job) -> int:
     """Run an editing job with a progress bar and print the written paths."""
-    from core.cli.runner import run_in_terminal
-
     result = run_in_terminal(job)
     print("\n".join(result["paths"]))
     return 0

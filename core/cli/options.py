@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from core.data import open_dataset
+
 
 def add_strict_option(parser: argparse.ArgumentParser) -> None:
     """``--strict``: a dataset folder with a file that does not load is an error instead of being read without it."""
@@ -22,6 +24,4 @@ def check_strict(args: argparse.Namespace, path: str | None, key: str | None = N
     The files' verdicts are cached, so the job's own open of the same dataset reads nothing again.
     """
     if args.strict and path is not None:
-        from core.data import open_dataset
-
         open_dataset(path, strict=True, key=key)

@@ -10,7 +10,16 @@ from typing import Any
 import numpy as np
 
 from core.choices import DEFAULT_MESH_METHOD, MESH_METHODS, SHAPE_REPRESENTATIONS
-from core.errors import InputError
+from core.data import open_dataset
+from core.data.conversions import convert
+from core.data.meshing import to_mesh
+from core.data.sources.arrays import is_array_file
+from core.data.sources.base import NO_SPLIT
+from core.data.sources.pointnet import is_h5_file
+from core.errors import InputError, ShapeError
+from core.io import read_shape, write_shape
+from core.io.arrays import array_suffix
+from core.io.dispatch import ARRAY_SUFFIXES, MESH_WRITERS, POINT_CLOUD_SUFFIXES
 from core.jobs.base import CancelToken, EventHandler, Job
 from core.jobs.events import Log, Progress
 from core.shapes import GaussianSplats, Mesh, Normalization, PointCloud, Shape
@@ -77,8 +86,6 @@ class ConvertJob(Job):
 
     def _check_suffix(self) -> None:
         """Refuse an output file type the target cannot be written as, before any work is done."""
-        from core.io.arrays import array_suffix
-
         allowed = _file_suffixes()[self.target]
         suffix = array_suffix(self.out)
         if suffix not in allowed:
@@ -87,10 +94,6 @@ class ConvertJob(Job):
 
     def _single_shape(self) -> Shape | None:
         """The source's shape if it is one shape file, None if it is a dataset."""
-        from core.data.sources.pointnet import is_h5_file
-        from core.data.sources.arrays import is_array_file
-        from core.io import read_shape
-
         path = Path(self.source)
         if not path.is_file() or is_h5_file(path):
             return None
@@ -100,8 +103,6 @@ class ConvertJob(Job):
             if not is_array_file(path):
                 raise
             try:  # a batch of grids, e.g. ModelNet's (N, 1, 32, 32, 32) arrays, is a dataset
-                from core.data import open_dataset
-
                 open_dataset(path)
             except InputError:
                 raise error from None
@@ -109,8 +110,6 @@ class ConvertJob(Job):
 
     def _convert_dataset(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
         """Every shape of the dataset into ``out/<class>[/<split>]/<name><suffix>``; the classes and splits written."""
-        from core.data import open_dataset
-
         dataset = open_dataset(self.source)
         if self.classes is not None:
             dataset = dataset.subset(classes=self.classes)
@@ -126,8 +125,6 @@ class ConvertJob(Job):
 
     def _check_folder(self, count: int) -> None:
         """A dataset's output is a folder: an existing file, or a name with a shape file's suffix, is refused."""
-        from core.io.arrays import array_suffix
-
         suffix = array_suffix(self.out)
         if self.out.is_file() or any(suffix in suffixes for suffixes in _file_suffixes().values()):
             raise InputError(self.out, f"{self.source} holds {count} shapes, so the output must be a folder, not a "
@@ -137,8 +134,6 @@ class ConvertJob(Job):
         """Where each shape goes: ``<class>/<split>/<name>``, or ``<class>/<name>`` for shapes without a split
         (a split folder named "all" would read back as a class); a name taken twice in one folder (a.off and
         a.obj) gets ``-2``, ``-3`` … so no shape overwrites another."""
-        from core.data.sources.base import NO_SPLIT
-
         suffix = DEFAULT_SUFFIX[self.target]
         taken: set[Path] = set()
         paths = []
@@ -156,11 +151,6 @@ class ConvertJob(Job):
 
     def _write(self, shape: Shape, path: Path) -> None:
         """Convert one shape, normalise it as asked and write it where its suffix says."""
-        from core.data.conversions import convert
-        from core.errors import ShapeError
-        from core.io import write_shape
-        from core.data.meshing import to_mesh
-
         try:
             if self.target == "mesh":
                 converted = to_mesh(shape, self.mesh_method, self.options["resolution"])
@@ -173,8 +163,6 @@ class ConvertJob(Job):
 
 def _file_suffixes() -> dict[str, tuple[str, ...]]:
     """The file types each target can be written as, by core.io's writers."""
-    from core.io.dispatch import ARRAY_SUFFIXES, MESH_WRITERS, POINT_CLOUD_SUFFIXES
-
     return {"points": POINT_CLOUD_SUFFIXES, "voxels": ARRAY_SUFFIXES, "splats": (".ply",), "mesh": tuple(MESH_WRITERS)}
 
 

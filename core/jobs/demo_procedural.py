@@ -11,9 +11,15 @@ import os
 from pathlib import Path
 from typing import Any
 
+from core.data import open_dataset
+from core.data.conversions import convert
+from core.io import write_shape
 from core.jobs.base import CancelToken, EventHandler, Job
 from core.jobs.events import Progress
 from core.jobs.timing import StepTimes
+from core.render import contact_sheet, render_shape, save_png
+from core.render.scene import height_colors
+from core.shapes import Mesh
 
 #: Representations shown per shape, in sheet order, with the file type each is written as.
 OUTPUTS = (("points", ".ply"), ("voxels", ".npy"), ("splats", ".ply"), ("mesh", ".obj"))
@@ -50,8 +56,6 @@ class ProceduralDemoJob(Job):
 
     def _generate(self) -> dict[str, Any]:
         """The first training shape of each class, normalised into the unit sphere."""
-        from core.data import open_dataset
-
         dataset = open_dataset(f"builtin:{self.seed}")
         first = {}
         for i, record in enumerate(dataset.records):
@@ -62,10 +66,6 @@ class ProceduralDemoJob(Job):
 
     def _convert(self, meshes: dict, emit: EventHandler, cancel: CancelToken) -> dict[str, dict]:
         """Every shape in every representation; splats are coloured by height so the picture has depth."""
-        from core.data.conversions import convert
-        from core.render.scene import height_colors
-        from core.shapes import Mesh
-
         shapes = {}
         for done, (name, mesh) in enumerate(meshes.items(), start=1):
             cancel.raise_if_cancelled()
@@ -79,8 +79,6 @@ class ProceduralDemoJob(Job):
 
     def _write(self, shapes: dict[str, dict]) -> list[Path]:
         """``out/<class>_<representation>.<ext>`` for every converted shape."""
-        from core.io import write_shape
-
         files = []
         for name, kinds in shapes.items():
             for kind, suffix in OUTPUTS:
@@ -91,8 +89,6 @@ class ProceduralDemoJob(Job):
 
     def _render(self, shapes: dict[str, dict], emit: EventHandler, cancel: CancelToken) -> Path:
         """One row per class, one column per representation, saved as ``out/contact_sheet.png``."""
-        from core.render import contact_sheet, render_shape, save_png
-
         images, labels = [], []
         total = len(shapes) * len(OUTPUTS)
         for name, kinds in shapes.items():

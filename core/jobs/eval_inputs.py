@@ -13,8 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from core.errors import InputError
+from core.data.conversions import convert, sample_splats, sample_surface
+from core.data.representations import resample_index, shape_seed
+from core.data.splat_grid import CHANNELS, OCCUPANCY, cell_index, decode, fit_to_grid, kept_cells, unpack
+from core.errors import InputError, ShapeError
+from core.io import read_shape
 from core.jobs.events import Log
+from core.shapes import GaussianSplats, Mesh, PointCloud, VoxelGrid
 
 #: grid at which splat centres and meshes are binned to count their pieces (the splat models' own grid)
 FRAGMENT_RESOLUTION = 32
@@ -52,8 +57,6 @@ class EvalSet:
 def from_array(array: np.ndarray, source: str, n_points: int, seed: int) -> EvalSet:
     """An array file's shapes: points (N, P, 3), voxels (N, R, R, R) or splat grids (N, 15, R, R, R) as
     ``sample`` writes them; anything else (or empty, or non-finite) is an InputError naming ``source``."""
-    from core.data.splat_grid import CHANNELS
-
     if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
         raise InputError(source, f"expected a numeric array, got dtype {array.dtype}")
     is_points = array.ndim == 3 and array.shape[2] == 3
@@ -76,8 +79,6 @@ def from_array(array: np.ndarray, source: str, n_points: int, seed: int) -> Eval
 
 def _splat_grids(grids: np.ndarray, source: str, n_points: int, seed: int) -> EvalSet:
     """Decoded splat grids; one without an occupied cell is an InputError (it holds no shape to score)."""
-    from core.data.splat_grid import OCCUPANCY, decode, kept_cells
-
     empty = [i for i, grid in enumerate(grids) if not kept_cells(grid[OCCUPANCY]).size]
     if empty:
         raise InputError(source, f"{len(empty)} splat grid(s) without an occupied cell (first: index {empty[0]})")
@@ -89,9 +90,6 @@ def from_splats(splats: list, source: str, n_points: int, seed: int,
     """Gaussian splats: ``n_points`` opacity-weighted draws on each shape's Gaussians, and its centres'
     occupancy at ``resolution``³ after fitting them into the grid as splat datasets are (a splat model's
     samples at their own grid's resolution, where one cell holds one Gaussian)."""
-    from core.data.conversions import sample_splats
-    from core.data.representations import shape_seed
-
     points = np.stack([sample_splats(s, n_points, shape_seed(seed, i)).points for i, s in enumerate(splats)])
     occupancy = np.stack([splat_occupancy(s, resolution) for s in splats])
     return EvalSet(source, "splats", points, occupancy)
@@ -99,8 +97,6 @@ def from_splats(splats: list, source: str, n_points: int, seed: int,
 
 def splat_occupancy(splats, resolution: int) -> np.ndarray:
     """Bool (R, R, R): the cells holding a Gaussian centre once the centres are fitted into the grid."""
-    from core.data.splat_grid import cell_index, fit_to_grid
-
     grid = np.zeros((resolution,) * 3, dtype=bool)
     grid[tuple(cell_index(fit_to_grid(splats, resolution).positions, resolution).T)] = True
     return grid
@@ -109,9 +105,6 @@ def splat_occupancy(splats, resolution: int) -> np.ndarray:
 def from_meshes(meshes: list, source: str, n_points: int, seed: int) -> EvalSet:
     """Meshes: ``n_points`` area-weighted surface points each, and their surface voxels at
     :data:`FRAGMENT_RESOLUTION`³ (fitted into the grid as voxel datasets are)."""
-    from core.data.conversions import convert, sample_surface
-    from core.data.representations import shape_seed
-
     points = np.stack([sample_surface(m, n_points, "area", shape_seed(seed, i)).points for i, m in enumerate(meshes)])
     occupancy = np.stack([convert(m, "voxels", resolution=FRAGMENT_RESOLUTION).occupancy for m in meshes])
     return EvalSet(source, "mesh", points.astype(np.float32), occupancy)
@@ -119,9 +112,6 @@ def from_meshes(meshes: list, source: str, n_points: int, seed: int) -> EvalSet:
 
 def read_folder(folder: Path, n_points: int | None, default_points: int, seed: int, emit) -> EvalSet:
     """Every shape file in ``folder`` (sorted by name), all of one kind: point clouds, splats or meshes."""
-    from core.io import read_shape
-    from core.shapes import GaussianSplats, Mesh, PointCloud
-
     files = sorted(f for f in folder.iterdir() if f.is_file() and f.suffix.lower() in SHAPE_SUFFIXES)
     if not files:
         raise InputError(folder, f"no shape files ({', '.join(SHAPE_SUFFIXES)}) in the folder")
@@ -151,19 +141,12 @@ def resample(clouds, n_points: int, seed: int) -> np.ndarray:
 
     One seed for all clouds: copies of a shape stay copies, so a collapsed set is still seen as one.
     """
-    from core.data.representations import resample_index
-
     return np.stack([cloud[resample_index(len(cloud), n_points, seed)] for cloud in clouds]).astype(np.float32)
 
 
 def grid_surface_points(grids: np.ndarray, seed: int, n_points: int = DEFAULT_SURFACE_POINTS) -> np.ndarray:
     """(N, n_points, 3) area-weighted points on each voxel grid's marching-cubes surface: what a point
     classifier takes. An empty grid has no surface and is an InputError."""
-    from core.data.conversions import convert
-    from core.data.representations import shape_seed
-    from core.errors import ShapeError
-    from core.shapes import VoxelGrid
-
     try:
         return np.stack([convert(VoxelGrid(np.asarray(grid, dtype=bool)), "points", points=n_points,
                                  seed=shape_seed(seed, i)).points for i, grid in enumerate(grids)]).astype(np.float32)
@@ -175,8 +158,6 @@ def train_shapes(dataset, representation: str, rows: np.ndarray, n_points: int, 
                  seed: int) -> EvalSet:
     """The oracle's shapes: ``rows`` of ``dataset`` (train shapes) in ``representation``, converted by the
     loaders that make training data, so the oracle is what a perfect generator of that representation scores."""
-    from core.data.splat_grid import decode, unpack
-
     source = f"oracle: {len(rows)} random train shapes of {dataset.root} as {representation}"
     if representation == "voxels":
         grids = dataset.voxels(resolution=resolution)[rows]

@@ -13,10 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
+from core.data.meshing import to_mesh
 from core.data.sources.files import REPRESENTATION_OF
+from core.data.splat_grid import OCCUPANCY, kept_cells
 from core.errors import InputError, ShapeError
+from core.io import write_array, write_mesh, write_point_cloud, write_splats
 from core.jobs.base import CancelToken, EventHandler, Job
 from core.jobs.events import Progress
+from core.shapes import GaussianSplats, PointCloud
 
 #: the formats a sample set exports to
 EXPORT_FORMATS = ("ply", "npy", "obj", "glb")
@@ -83,8 +87,6 @@ class ExportJob(Job):
         if not self.rows or not all(0 <= row < len(self.shapes) for row in self.rows):
             raise InputError(self.path, f"no such shapes {self.rows} in a set of {len(self.shapes)}")
         if self.fmt in ARRAY_FORMATS:
-            from core.io import write_array
-
             write_array(self.array[self.rows], self.path)
             return [self.path]
         if len(self.rows) == 1:
@@ -106,11 +108,6 @@ def write_sample(shape, array: np.ndarray, path: Path) -> None:
     """One sample's file by ``path``'s suffix. PLY holds each kind as it is (points, 3DGS splats; voxels as
     their marching-cubes mesh); OBJ and GLB hold surfaces (:func:`core.data.meshing.to_mesh`: marching cubes
     for voxels, surface reconstruction for points and splats). An empty sample is a ShapeError (a splat ``shape`` of a grid without kept cells holds only a preview's stand-in)."""
-    from core.data.splat_grid import OCCUPANCY, kept_cells
-    from core.io import write_mesh, write_point_cloud, write_splats
-    from core.shapes import GaussianSplats, PointCloud
-    from core.data.meshing import to_mesh
-
     if isinstance(shape, GaussianSplats) and not kept_cells(array[OCCUPANCY]).size:
         raise ShapeError("splat grid has no occupied cell: nothing to decode")
     if path.suffix[1:].lower() in MESH_FORMATS or not isinstance(shape, (PointCloud, GaussianSplats)):

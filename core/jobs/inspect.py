@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from core.data import open_dataset
 from core.jobs.base import CancelToken, EventHandler, Job
 from core.jobs.events import Log, Progress
 
@@ -24,8 +25,6 @@ class InspectJob(Job):
 
     def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
         """Open, then summarise shape by shape."""
-        from core.data import open_dataset
-
         dataset = open_dataset(self.path, strict=self.strict, key=self.key)
         if dataset.source.dropped:
             emit(Log(f"{len(dataset.source.dropped)} rows dropped (see 'dropped')", level="warning"))

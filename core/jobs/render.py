@@ -10,9 +10,11 @@ from typing import Any, Callable
 
 import numpy as np
 
+from core.data import open_dataset
 from core.errors import InputError, ShapeError, during
 from core.jobs.base import CancelToken, EventHandler, Job
 from core.jobs.events import Log, Progress
+from core.render import contact_sheet, render_shape, save_png
 from core.shapes import Shape
 
 #: ``--color`` choices and the :data:`core.render.COLOR_MODES` each draws with: ``rgb`` is a shape's own
@@ -65,8 +67,6 @@ class RenderJob(Job):
 
     def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
         """Open every source, check the count against ``grid``, draw shape by shape, write the PNG."""
-        from core.render import contact_sheet, save_png
-
         started = time.perf_counter()
         items = self._items()
         if not self.grid and len(items) != 1:
@@ -89,8 +89,6 @@ class RenderJob(Job):
 
     def _items(self) -> list[_Item]:
         """Every shape of every source, in order; captions carry the source's name when there are several."""
-        from core.data import open_dataset
-
         items = []
         for source in self.sources:
             dataset = open_dataset(source)
@@ -101,8 +99,6 @@ class RenderJob(Job):
 
     def _draw(self, item: _Item) -> np.ndarray:
         """One shape's picture; a shape that cannot be drawn names its file."""
-        from core.render import render_shape
-
         try:
             with during("rendering", item.source):
                 return render_shape(item.load(), self.size, COLORS[self.color], self.up)
