@@ -10,7 +10,6 @@ shape (loaded by a job) or the Sample page's selected sample (already in memory)
 from __future__ import annotations
 
 import tempfile
-from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import Qt
@@ -21,11 +20,12 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, Q
 
 from app.icons import icon
 from app.pages.base import Page, Studio
+from app.tasks import LoadShapesJob
+from core.errors import InputError
+from core.jobs import edit_job
+from core.jobs.edit_inputs import Cut, Source, read_input, surface_points
 from core.shapes import PointCloud, Shape
 from core.training.pretrained import builtin_folders
-
-if TYPE_CHECKING:  # the module imports torch; the page must open without it
-    from core.jobs.edit_inputs import Source
 
 #: strength slider: hundredths of the schedule, from 0.01 to 1 (SDEdit's t₀)
 STRENGTH_STEPS = 100
@@ -153,26 +153,18 @@ class EditPage(Page):
 
     def interpolate(self):
         """Compute the K shapes from A to B once; the slider then scrubs through them."""
-        from core.jobs.edit import InterpolateJob
-
-        return self._start("interpolate", InterpolateJob(self.model_combo.currentText(), self.a_field.source(),
-                                                          self.b_field.source(), _scratch(), n=self.k_spin.value(),
-                                                          **self._options()))
+        job = edit_job("interpolate")(self.model_combo.currentText(), self.a_field.source(), self.b_field.source(),
+                                      _scratch(), n=self.k_spin.value(), **self._options())
+        return self._start("interpolate", job)
 
     def vary(self):
         """Make the variations at the slider's strength."""
-        from core.jobs.edit import VaryJob
-
         strength = self.strength_slider.value() / STRENGTH_STEPS
-        return self._start("vary", VaryJob(self.model_combo.currentText(), self.shape_field.source(), strength,
-                                           _scratch(), n=self.vary_n.value(), **self._options()))
+        return self._start("vary", edit_job("vary")(self.model_combo.currentText(), self.shape_field.source(),
+                                                    strength, _scratch(), n=self.vary_n.value(), **self._options()))
 
     def complete(self):
         """Complete the partial shape (cut by the plane first when asked, and the job told where)."""
-        from core.errors import InputError
-        from core.jobs.edit import CompleteJob
-        from core.jobs.edit_inputs import Cut, read_input, surface_points
-
         try:
             points = surface_points(read_input(self.partial_field.source())).astype(np.float32)
         except InputError as error:
@@ -184,16 +176,14 @@ class EditPage(Page):
             points = points[cut.kept(points)]
             partial = PointCloud(points)
         self.kept = points
-        return self._start("complete", CompleteJob(self.model_combo.currentText(), partial, _scratch(),
-                                                   n=self.complete_n.value(), cut=cut, **self._options()))
+        return self._start("complete", edit_job("complete")(self.model_combo.currentText(), partial, _scratch(),
+                                                            n=self.complete_n.value(), cut=cut, **self._options()))
 
     # ------------------------------------------------------------------ inputs from the other pages
 
     def use_dataset_shape(self, field: "ShapeField"):
         """Load the Datasets page's selected shape in a job, in the representation that page shows, and make it
         ``field``'s input."""
-        from app.tasks import LoadShapesJob
-
         datasets = self.window().pages["datasets"]
         item = datasets.grid.currentItem() if datasets.dataset is not None else None
         if item is None:
@@ -264,8 +254,6 @@ class EditPage(Page):
 
 def with_kept(shape, kept: np.ndarray) -> PointCloud:
     """One cloud of the completed shape's points and the kept points, each in its own colour."""
-    from core.jobs.edit_inputs import surface_points
-
     filled = surface_points(shape).astype(np.float32)
     colors = np.concatenate([np.broadcast_to(FILLED_COLOR, filled.shape), np.broadcast_to(KEPT_COLOR, kept.shape)])
     return PointCloud(np.concatenate([filled, kept.astype(np.float32)]), colors=colors.astype(np.float32))

@@ -17,12 +17,18 @@ import numpy as np
 import torch
 
 from core.choices import DEFAULT_INTERPOLATION_PATH, INTERPOLATION_PATHS
+from core.diffusion import editing
+from core.diffusion.guidance import classifier_free_guidance, null_condition
+from core.diffusion.schedulers import alphas_cumprod
 from core.errors import InputError
+from core.io import atomic_write
 from core.jobs.base import CancelToken, EventHandler
+from core.jobs.edit_inputs import (Cut, Source, describe, framed_input, in_input_frame, mirrored_whole, read_input,
+                                   surface_points)
 from core.jobs.events import Progress
-from core.jobs.sample import DEFAULT_FORMAT, SampleJob
-from core.jobs.edit_inputs import Cut, Source, describe
+from core.jobs.sample import DEFAULT_FORMAT, FORMATS, SampleJob
 from core.shapes import Normalization, Shape
+from core.training import load_trained
 
 #: Adam step size of completion's consistency correction on the x̂0 latents (unit variance) and the partial
 #: shape's placement; with :data:`COMPLETION_ITERATIONS` per step it lets x̂0 move ~0.2 per step
@@ -50,9 +56,6 @@ class _EditJob(SampleJob):
 
     def _load(self):
         """The run, after the checks every edit shares."""
-        from core.jobs.sample import FORMATS
-        from core.training import load_trained
-
         if self.n < 1 or self.steps < 1:
             raise InputError("--n/--steps", f"need at least one shape and one step, got n={self.n}, steps={self.steps}")
         if self.fmt not in (None, *FORMATS):
@@ -61,8 +64,6 @@ class _EditJob(SampleJob):
 
     def _denoiser(self, run) -> tuple[Callable[[torch.Tensor, torch.Tensor], torch.Tensor], float]:
         """``denoise(x, t)`` with the job's condition and guidance (rows of the condition cut to the batch)."""
-        from core.diffusion.guidance import classifier_free_guidance, null_condition
-
         cond, guidance = self._condition(run)
         num_classes = int(run.config.denoiser.get("num_classes", 0))
         null = None if cond is None else null_condition(cond, num_classes)
@@ -77,18 +78,13 @@ class _EditJob(SampleJob):
     def _encode(self, run, source: Source, reference: np.ndarray | None = None, shape: Shape | None = None):
         """The input's model input, frame (fitted to ``reference`` points when given) and scaled latent (1, …);
         ``shape`` is the input already read."""
-        from core.jobs.edit_inputs import framed_input, read_input
-
         framed = framed_input(read_input(source) if shape is None else shape, run, source, self.seed, reference)
-        latent = run.autoencoder.encode(framed.tensor.to(next(run.autoencoder.parameters()).device))
+        latent = run.autoencoder.encode(torch.from_numpy(framed.array).to(next(run.autoencoder.parameters()).device))
         return framed, latent.float() * run.scale_factor
 
     def _finish(self, run, latents: torch.Tensor, frames: list[Normalization], guidance: float,
                 emit: EventHandler, request: dict[str, Any]) -> dict[str, Any]:
         """Decode, move each shape into its frame, write as ``sample`` does and add ``request`` to samples.json."""
-        from core.io import atomic_write
-        from core.jobs.edit_inputs import in_input_frame
-
         rep = run.representation
         array = rep.to_array(run.pipeline().decode(latents))
         if not np.isfinite(array).all():
@@ -129,8 +125,6 @@ class InterpolateJob(_EditJob):
 
     def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
         """Encode A and B, walk between them, decode and write."""
-        from core.diffusion import editing
-
         if self.path not in INTERPOLATION_PATHS:
             raise InputError("--path", f"unknown path {self.path!r}; use one of {', '.join(INTERPOLATION_PATHS)}")
         if self.n < 2:
@@ -151,9 +145,6 @@ class InterpolateJob(_EditJob):
     def _through_noise(self, run, denoise, ends: torch.Tensor, weights: torch.Tensor, emit: EventHandler,
                        cancel: CancelToken) -> torch.Tensor:
         """DDIM-invert both ends to the last timestep, slerp the noises, DDIM-sample every blend."""
-        from core.diffusion import editing
-        from core.diffusion.schedulers import alphas_cumprod
-
         schedule = run.config.schedule
         alphas = alphas_cumprod(schedule)
         last = int(schedule["num_train_timesteps"]) - 1
@@ -192,9 +183,6 @@ class VaryJob(_EditJob):
 
     def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
         """Encode, noise to the strength's timestep, denoise the n copies, decode and write."""
-        from core.diffusion import editing
-        from core.diffusion.schedulers import alphas_cumprod
-
         if not 0.0 < self.strength <= 1.0:
             raise InputError("--strength", f"must lie in (0, 1], got {self.strength}")
         run = self._load()
@@ -240,10 +228,6 @@ class CompleteJob(_EditJob):
 
     def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
         """Encode the partial shape for its frame, sample with the correction, decode and write."""
-        from core.diffusion import editing
-        from core.diffusion.schedulers import alphas_cumprod
-        from core.jobs.edit_inputs import mirrored_whole, read_input, surface_points
-
         run = self._load()
         schedule = run.config.schedule
         alphas = alphas_cumprod(schedule)
@@ -268,9 +252,7 @@ class CompleteJob(_EditJob):
 
     def _placed_correction(self, run, framed) -> tuple[Callable, Callable[[], list[Normalization]]]:
         """Coverage of the partial's points, its placement optimised with the latents; and the frames it found."""
-        from core.diffusion import editing
-
-        kept = torch.from_numpy(framed.points.astype(np.float32)).to(framed.tensor.device)
+        kept = torch.from_numpy(framed.points.astype(np.float32))
         center = torch.tensor(framed.frame.center, dtype=torch.float32).repeat(self.n, 1).requires_grad_(True)
         log_scale = torch.full((self.n, 1), math.log(framed.frame.scale)).requires_grad_(True)
         decode = run.pipeline().decode
@@ -290,19 +272,17 @@ class CompleteJob(_EditJob):
     def _cut_correction(self, run, framed, known: torch.Tensor) -> Callable:
         """Agreement with the partial shape on the cut's kept side (model frame); grids also keep its latent
         cells there."""
-        from core.diffusion import editing
-
         region = self.cut.in_frame(framed.frame)
         decode = run.pipeline().decode
         if run.representation.name == "points":
-            kept = framed.tensor[0]
+            kept = torch.from_numpy(framed.array[0])
             return editing.consistency_correction(lambda x0: _kept_side_point_loss(decode(x0), kept, region).sum(),
                                                   COMPLETION_STEP_SIZE, COMPLETION_ITERATIONS)
-        target = framed.tensor[:, :1]
-        cells = region.kept_cells(target.shape[-1]).to(target.device)
+        target = torch.from_numpy(framed.array[:, :1])
+        cells = torch.from_numpy(region.kept_cells(target.shape[-1])).to(target.device)
         guided = editing.consistency_correction(lambda x0: _kept_side_grid_loss(decode(x0), target, cells).sum(),
                                                 COMPLETION_STEP_SIZE, COMPLETION_ITERATIONS)
-        latent_cells = region.kept_cells(known.shape[-1], LATENT_MARGIN_CELLS).to(known.device)
+        latent_cells = torch.from_numpy(region.kept_cells(known.shape[-1], LATENT_MARGIN_CELLS)).to(known.device)
         return editing.chained(editing.known_replacement(known, latent_cells), guided)
 
 

@@ -3,6 +3,8 @@
 A model sees shapes normalised as it was trained (points in the unit sphere, grids fitted into [-1, 1]³).
 Every input here carries the similarity transform ``frame`` from its own coordinates into the model's,
 so outputs go back into the input's coordinates: a completion lines up with its partial input as it is.
+Everything here is numpy (no torch), so the app's edit page reads and previews inputs with it on the GUI
+thread; :mod:`core.jobs.edit` turns :attr:`Framed.array` into a tensor.
 """
 from __future__ import annotations
 
@@ -10,9 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
+from core.data import splat_grid
+from core.data.conversions import convert, splats_to_points, voxelize
+from core.data.grid_frame import grid_fit
+from core.data.meshing import to_mesh
+from core.data.representations import resample_index, shape_splats
 from core.errors import InputError, ShapeError
+from core.io import read_shape
 from core.shapes import GaussianSplats, Mesh, Normalization, PointCloud, Shape, VoxelGrid
 
 
@@ -20,7 +27,7 @@ from core.shapes import GaussianSplats, Mesh, Normalization, PointCloud, Shape, 
 class Framed:
     """One shape as the autoencoder's input (batch of one) and the transform input frame → model frame."""
 
-    tensor: torch.Tensor
+    array: np.ndarray  # float32, a batch of one: (1, P, 3) points, (1, C, R, R, R) grids
     frame: Normalization
     points: np.ndarray  # the shape's surface points in the input frame (what completion must keep)
 
@@ -54,8 +61,9 @@ class Cut:
     def __str__(self) -> str:
         return f"{AXES[self.axis]}{'>' if self.removed_above else '<'}{self.offset:g}"
 
-    def kept(self, coords: np.ndarray | torch.Tensor, margin: float = 0.0):
-        """Whether each point lies on the kept side, at least ``margin`` from the plane."""
+    def kept(self, coords, margin: float = 0.0):
+        """Whether each point of ``coords`` (numpy, or torch: the completion loss) lies on the kept side, at least
+        ``margin`` from the plane."""
         along = coords[..., self.axis] - self.offset
         return along <= -margin if self.removed_above else along >= margin
 
@@ -69,15 +77,15 @@ class Cut:
         """The same plane after ``frame`` (a similarity with positive scale) is applied."""
         return Cut(self.axis, (self.offset - frame.center[self.axis]) * frame.scale, self.removed_above)
 
-    def kept_cells(self, resolution: int, margin_cells: float = 0.0) -> torch.Tensor:
+    def kept_cells(self, resolution: int, margin_cells: float = 0.0) -> np.ndarray:
         """(R, R, R) bool: the cells of an R³ grid over [-1, 1]³ whose extent, grown by ``margin_cells``
         cells, lies on the kept side."""
         size = 2.0 / resolution
-        centres = (torch.arange(resolution, dtype=torch.float64) + 0.5) * size - 1.0
-        column = self.kept(centres[:, None].expand(-1, 3).clone(), (0.5 + margin_cells) * size)
+        centres = (np.arange(resolution, dtype=np.float64) + 0.5) * size - 1.0
+        column = self.kept(np.repeat(centres[:, None], 3, axis=1), (0.5 + margin_cells) * size)
         shape = [1, 1, 1]
         shape[self.axis] = resolution
-        return column.view(shape).expand(resolution, resolution, resolution)
+        return np.broadcast_to(column.reshape(shape), (resolution,) * 3).copy()
 
 
 def mirrored_whole(points: np.ndarray, cut: Cut) -> np.ndarray:
@@ -88,8 +96,6 @@ def mirrored_whole(points: np.ndarray, cut: Cut) -> np.ndarray:
 
 def read_input(source: Source) -> Shape:
     """A shape file in any format the project reads (a point-cloud .npy (P, 3) included), or a shape as is."""
-    from core.io import read_shape
-
     if not isinstance(source, (str, Path)):
         return source
     path = Path(source)
@@ -139,9 +145,6 @@ def framed_input(shape: Shape, run, source: Source, seed: int = 0, reference: np
 
 def _framed_points(shape: Shape, n_points: int, seed: int, reference: np.ndarray | None) -> Framed:
     """Points as training saw them: ``n_points`` surface points, bounding box centred, in the unit sphere."""
-    from core.data.conversions import convert, splats_to_points
-    from core.data.representations import resample_index
-
     if isinstance(shape, GaussianSplats):
         shape = splats_to_points(shape)
     if isinstance(shape, PointCloud):
@@ -149,15 +152,12 @@ def _framed_points(shape: Shape, n_points: int, seed: int, reference: np.ndarray
     else:
         points = convert(shape, "points", points=n_points, seed=seed).points.astype(np.float64)
     frame = Normalization.unit_sphere(points if reference is None else reference)
-    return Framed(torch.from_numpy(frame.apply(points).astype(np.float32))[None], frame, points)
+    return Framed(frame.apply(points).astype(np.float32)[None], frame, points)
 
 
 def _framed_voxels(shape: Shape, resolution: int, reference: np.ndarray | None) -> Framed:
     """An occupancy grid as training saw it: a grid at the run's resolution keeps its own placement,
     anything else has its bounding box centred and fitted into [-1, 1]³ (:func:`core.data.grid_frame.grid_fit`)."""
-    from core.data.conversions import splats_to_points, voxelize
-    from core.data.grid_frame import grid_fit
-
     if isinstance(shape, VoxelGrid) and shape.resolution == resolution and reference is None:
         size = shape.voxel_size * resolution
         frame = Normalization(tuple(o + size / 2 for o in shape.origin), 2.0 / size)
@@ -171,14 +171,12 @@ def _framed_voxels(shape: Shape, resolution: int, reference: np.ndarray | None) 
         moved = (Mesh(frame.apply(shape.vertices), shape.faces) if isinstance(shape, Mesh)
                  else PointCloud(frame.apply(shape.points.astype(np.float64))))
         grid = voxelize(moved, resolution)
-    tensor = torch.from_numpy(grid.occupancy.astype(np.float32))[None, None]
-    return Framed(tensor, frame, inverse(frame).apply(VoxelGrid(grid.occupancy).centers().astype(np.float64)))
+    points = inverse(frame).apply(VoxelGrid(grid.occupancy).centers().astype(np.float64))
+    return Framed(grid.occupancy.astype(np.float32)[None, None], frame, points)
 
 
 def _grid_surface(grid: VoxelGrid) -> Mesh:
     """A grid at another resolution, as its marching-cubes surface (re-voxelised as convert does)."""
-    from core.data.meshing import to_mesh
-
     return to_mesh(grid)
 
 
@@ -187,10 +185,6 @@ def _framed_splats(shape: Shape, resolution: int, seed: int, reference: np.ndarr
     make them), their centres fitted into the grid. The unit-sphere step is fitted here to the shape's
     own points (or ``reference``); the dataset's conversion refits it to what it made, which moves it by at
     most a cell."""
-    from core.data import splat_grid
-    from core.data.grid_frame import grid_fit
-    from core.data.representations import shape_splats
-
     points = surface_points(shape)
     unit = Normalization.unit_sphere(points if reference is None else reference)
     moved = _moved(shape, unit)
@@ -203,7 +197,7 @@ def _framed_splats(shape: Shape, resolution: int, seed: int, reference: np.ndarr
     frame = Normalization(tuple(np.asarray(unit.center) + np.asarray(grid_frame.center) / unit.scale),
                           unit.scale * grid_frame.scale)
     grid = splat_grid.encode(splats.transformed(grid_frame), resolution)
-    return Framed(torch.from_numpy(grid.astype(np.float32))[None], frame, points)
+    return Framed(grid.astype(np.float32)[None], frame, points)
 
 
 def _moved(shape: Shape, frame: Normalization) -> Shape:

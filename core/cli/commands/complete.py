@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 
 from core.cli.edit_options import add_edit_options, edit_options, run_edit
+from core.jobs import edit_job
+from core.jobs.edit_inputs import Cut
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,8 +27,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run a CompleteJob."""
-    from core.jobs.edit import CompleteJob
-    from core.jobs.edit_inputs import Cut
-
     cut = None if args.cut is None else Cut.parse(args.cut)
-    return run_edit(CompleteJob(args.run_dir, args.partial, args.out, n=args.n, cut=cut, **edit_options(args)))
+    return run_edit(edit_job("complete")(args.run_dir, args.partial, args.out, n=args.n, cut=cut, **edit_options(args)))

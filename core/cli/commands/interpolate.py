@@ -5,6 +5,7 @@ import argparse
 
 from core.choices import DEFAULT_INTERPOLATION_PATH, INTERPOLATION_PATHS
 from core.cli.edit_options import add_edit_options, edit_options, run_edit
+from core.jobs import edit_job
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,7 +26,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run an InterpolateJob."""
-    from core.jobs.edit import InterpolateJob
-
-    return run_edit(InterpolateJob(args.run_dir, args.a, args.b, args.out, n=args.n, path=args.path,
-                                   **edit_options(args)))
+    return run_edit(edit_job("interpolate")(args.run_dir, args.a, args.b, args.out, n=args.n, path=args.path,
+                                            **edit_options(args)))

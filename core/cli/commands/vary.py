@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 
 from core.cli.edit_options import add_edit_options, edit_options, run_edit
+from core.jobs import edit_job
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,6 +23,4 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run a VaryJob."""
-    from core.jobs.edit import VaryJob
-
-    return run_edit(VaryJob(args.run_dir, args.shape, args.strength, args.out, n=args.n, **edit_options(args)))
+    return run_edit(edit_job("vary")(args.run_dir, args.shape, args.strength, args.out, n=args.n, **edit_options(args)))
