@@ -1,11 +1,18 @@
 """``latent3d-studio [FILE_OR_FOLDER ...] [--open PATH] [--page P] [--screenshot PNG] [--(un)install-desktop]``:
-start the desktop app."""
+start the desktop app.
+
+The GUI (Qt and the window's modules) is imported inside :func:`parse_args` and :func:`main`, not here: every
+renderer process (``spawn``) imports this script again as its main module, and a PyInstaller build's re-enters it
+(``multiprocessing.freeze_support``); neither must import the GUI.
+"""
 from __future__ import annotations
 
 import argparse
 import os
 import sys
 from pathlib import Path
+
+from app.desktop import install_desktop, uninstall_desktop
 
 #: window size for --screenshot (the issue's 1280×800)
 SCREENSHOT_SIZE = (1280, 800)
@@ -40,8 +47,6 @@ def paths_to_open(args: argparse.Namespace) -> list[str]:
 
 def desktop_files(uninstall: bool) -> int:
     """``--install-desktop`` / ``--uninstall-desktop``: say what changed, warn about a cache tool that failed."""
-    from app.desktop import install_desktop, uninstall_desktop
-
     paths, warnings = uninstall_desktop() if uninstall else install_desktop()
     verb = "removed" if uninstall else "installed"
     for path in paths:

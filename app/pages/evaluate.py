@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDia
 from app.dialogs import show_error
 from app.icons import icon
 from app.pages.base import Page, Studio
+from core.io import atomic_write
+from core.jobs.evaluate import EvalJob
 from core.jobs.nearest import NearestReferenceJob
 from core.jobs.results import ScoredShapes
 from core.render.pairs import side_by_side
@@ -173,8 +175,6 @@ class EvaluatePage(Page):
 
     def evaluate(self) -> None:
         """Queue the samples' evaluation and, if asked, the oracle's; they run one after the other."""
-        from core.jobs.evaluate import EvalJob
-
         ref = self.ref_edit.text().strip()
         if not ref:
             show_error(self, "Evaluate", "Choose a reference dataset (open one on the Datasets page)")
@@ -360,8 +360,6 @@ class EvaluatePage(Page):
 
     def export(self, path: str | Path) -> Path:
         """Write the results: JSON (both result objects) or CSV (metric, samples, oracle), atomically."""
-        from core.io import atomic_write
-
         path = Path(path)
         with atomic_write(path) as temporary:
             if path.suffix.lower() == ".csv":

@@ -16,12 +16,14 @@ from app.dialogs import show_error
 from app.icons import icon
 from app.pages.base import Page, Studio
 from app.tasks import FindRunsJob
+from core.choices import DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, SAMPLERS
+from core.errors import InputError
 from core.jobs.export import ARRAY_FORMATS, EXPORT_FORMATS, ExportJob, describe_export
 from core.jobs.nearest import NearestMatch, NearestShapeJob, training_data
+from core.jobs.results import SampleResult
+from core.jobs.sample import SampleJob
 from core.render.pairs import side_by_side
 from core.training.pretrained import builtin_folders, default_guidance
-from core.choices import DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, SAMPLERS
-from core.jobs.results import SampleResult
 
 #: guidance slider: 0 .. 10 in steps of 0.25 (CFG weights above ~10 over-saturate)
 GUIDANCE_STEPS_PER_UNIT, GUIDANCE_MAX = 4, 10
@@ -209,8 +211,6 @@ class SamplePage(Page):
     # -- generating ----------------------------------------------------------------------------------------
     def generate(self) -> None:
         """Start a SampleJob with the page's settings; the job writes into the run's samples/ folder."""
-        from core.jobs.sample import SampleJob
-
         run = self.model_combo.currentText().strip()
         if not run:
             show_error(self, "Sample", "Choose a trained run first")
@@ -270,8 +270,6 @@ class SamplePage(Page):
     def show_nearest(self) -> None:
         """Show the selected sample beside the training shape nearest to it: the memorisation check, found by a
         job (the run's training data of the sampled class; a run whose data is not here says so)."""
-        from core.errors import InputError
-
         shapes = self.result.shapes
         row = max(self.gallery.currentRow(), 0)
         try:

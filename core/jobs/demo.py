@@ -16,9 +16,13 @@ from typing import Any
 
 from core.choices import DEFAULT_SAMPLE_STEPS, DEFAULT_SAMPLER
 from core.jobs.base import CancelToken, EventHandler, Job
+from core.jobs.demo_procedural import ProceduralDemoJob
 from core.jobs.events import Log, Progress
 from core.jobs.results import SampleResult
+from core.jobs.sample import SampleJob
 from core.jobs.timing import StepTimes
+from core.render import contact_sheet, render_shape, save_png
+from core.training.pretrained import builtin_names, pretrained_dir, resolve_run
 
 #: the built-in models, in contact-sheet order, with the per-shape file each one's samples are written as
 MODELS = {"points": "ply", "voxels": "obj", "splats": "ply"}
@@ -44,8 +48,6 @@ class DemoJob(Job):
 
     def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
         """Sample every installed model, render the sheet, and fall back to the procedural demo if none is."""
-        from core.training.pretrained import builtin_names, pretrained_dir
-
         installed = builtin_names()
         rows: dict[str, list] = {}
         files: list[str] = []
@@ -65,8 +67,6 @@ class DemoJob(Job):
             with self.timings.step("render contact sheet", emit):
                 result["sheet"] = str(self._render(rows, emit, cancel))
         if self.procedural or not rows:
-            from core.jobs.demo_procedural import ProceduralDemoJob
-
             emit(Log("procedural demo: the built-in shapes in every representation"))
             procedural = ProceduralDemoJob(self.out / "procedural", image_size=self.image_size,
                                            seed=self.seed).execute(emit, cancel)
@@ -77,8 +77,7 @@ class DemoJob(Job):
 
     def _classes_of(self, model: str, emit: EventHandler) -> list[str | None]:
         """The asked-for classes this model knows (None: an unconditional model's one row)."""
-        from core.training.pretrained import resolve_run
-        from core.training.run_config import read_run_config
+        from core.training.run_config import read_run_config  # imports torch; the CLI's parser imports this module
 
         config = read_run_config(resolve_run(f"builtin:{model}"))
         if config.cond != "class":
@@ -92,8 +91,6 @@ class DemoJob(Job):
     def _sample(self, model: str, class_name: str | None, fmt: str, emit: EventHandler,
                 cancel: CancelToken) -> SampleResult:
         """One model's shapes of one class, written under ``out/MODEL/CLASS`` as ``sample`` writes them."""
-        from core.jobs.sample import SampleJob
-
         folder = self.out / model / (class_name or UNCONDITIONAL)
         job = SampleJob(f"builtin:{model}", self.n, folder, class_name=class_name, guidance=self.guidance,
                         steps=self.steps, sampler=DEFAULT_SAMPLER, seed=self.seed, fmt=fmt, previews=False)
@@ -102,8 +99,6 @@ class DemoJob(Job):
 
     def _render(self, rows: dict[str, list], emit: EventHandler, cancel: CancelToken) -> Path:
         """A row of pictures per model and class, saved as ``out/contact_sheet.png``."""
-        from core.render import contact_sheet, render_shape, save_png
-
         images, labels = [], []
         total = sum(len(shapes) for shapes in rows.values())
         for label, shapes in rows.items():

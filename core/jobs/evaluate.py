@@ -11,15 +11,23 @@ from __future__ import annotations
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
 from core.choices import MODEL_REPRESENTATIONS
+from core.data import open_dataset
+from core.data.cache import cache_key, cached_arrays
+from core.data.datasets import ShapeDataset
+from core.data.sources.base import NO_SPLIT
 from core.errors import InputError
+from core.io import read_array
 from core.jobs.base import CancelToken, EventHandler, Job
 from core.jobs.eval_inputs import EvalSet, from_array, grid_surface_points, read_folder, resample, train_shapes
 from core.jobs.events import Log, Metric, Progress
 from core.jobs.results import EvalResult, ScoredShapes
+from core.jobs.sample import SampleJob
+from core.training.pretrained import is_builtin, resolve_run
 
 DEFAULT_POINT_METRICS = ("cd", "emd", "jsd")
 DEFAULT_VOXEL_METRICS = ("cd", "iou", "jsd")
@@ -103,9 +111,7 @@ class EvalJob(Job):
                                                              if points is None else points)
         fragments_found = None
         if samples.occupancy is not None:
-            from core.metrics.fragmentation import fragments
-
-            pieces = fragments(samples.occupancy)
+            pieces = _scoring().fragmentation.fragments(samples.occupancy)
             metrics.update(pieces.summary())
             fragments_found = {"resolution": samples.occupancy.shape[1], "floaters": pieces.floaters.tolist(),
                                "components": pieces.components.tolist()}
@@ -120,11 +126,9 @@ class EvalJob(Job):
 
     def _check_request(self) -> None:
         """Option errors, found before any loading or sampling."""
-        from core.metrics.normalisation import NORMALISATIONS
-
-        if self.normalisation not in NORMALISATIONS:
-            raise InputError("--normalisation",
-                             f"unknown {self.normalisation!r}; use one of {', '.join(NORMALISATIONS)}")
+        known = _scoring().normalisation.NORMALISATIONS
+        if self.normalisation not in known:
+            raise InputError("--normalisation", f"unknown {self.normalisation!r}; use one of {', '.join(known)}")
         unknown = set(self.metrics or ()) - set(KNOWN_METRICS)
         if unknown:
             raise InputError("--metrics",
@@ -150,9 +154,7 @@ class EvalJob(Job):
         """Resample to a common count, normalise each shape, then MMD/COV/1-NNA (CD, EMD) and JSD."""
         import torch
 
-        from core.metrics.evaluation import point_set_metrics
-        from core.metrics.normalisation import normalise_clouds
-
+        scoring = _scoring()
         chosen = tuple(self.metrics or DEFAULT_POINT_METRICS)
         if "iou" in chosen:
             raise InputError("--metrics", f"iou needs voxel samples; {samples.representation} samples take "
@@ -163,27 +165,26 @@ class EvalJob(Job):
             emit(Log(f"{samples.source}: resampled {points.shape[1]} to {n_points} points per cloud", "warning"))
             points = resample(points, n_points, self.seed)
         refs = self._capped(ref_set.points(n_points=n_points, seed=self.seed))
-        x = torch.from_numpy(normalise_clouds(points, self.normalisation))
-        y = torch.from_numpy(normalise_clouds(refs, self.normalisation))
-        return points, refs, point_set_metrics(x, y, chosen, progress, _matrix_cache(y))
+        x = torch.from_numpy(scoring.normalisation.normalise_clouds(points, self.normalisation))
+        y = torch.from_numpy(scoring.normalisation.normalise_clouds(refs, self.normalisation))
+        return points, refs, scoring.evaluation.point_set_metrics(x, y, chosen, progress, _matrix_cache(y))
 
     def _voxel_metrics(self, samples: EvalSet, ref_set, progress):
         """The reference grids at the samples' resolution, then the KAIST metrics plus 1-NNA and IoU ones."""
         import torch
 
-        from core.metrics.evaluation import empty_grids, voxel_set_metrics
-
+        evaluation = _scoring().evaluation
         chosen = tuple(self.metrics or DEFAULT_VOXEL_METRICS)
         if "emd" in chosen:
             raise InputError("--metrics", "emd needs point samples; voxel samples take cd, iou, jsd")
         x = torch.from_numpy(samples.array.astype(bool))
-        empty = empty_grids(x)
+        empty = evaluation.empty_grids(x)
         if "cd" in chosen and len(empty):
             raise InputError(samples.source, f"{len(empty)} empty voxel grid(s) (first: index {int(empty[0])}); "
                                              "Chamfer between voxel centres needs occupied voxels")
         refs = self._capped(ref_set.voxels(resolution=samples.array.shape[1]))
         y = torch.from_numpy(np.asarray(refs, dtype=bool))
-        return refs, voxel_set_metrics(x, y, chosen, progress, _matrix_cache(y))
+        return refs, evaluation.voxel_set_metrics(x, y, chosen, progress, _matrix_cache(y))
 
     def _reference(self):
         """The reference shapes of the class and the split they are: ``split``, or :data:`DEFAULT_SPLIT` where the
@@ -197,8 +198,6 @@ class EvalJob(Job):
 
     def _ref_classes(self):
         """The reference dataset, of ``class_name`` only when one is given."""
-        from core.data import open_dataset
-
         classes = None if self.class_name is None else [self.class_name]
         return open_dataset(self.ref, key=self.key).subset(classes=classes)
 
@@ -209,8 +208,6 @@ class EvalJob(Job):
             return self._oracle_samples(n_points)
         if self.samples is None:
             raise InputError("SAMPLES", "give a samples file/folder or --oracle")
-        from core.training.pretrained import is_builtin, resolve_run
-
         if is_builtin(self.samples):  # a built-in model's folder is not ours to write: samples go to a temp folder
             with tempfile.TemporaryDirectory() as scratch:
                 array = self._sample_run(resolve_run(self.samples), emit, Path(scratch))
@@ -222,8 +219,6 @@ class EvalJob(Job):
             return from_array(self._sample_run(path, emit), str(path), n_points, self.seed)
         if path.is_dir():
             return read_folder(path, self.points, n_points, self.seed, emit)
-        from core.io import read_array
-
         return from_array(read_array(path), str(path), n_points, self.seed)
 
     def _oracle_samples(self, n_points: int) -> EvalSet:
@@ -239,8 +234,6 @@ class EvalJob(Job):
 
     def _sample_run(self, run_dir: Path, emit: EventHandler, out: Path | None = None) -> np.ndarray:
         """Sample ``n`` shapes (of the class, if given) from a trained run into ``out`` (``RUN/eval/samples-SEED``)."""
-        from core.jobs.sample import SampleJob
-
         if self.n is None:
             raise InputError("--n", "say how many shapes to sample from the run")
         job = SampleJob(run_dir, self.n, out or run_dir / "eval" / f"samples-{self.seed}", class_name=self.class_name,
@@ -249,27 +242,31 @@ class EvalJob(Job):
 
     def _class_accuracy(self, samples: np.ndarray) -> float:
         """Share of samples the classifier puts in ``class_name`` (conditional sampling check)."""
-        from core.models.classifier import load_classifier
-
-        model, classes = load_classifier(self.classifier)
+        model, classes = _scoring().classifier.load_classifier(self.classifier)
         if self.class_name not in classes:
             raise InputError(self.classifier, f"classifier does not know class {self.class_name!r}")
         predicted = model.predict(samples)
         return float(np.mean(predicted == classes.index(self.class_name)))
 
 
+def _scoring() -> SimpleNamespace:
+    """The torch-backed modules an evaluation scores with, imported when one runs (on the job's thread): the CLI's
+    parser and the app's Evaluate page import this module, and must not import torch (issue 21's lazy point here)."""
+    from core.metrics import evaluation, fragmentation, normalisation
+    from core.models import classifier
+
+    return SimpleNamespace(evaluation=evaluation, fragmentation=fragmentation, normalisation=normalisation,
+                           classifier=classifier)
+
+
 def _without_splits(dataset) -> bool:
     """True for data whose every shape has the "no split" split (a flat folder, an array of clouds)."""
-    from core.data.sources.base import NO_SPLIT
-
     return {r.split for r in dataset.records} == {NO_SPLIT}
 
 
 def _seeded_halves(dataset, seed: int):
     """Data without splits cut in two by ``seed``: (the oracle's "train" half, the reference half), each in
     dataset order; the reference half takes the odd shape out."""
-    from core.data.datasets import ShapeDataset
-
     if len(dataset) < 2:
         raise InputError(dataset.root, f"--oracle on data without splits needs at least 2 shapes to halve, "
                                        f"found {len(dataset)}")
@@ -302,8 +299,6 @@ def _matrix_cache(refs):
     import hashlib
 
     import torch
-
-    from core.data.cache import cache_key, cached_arrays
 
     digest = hashlib.sha256(refs.contiguous().numpy().tobytes()).hexdigest()
 

@@ -14,13 +14,17 @@ import platform
 import re
 import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from core.errors import InputError
+from core.io import atomic_write
 from core.jobs.base import CancelToken, EventHandler, Job
 from core.jobs.events import Log, Progress
+from core.jobs.sample import SampleJob
+from core.training.pretrained import MANIFEST_NAME, pretrained_dir, read_manifest
 
 if TYPE_CHECKING:
     from core.training.run_config import RunConfig
@@ -46,26 +50,22 @@ class ExportBuiltinJob(Job):
 
     def __init__(self, run_dir: str | Path, name: str, dest: str | Path | None = None, dtype: str = "float16",
                  command: str | None = None, hardware: str | None = None, guidance: float | None = None) -> None:
-        from core.training.pretrained import pretrained_dir
-
         self.run_dir, self.model_name = Path(run_dir), name
         self.dest = Path(dest) if dest is not None else pretrained_dir()
         self.dtype, self.command, self.hardware, self.guidance = dtype, command, hardware, guidance
 
     def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
         """Check, write the weights, compare samples, then update manifest and README."""
-        from core.training import load_trained
-        from core.training.run_config import write_run_config
-
+        training = _training()
         if not NAME_PATTERN.fullmatch(self.model_name):
             raise InputError("--name", f"{self.model_name!r} is not a model name (lower-case letters, digits, - or _)")
         if self.guidance is not None and self.guidance < 0:
             raise InputError("--guidance", f"guidance must be at least 0, got {self.guidance}")
         if self.dtype not in WEIGHT_DTYPES:
             raise InputError("--dtype", f"{self.dtype!r}; use one of {', '.join(WEIGHT_DTYPES)}")
-        run = load_trained(self.run_dir)  # the run must load (and pass its checks) before anything is written
+        run = training.load_trained(self.run_dir)  # the run must load (and pass its checks) before anything is written
         folder = self.dest / self.model_name
-        write_run_config(folder, run.config)
+        training.write_run_config(folder, run.config)
         steps = {stage: self._export_stage(stage, folder) for stage in STAGES}
         emit(Progress(1, 2, "export"))
         cancel.raise_if_cancelled()
@@ -86,25 +86,22 @@ class ExportBuiltinJob(Job):
         """Copy one stage's EMA weights (cast to the chosen dtype) and manifest; return its training step."""
         import torch
 
-        from core.training.checkpoint import checkpoint_path, load_checkpoint, write_checkpoint
-
-        checkpoint = load_checkpoint(checkpoint_path(self.run_dir, stage))
+        training = _training()
+        checkpoint = training.load_checkpoint(training.checkpoint_path(self.run_dir, stage))
         dtype = getattr(torch, self.dtype)
         tensors = {f"ema.{k}": _cast(v, dtype) for k, v in checkpoint.group("ema").items()}
         manifest = {k: v for k, v in checkpoint.manifest.items() if k != "optimizer"}
         manifest.update(weights_dtype=self.dtype, exported_from=str(self.run_dir))
-        write_checkpoint(checkpoint_path(folder, stage), manifest, tensors)
+        training.write_checkpoint(training.checkpoint_path(folder, stage), manifest, tensors)
         return int(checkpoint.manifest["step"])
 
     def _entry(self, config: RunConfig, steps: dict[str, int], check: dict[str, Any],
                folder: Path) -> dict[str, Any]:
         """The manifest.json record of this model."""
-        from core.training.run_config import data_as_given
-
         return {
             "name": self.model_name, "representation": config.representation, "cond": config.cond,
             "classes": config.classes, "preset": config.preset,
-            "source_data": data_as_given(config),
+            "source_data": _training().data_as_given(config),
             "training_command": self.command or train_command(config, self.run_dir),
             "steps": steps, "train_seconds": train_seconds(self.run_dir / "metrics.jsonl"),
             "hardware": self.hardware or this_machine(),
@@ -112,6 +109,18 @@ class ExportBuiltinJob(Job):
             "guidance": self.guidance,  # the model's default: its quality figures are measured at it
             "metrics": None,  # filled by hand from `python -m core eval` runs (README's quality table)
         }
+
+
+def _training() -> SimpleNamespace:
+    """The torch-backed training functions an export uses, imported when it runs: the CLI's parser imports this
+    module, and must not import torch (issue 21's lazy point here)."""
+    from core.training.checkpoint import checkpoint_path, load_checkpoint, write_checkpoint
+    from core.training.run import load_trained
+    from core.training.run_config import data_as_given, write_run_config
+
+    return SimpleNamespace(checkpoint_path=checkpoint_path, load_checkpoint=load_checkpoint,
+                           write_checkpoint=write_checkpoint, load_trained=load_trained, data_as_given=data_as_given,
+                           write_run_config=write_run_config)
 
 
 def _cast(tensor, dtype):
@@ -126,8 +135,6 @@ def _cast(tensor, dtype):
 
 def _compare_samples(run_dir: Path, folder: Path, class_name: str | None) -> dict[str, Any]:
     """Sample the run and the export with one seed; how far apart their arrays are."""
-    from core.jobs.sample import SampleJob
-
     arrays = []
     with tempfile.TemporaryDirectory() as scratch:
         for source in (run_dir, folder):
@@ -141,10 +148,8 @@ def _compare_samples(run_dir: Path, folder: Path, class_name: str | None) -> dic
 
 def train_command(config: RunConfig, run_dir: Path) -> str:
     """The ``train`` command line that makes this config (rebuilt from it; pass --command to state it exactly)."""
-    from core.training.run_config import data_as_given
-
     data, train = config.data, config.train
-    parts = ["python -m core train", f"--data {data_as_given(config)}", f"--classes {','.join(data['classes'])}"
+    parts = ["python -m core train", f"--data {_training().data_as_given(config)}", f"--classes {','.join(data['classes'])}"
              if data.get("classes") else "", f"--repr {config.representation}",
              f"--ae {config.autoencoder['kind']}", f"--cond {config.cond}", f"--preset {config.preset}",
              f"--ae-steps {train['ae']['steps']}", f"--ldm-steps {train['ldm']['steps']}",
@@ -200,9 +205,6 @@ def _folder_bytes(folder: Path) -> int:
 def _update_manifest(dest: Path, name: str, entry: dict[str, Any]) -> dict[str, Any]:
     """Add or replace ``name`` in DEST/manifest.json, keeping the metrics already filled in (and the
     default guidance, unless a new one is given)."""
-    from core.io import atomic_write
-    from core.training.pretrained import MANIFEST_NAME, read_manifest
-
     manifest = read_manifest(dest)
     previous = manifest["models"].get(name) or {}
     if previous.get("metrics") and previous.get("steps") == entry["steps"]:
@@ -222,8 +224,6 @@ def _data_terms(sources: list[str]) -> list[str]:
 
 def write_readme(dest: Path, manifest: dict[str, Any]) -> Path:
     """DEST/README.md from the manifest: data and terms, how each model was trained, its quality."""
-    from core.io import atomic_write
-
     models = manifest["models"].values()
     lines = ["# Built-in pretrained models", "",
              "Written by `python -m core export-builtin RUN --name NAME` from `manifest.json`; do not edit by hand "

@@ -10,14 +10,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
+from core.data import open_dataset
+from core.data.conversions import sample_splats
 from core.errors import InputError
 from core.jobs.base import CancelToken, EventHandler, Job
 from core.jobs.events import Progress
 from core.jobs.export import sample_representation
 from core.jobs.results import ScoredShapes
+from core.resources import resources_dir
 from core.shapes import GaussianSplats, PointCloud, Shape, VoxelGrid
 
 #: points drawn on a splat sample to compare it with training clouds (the built-in data's own count)
@@ -51,10 +55,7 @@ class NearestShapeJob(Job):
         """Load the candidates (cached conversions after the first time), measure, pick the nearest."""
         import torch
 
-        from core.data import open_dataset
-        from core.metrics.distances import pairwise_chamfer, pairwise_iou
-        from core.metrics.normalisation import normalise_clouds
-
+        metrics = _metrics()
         emit(Progress(0, 2, f"reading {self.data}"))
         dataset = open_dataset(self.data).subset(classes=self.classes)
         if TRAIN_SPLIT in {record.split for record in dataset.records}:
@@ -64,13 +65,13 @@ class NearestShapeJob(Job):
         if isinstance(self.sample, VoxelGrid):
             resolution = self.sample.resolution
             grids = torch.from_numpy(np.asarray(dataset.voxels(resolution=resolution), dtype=bool))
-            distances = 1 - pairwise_iou(torch.from_numpy(self.sample.occupancy)[None], grids)[0]
+            distances = 1 - metrics.pairwise_iou(torch.from_numpy(self.sample.occupancy)[None], grids)[0]
             metric, params = "1 - IoU", {"resolution": resolution}
         else:
             points = _sample_points(self.sample)
             refs = dataset.points(n_points=len(points))
-            distances = pairwise_chamfer(torch.from_numpy(normalise_clouds(points[None])),
-                                         torch.from_numpy(normalise_clouds(refs)))[0]
+            distances = metrics.pairwise_chamfer(torch.from_numpy(metrics.normalise_clouds(points[None])),
+                                                 torch.from_numpy(metrics.normalise_clouds(refs)))[0]
             metric = "CD"
             params = {"n_points": len(points)} if isinstance(self.sample, PointCloud) else {}
         row = int(torch.argmin(distances))
@@ -85,8 +86,6 @@ class NearestShapeJob(Job):
 def _sample_points(sample: Shape) -> np.ndarray:
     """float32 (P, 3): a cloud's points, or points drawn on splats' Gaussians (as ``eval`` scores splats)."""
     if isinstance(sample, GaussianSplats):
-        from core.data.conversions import sample_splats
-
         return sample_splats(sample, SPLAT_POINTS, 0).points.astype(np.float32)
     return np.asarray(sample.points, dtype=np.float32)
 
@@ -94,8 +93,6 @@ def _sample_points(sample: Shape) -> np.ndarray:
 def training_data(run_folder: str | Path) -> tuple[Path, list[str] | None]:
     """The dataset a run was trained on and its classes, from its ``config.json``; a relative path is read from
     the working directory, then from the project folder (the built-in models name ``../shared/data/...``)."""
-    from core.resources import resources_dir
-
     config_path = Path(run_folder) / "config.json"
     try:
         data = json.loads(config_path.read_text(encoding="utf-8"))["data"]
@@ -122,23 +119,32 @@ class NearestReferenceJob(Job):
         """One row of the sample-to-reference distances, then its smallest entry."""
         import torch
 
-        from core.metrics.distances import pairwise_chamfer, pairwise_emd, pairwise_iou, pairwise_voxel_chamfer
-        from core.metrics.normalisation import normalise_clouds
-
+        metrics = _metrics()
         scored = self.scored
         if not 0 <= self.index < len(scored.samples):
             raise InputError("sample", f"no sample #{self.index} among {len(scored.samples)}")
         sample = scored.samples[self.index:self.index + 1]
         if sample.ndim == 4:
             x, y = torch.from_numpy(sample.astype(bool)), torch.from_numpy(np.asarray(scored.refs, dtype=bool))
-            distances = {"IoU": lambda: 1.0 - pairwise_iou(x, y), "CD": lambda: pairwise_voxel_chamfer(x, y)}
+            distances = {"IoU": lambda: 1.0 - metrics.pairwise_iou(x, y),
+                         "CD": lambda: metrics.pairwise_voxel_chamfer(x, y)}
         else:
-            x = torch.from_numpy(normalise_clouds(sample, scored.normalisation))
-            y = torch.from_numpy(normalise_clouds(scored.refs, scored.normalisation))
-            distances = {"CD": lambda: pairwise_chamfer(x, y), "EMD": lambda: pairwise_emd(x, y)}
+            x = torch.from_numpy(metrics.normalise_clouds(sample, scored.normalisation))
+            y = torch.from_numpy(metrics.normalise_clouds(scored.refs, scored.normalisation))
+            distances = {"CD": lambda: metrics.pairwise_chamfer(x, y), "EMD": lambda: metrics.pairwise_emd(x, y)}
         if self.metric not in distances:
             raise InputError(self.metric, f"no such distance for these shapes; use one of {', '.join(distances)}")
         emit(Progress(0, 1, f"{self.metric} of sample #{self.index}"))
         row = distances[self.metric]()[0]
         best = int(torch.argmin(row))
         return best, float(row[best])
+
+
+def _metrics() -> SimpleNamespace:
+    """The torch-backed distances, imported when a job measures (on the job's thread): the app's Sample and Evaluate
+    pages import this module at start-up, which must not import torch (issue 21's lazy point here)."""
+    from core.metrics.distances import pairwise_chamfer, pairwise_emd, pairwise_iou, pairwise_voxel_chamfer
+    from core.metrics.normalisation import normalise_clouds
+
+    return SimpleNamespace(pairwise_chamfer=pairwise_chamfer, pairwise_emd=pairwise_emd, pairwise_iou=pairwise_iou,
+                           pairwise_voxel_chamfer=pairwise_voxel_chamfer, normalise_clouds=normalise_clouds)

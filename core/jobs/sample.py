@@ -4,15 +4,19 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
 from core.choices import DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, DEFAULT_SAMPLER, SAMPLERS
 from core.errors import InputError, ShapeError
+from core.io import atomic_write, write_array
 from core.jobs.base import CancelToken, EventHandler, Job
 from core.jobs.events import Log, Preview, Progress
+from core.jobs.export import write_sample
 from core.jobs.results import SampleResult
+from core.training.pretrained import default_guidance
 
 #: per-shape file formats; every one holds every representation (see :func:`core.jobs.export.write_sample`)
 FORMATS = ("npy", "ply", "obj", "glb")
@@ -57,15 +61,13 @@ class SampleJob(Job):
 
     def execute(self, emit: EventHandler, cancel: CancelToken) -> SampleResult:
         """Check everything, sample, then write (nothing is written when a check fails)."""
-        from core.training import load_trained
-
         if self.n < 1 or self.steps < 1:
             raise InputError("--n/--steps", f"need at least one shape and one step, got n={self.n}, steps={self.steps}")
         if self.sampler not in SAMPLERS:
             raise InputError("--sampler", f"unknown sampler {self.sampler!r}; use one of {', '.join(SAMPLERS)}")
         if self.fmt not in (None, *FORMATS):
             raise InputError("--format", f"unknown format {self.fmt!r}; use one of {', '.join(FORMATS)}")
-        run = load_trained(self.run_dir, self.device)
+        run = _model_side().load_trained(self.run_dir, self.device)
         if self.out_dir is None:
             self.out_dir = self._default_out_dir()
         rep = run.representation
@@ -113,20 +115,17 @@ class SampleJob(Job):
     def _text_condition(self) -> tuple[Any, float]:
         """The prompt's embedding per shape; no prompt (or an empty one) is the null prompt, unguided.
 
-        The encoder module is imported only here and loads its network only on an uncached prompt.
+        The encoder loads its network only on an uncached prompt.
         """
         import torch
 
-        from core.models.text_encoder import TEXT_DIM, embed_prompts, normalize_prompt
-
+        model = _model_side()
         if self.class_name is not None:
-            from core.training.captions import caption
-
             raise InputError(self.run_dir, f"this run is conditioned on text prompts, not classes; use --prompt "
-                                           f"\"{caption('{a} {name}', self.class_name)}\" instead of --class")
-        if self.prompt is None or not normalize_prompt(self.prompt):
-            return torch.zeros(self.n, TEXT_DIM), 1.0
-        return embed_prompts([self.prompt]).expand(self.n, -1), self._guidance()
+                                           f"\"{model.caption('{a} {name}', self.class_name)}\" instead of --class")
+        if self.prompt is None or not model.normalize_prompt(self.prompt):
+            return torch.zeros(self.n, model.TEXT_DIM), 1.0
+        return model.embed_prompts([self.prompt]).expand(self.n, -1), self._guidance()
 
     def _default_out_dir(self) -> Path:
         """Where samples go when the caller names no folder: beside the run, by seed, else a temporary folder."""
@@ -136,17 +135,12 @@ class SampleJob(Job):
 
     def _guidance(self) -> float:
         """The asked guidance, else a built-in model's own (its manifest's), else :data:`DEFAULT_GUIDANCE`."""
-        from core.training.pretrained import default_guidance
-
         if self.guidance is not None:
             return float(self.guidance)
         own = default_guidance(self.run_dir)
         return DEFAULT_GUIDANCE if own is None else own
 
     def _write(self, array: np.ndarray, shapes: list, fmt: str, guidance: float, emit: EventHandler) -> list[Path]:
-        from core.io import atomic_write, write_array
-        from core.jobs.export import write_sample
-
         out = self.out_dir
         out.mkdir(parents=True, exist_ok=True)
         paths = [out / "samples.npy"]
@@ -167,3 +161,15 @@ class SampleJob(Job):
             temporary.write_text(json.dumps(request, indent=2) + "\n")
         return [*paths, out / "samples.json"]
 
+
+
+def _model_side() -> SimpleNamespace:
+    """The torch-backed functions a sampling run uses, imported when a job runs (on the job's thread): the CLI's
+    parser and the app's Sample page import this module, and must not import torch (issue 21's lazy point here).
+    The text encoder and captions come with :mod:`core.training.run` anyway."""
+    from core.models.text_encoder import TEXT_DIM, embed_prompts, normalize_prompt
+    from core.training.captions import caption
+    from core.training.run import load_trained
+
+    return SimpleNamespace(load_trained=load_trained, caption=caption, TEXT_DIM=TEXT_DIM, embed_prompts=embed_prompts,
+                           normalize_prompt=normalize_prompt)

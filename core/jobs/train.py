@@ -2,13 +2,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from core.jobs.base import CancelToken, EventHandler, Job
 from core.jobs.results import TrainResult
-
-if TYPE_CHECKING:
-    from core.training.spec import ResumeSpec, RunSpec
+from core.training.spec import ResumeSpec, RunSpec
 
 
 class TrainJob(Job):
@@ -35,15 +32,16 @@ class TrainJob(Job):
 
     def execute(self, emit: EventHandler, cancel: CancelToken) -> TrainResult:
         """Check the request, then train (see :func:`core.training.train_run`)."""
+        # the torch-backed training modules, imported here on the job's thread: the app's Train page and the CLI's
+        # parser import this module, and must not import torch (issue 21's lazy point here)
         from core.models.text_encoder import model_dir
-        from core.training import RunSpec, train_run
+        from core.training.previews import with_previews
+        from core.training.run import train_run
 
         if self.spec is not None:
             self.spec.check()
         if isinstance(self.spec, RunSpec) and self.spec.cond == "text":
             model_dir()  # a missing text encoder fails now, not after stage 1
         if self.previews:
-            from core.training.previews import with_previews
-
             emit = with_previews(self.run_dir, emit)
         return train_run(self.run_dir, self.spec, self.device, emit, cancel)

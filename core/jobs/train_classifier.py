@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from core.data import open_dataset
 from core.errors import InputError
 from core.jobs.base import CancelToken, EventHandler, Job
 from core.jobs.events import Log, Metric, Progress
@@ -33,7 +34,7 @@ class TrainClassifierJob(Job):
         import torch
         import torch.nn.functional as F
 
-        from core.data import open_dataset
+        # torch-backed, imported on the job's thread: the CLI's parser imports this module (issue 21's lazy point)
         from core.models.classifier import ClassifierConfig, PointNetClassifier, prepare_clouds, save_classifier
 
         if self.epochs < 1 or self.batch_size < 1:

@@ -12,6 +12,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from core.metrics.grid_chamfer import nearest_means, work_units
+
 #: Upper bound on elements of one (B, n, M) block of squared distances, so a chunk stays ~64 MB in float32.
 CHUNK_ELEMENTS = 16 * 1024 * 1024
 
@@ -121,8 +123,6 @@ def pairwise_chamfer(x: Tensor, y: Tensor, chunk_elements: int = CHUNK_ELEMENTS,
     _check_sets(x, y)
     if x.device.type != "cpu":
         return pairwise_chamfer_dense(x, y, chunk_elements, on_progress)
-    from core.metrics.grid_chamfer import nearest_means, work_units
-
     _match_numba_threads()
     xs = x.detach().float().numpy()
     if x is y:
@@ -255,7 +255,7 @@ def emd_auction(a: Tensor, b: Tensor) -> Tensor:
     A feasible bijection, so an upper bound of the exact EMD, at most ``AUCTION_EPS_FRACTION`` x the
     largest point distance above it; pairs run in parallel (numba threads).
     """
-    from core.metrics._auction_kernels import auction_batch
+    from core.metrics._auction_kernels import auction_batch  # numba: imported and compiled on first use only
 
     _check_equal_sized(a, b)
     _match_numba_threads()
