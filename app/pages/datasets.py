@@ -206,12 +206,17 @@ class DatasetsPage(Page):
             self.grid.addItem(item)
         if missing:
             self._thumb_runner = self.studio.jobs.start(LoadShapesJob(self.dataset, missing, representation))
-            self._thumb_runner.preview.connect(lambda event, r=representation: self._render_thumbnail(event, r))
+            self._thumb_runner.preview.connect(
+                lambda event, d=self.dataset, r=representation: self._render_thumbnail(event, d, r))
 
     def _key(self, index: int, representation: str) -> tuple:
         return (self.dataset.root, index, representation, self.studio.viewport.style)
 
-    def _render_thumbnail(self, event, representation: str) -> None:
+    def _render_thumbnail(self, event, dataset, representation: str) -> None:
+        """Ask for the picture of a loaded shape; one loaded for a dataset no longer shown (a preview queued before
+        the page was cleared or another file opened) is dropped."""
+        if dataset is not self.dataset:
+            return
         self.thumbnails.request(self._key(event.step, representation), event.shapes[0], self.studio.viewport.style,
                                 THUMB_SIZE)
 
