@@ -43,11 +43,15 @@ class LiveCurves(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         pg.setConfigOptions(antialias=True, background="#1c1f24", foreground="#aab2bf")
-        self.loss_plot = pg.PlotWidget(title="loss", axisItems={"left": DecadeLogAxis("left")})
+        # axis labels, not titles, and a one-row legend of short names: at 1280x800 with the advanced rows shown
+        # the curves get ~110 px, which a title and a two-row legend left almost no data area of
+        self.loss_plot = pg.PlotWidget(axisItems={"left": DecadeLogAxis("left")})
+        self.loss_plot.setLabel("left", "loss")
         self.loss_plot.setLogMode(y=True)
-        legend_below(self.loss_plot, columns=2)
+        legend_below(self.loss_plot, columns=4)
         self.loss_plot.showGrid(x=True, y=True, alpha=0.15)
-        self.lr_plot = pg.PlotWidget(title="learning rate")
+        self.lr_plot = pg.PlotWidget()
+        self.lr_plot.setLabel("left", "learning rate")
         self.lr_plot.showGrid(x=True, y=True, alpha=0.15)
 
         self.curves: dict[tuple[str, str], pg.PlotDataItem] = {}
@@ -79,7 +83,7 @@ class LiveCurves(QWidget):
                 style = {"pen": pg.mkPen(color, width=2)}
                 if name == "val_loss":
                     style.update(symbol="o", symbolSize=5, symbolBrush=color)
-                self.curves[key] = plot.plot(name=f"{stage} {name.replace('_', ' ')}", **style)
+                self.curves[key] = plot.plot(name=stage + (" val" if name == "val_loss" else ""), **style)
                 self.data[key] = ([], [])
             xs, ys = self.data[key]
             xs.append(step)

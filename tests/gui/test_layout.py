@@ -51,6 +51,20 @@ def test_the_train_form_and_its_start_button_fit_without_scrolling(window):
     assert _inside(page.data_edit, page) and _inside(page.out_edit, page)
 
 
+def test_the_loss_curves_keep_a_data_area_beside_the_advanced_form(qtbot, window):
+    """With the advanced rows shown and all four loss curves in the legend, the loss plot still draws its data
+    in a band a curve can be read in (a title and a two-row legend once left it a few pixels)."""
+    window.show_page("train")
+    page = window.train
+    page.advanced.setChecked(True)
+    for stage, step in (("ae", 1), ("ae", 2), ("ldm", 3), ("ldm", 4)):
+        page.curves.add(stage, step, {"loss": 1.0 / step, "val_loss": 1.2 / step, "lr": 1e-3})
+    qtbot.wait(50)
+    view = page.curves.loss_plot.getPlotItem().getViewBox().sceneBoundingRect()
+    assert view.height() >= 80, view  # 98 px now; 46 px with the title and two-row legend
+    assert page.curves.loss_plot.getPlotItem().legend.sceneBoundingRect().top() >= view.bottom()
+
+
 def test_every_metric_row_of_a_voxel_evaluation_is_visible(window):
     window.show_page("evaluate")
     page = window.evaluate
