@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.choices import SHAPE_REPRESENTATIONS as REPRESENTATIONS
-from core.data.conversions import convert, splats_to_points
+from core.data import conversions
 from core.shapes import GaussianSplats, Mesh, PointCloud, Shape, VoxelGrid
 
 #: splats made per shape from a mesh or point cloud (the conversions' own default)
@@ -28,12 +28,12 @@ def shape_seed(seed: int, row: int) -> int:
 def shape_points(shape: Shape, *, n_points: int = 2048, seed: int = 0) -> PointCloud:
     """``n_points`` surface points (with normals where known), centred and scaled into the unit sphere."""
     if isinstance(shape, GaussianSplats):
-        shape = splats_to_points(shape)
+        shape = conversions.splats_to_points(shape)
     if isinstance(shape, PointCloud):
         index = resample_index(len(shape), n_points, seed)
         normals = None if shape.normals is None else shape.normals[index]
         return PointCloud(unit_sphere(shape.points[index][None])[0], normals)
-    cloud = convert(shape, "points", points=n_points, seed=seed)  # area-weighted surface samples
+    cloud = conversions.convert(shape, "points", points=n_points, seed=seed)  # area-weighted surface samples
     return PointCloud(unit_sphere(cloud.points[None])[0], cloud.normals)
 
 
@@ -80,7 +80,7 @@ def shape_voxels(shape: Shape, *, resolution: int = 32, filled: bool = False) ->
     Voxel-native shapes at the asked resolution stay as they are; at another resolution they are
     re-voxelised from their marching-cubes surface (both as :func:`core.data.conversions.convert` does).
     """
-    return convert(shape, "voxels", resolution=resolution, filled=filled)
+    return conversions.convert(shape, "voxels", resolution=resolution, filled=filled)
 
 
 def shape_splats(shape: Shape, *, n: int = DEFAULT_SPLATS, seed: int = 0) -> GaussianSplats:
@@ -95,17 +95,17 @@ def shape_splats(shape: Shape, *, n: int = DEFAULT_SPLATS, seed: int = 0) -> Gau
     if isinstance(shape, GaussianSplats):
         return shape.normalized()[0]
     if isinstance(shape, PointCloud) and len(shape) < n:
-        shape = convert(shape.normalized()[0], "mesh", resolution=SPARSE_CLOUD_RESOLUTION)
+        shape = conversions.convert(shape.normalized()[0], "mesh", resolution=SPARSE_CLOUD_RESOLUTION)
     if isinstance(shape, (Mesh, PointCloud)):
         shape = shape.normalized()[0]
-    return convert(shape, "splats", points=n, seed=seed)
+    return conversions.convert(shape, "splats", points=n, seed=seed)
 
 
 def shape_mesh(shape: Shape, *, resolution: int = 32) -> Mesh:
     """A triangle mesh in the unit sphere: meshes kept, grids by marching cubes, others via a filled grid."""
     if isinstance(shape, VoxelGrid):
-        return convert(shape, "mesh")
-    return convert(shape.normalized()[0], "mesh", resolution=resolution)
+        return conversions.convert(shape, "mesh")
+    return conversions.convert(shape.normalized()[0], "mesh", resolution=resolution)
 
 
 #: representation -> converter of one shape (keyword parameters with defaults) and result type
