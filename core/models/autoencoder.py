@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import torch
 from torch import Tensor, nn
 
 from core.models.bottleneck import build_bottleneck
@@ -57,7 +58,22 @@ class Autoencoder(nn.Module):
     def forward(self, x: Tensor) -> AutoencoderOutput:
         """Reconstruct ``x`` through the (sampled / quantised) latent; loss = reconstruction + regulariser."""
         z, reg_loss, logs = self.bottleneck(self.features(x))
-        recon = self.decode(self.to_latent(z))
+        latent = self.to_latent(z)
+        if self.training and self.config.latent_noise > 0:
+            latent = with_latent_noise(latent, self.config.latent_noise)
+        recon = self.decode(latent)
         rec_loss, rec_logs = self.loss_fn(recon, x)
         loss = rec_loss + reg_loss
         return AutoencoderOutput(recon, loss, {"loss": loss.item(), **rec_logs, **logs})
+
+
+def with_latent_noise(latent: Tensor, max_strength: float) -> Tensor:
+    """``latent`` plus Gaussian noise of std ``s * std(latent)``, ``s ~ U(0, max_strength)`` per shape.
+
+    Why: a denoiser's samples are never exactly on the encoder's latents, and a decoder that only saw
+    clean latents turns small errors into detached pieces (measured on the voxel model: latent noise
+    of 0.5 std takes the decoded train chairs in one piece from 81 % to 56 %). The noise is scaled by
+    the batch's own (detached) latent std, so the encoder cannot escape it by growing its latents.
+    """
+    strength = max_strength * torch.rand((latent.shape[0],) + (1,) * (latent.dim() - 1), device=latent.device)
+    return latent + strength * latent.detach().std() * torch.randn_like(latent)

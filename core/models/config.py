@@ -66,6 +66,9 @@ class AutoencoderConfig(_DictConfig):
     focal_alpha: float = 0.75
     # vae (Kingma & Welling 2014): KL per latent element, small so the latent stays informative
     kl_weight: float = 1e-6
+    # noise-augmented decoding: in training the decoder gets z + s * std(z) * eps, s ~ U(0, latent_noise)
+    # per shape, so it learns to decode the slightly-off latents a denoiser produces (0: off)
+    latent_noise: float = 0.0
     # vqvae (van den Oord et al. 2017; EMA codebook as in Razavi et al. 2019)
     codebook_size: int = 512
     commitment_beta: float = 0.25

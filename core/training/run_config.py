@@ -141,7 +141,7 @@ def build_run_config(spec: RunSpec, classes: list[str], normalization: str) -> R
     n_points = spec.n_points or preset.n_points
     ae = autoencoder_config(spec.preset, spec.representation, spec.ae_kind, n_points=n_points,
                             resolution=spec.resolution, in_channels=_grid_channels(spec.representation),
-                            gradient_checkpointing=spec.gradient_checkpointing)
+                            gradient_checkpointing=spec.gradient_checkpointing, **spec.autoencoder_overrides())
     latent_shape = build_autoencoder(ae).latent_shape
     denoiser = denoiser_config(spec.preset, latent_shape, spec.cond,
                                num_classes=len(classes) if spec.cond == "class" else 0, text_dim=TEXT_DIM,

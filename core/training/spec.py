@@ -14,6 +14,8 @@ from core.choices import (AUTOENCODER_KINDS, CONDITIONINGS, DEFAULT_AUTOENCODER,
 from core.errors import InputError
 
 #: counts that, when given, must be at least one
+#: noise beyond the latent's own std would leave the decoder nothing to read
+MAX_LATENT_NOISE = 1.0
 _POSITIVE_COUNTS = ("ae_steps", "ldm_steps", "n_points", "batch_size", "max_shapes", "denoiser_width")
 
 
@@ -61,6 +63,12 @@ class RunSpec:
     #: the denoiser's base width and, for a grid latent's UNet, its space-to-depth factor (None: the preset's)
     denoiser_width: int | None = None
     denoiser_patch: int | None = None
+    #: noise-augmented decoding in stage 1 (AutoencoderConfig.latent_noise; None: off)
+    ae_latent_noise: float | None = None
+
+    def autoencoder_overrides(self) -> dict[str, float]:
+        """The stage-1 settings asked for, as :func:`core.models.autoencoder_config` overrides."""
+        return {} if self.ae_latent_noise is None else {"latent_noise": self.ae_latent_noise}
 
     def denoiser_overrides(self) -> dict[str, int]:
         """The denoiser sizes asked for, as :func:`core.models.denoiser_config` overrides."""
@@ -80,6 +88,12 @@ class RunSpec:
         _check_positive(self, _POSITIVE_COUNTS)
         if self.lr is not None and not self.lr > 0:
             raise InputError("--lr", f"must be positive, got {self.lr}")
+        if self.ae_latent_noise is not None:
+            if not 0 <= self.ae_latent_noise <= MAX_LATENT_NOISE:
+                raise InputError("--ae-latent-noise", f"must be in [0, {MAX_LATENT_NOISE}] (a multiple of the latent's "
+                                                      f"std), got {self.ae_latent_noise}")
+            if self.ae_from is not None:
+                raise InputError("--ae-latent-noise", "changes stage 1, which --ae-from skips")
         if self.denoiser_patch is not None:
             if self.denoiser_patch not in DENOISER_PATCHES:
                 raise InputError("--denoiser-patch", f"must be one of {DENOISER_PATCHES}, got {self.denoiser_patch}")

@@ -122,6 +122,31 @@ def test_vae_kl_is_positive_and_encode_is_deterministic():
     assert not torch.equal(ae(x).recon, ae(x).recon)
 
 
+def test_latent_noise_reaches_the_decoder_only_in_training():
+    """--ae-latent-noise: training forwards decode a noised latent (two differ, and differ from the clean
+    reconstruction); eval forwards and encode stay deterministic, so samples and stage 2 never see the noise."""
+    torch.manual_seed(0)
+    ae = _tiny_ae("voxels", "ae", latent_noise=0.5)
+    x = _voxels(2)
+    clean = ae.decode(ae.encode(x))
+    assert not torch.equal(ae(x).recon, ae(x).recon)
+    assert not torch.equal(ae(x).recon, clean)
+    ae.eval()
+    torch.testing.assert_close(ae(x).recon, clean, rtol=0, atol=0)
+    unnoised = _tiny_ae("voxels", "ae")
+    assert torch.equal(unnoised(x).recon, unnoised(x).recon)
+
+
+def test_latent_noise_scales_with_the_latent_so_the_encoder_cannot_outgrow_it():
+    from core.models.autoencoder import with_latent_noise
+
+    torch.manual_seed(0)
+    small, large = torch.randn(64, 4, 8, 8, 8), 100 * torch.randn(64, 4, 8, 8, 8)
+    relative = [float((with_latent_noise(z, 1.0) - z).std() / z.std()) for z in (small, large)]
+    assert relative[0] == pytest.approx(relative[1], rel=0.1)
+    assert 0.4 < relative[0] < 0.7  # s ~ U(0, 1): the noise's rms is sqrt(1/3) of the latent's std
+
+
 def test_vae_posterior_std_is_capped_so_the_mean_represents_samples():
     ae = _tiny_ae("points", "vae")
     _, logvar = ae.bottleneck._split(torch.full((2, 16, 16), 50.0))

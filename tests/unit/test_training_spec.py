@@ -19,6 +19,8 @@ from core.training.spec import ResumeSpec, RunSpec
     ({"ae_from": "builtin:points", "ae_steps": 10}, "--ae-from"), ({"data": " "}, "--data"),
     ({"denoiser_width": 0}, "--denoiser-width"), ({"denoiser_patch": 3}, "--denoiser-patch"),
     ({"denoiser_patch": 1}, "--denoiser-patch"),  # points have no UNet
+    ({"ae_latent_noise": -0.1}, "--ae-latent-noise"), ({"ae_latent_noise": 2.0}, "--ae-latent-noise"),
+    ({"ae_latent_noise": 0.5, "ae_from": "builtin:points"}, "--ae-latent-noise"),  # stage 1 is skipped
 ])
 def test_a_run_spec_names_the_option_it_cannot_use(change: dict, option: str) -> None:
     spec = RunSpec(**{"data": "builtin", "representation": "points", **change})
@@ -61,3 +63,13 @@ def test_denoiser_sizes_reach_the_run_config() -> None:
     assert (denoiser["width"], denoiser["patch_size"]) == (64, 1)
     preset = build_run_config(RunSpec(data="builtin", representation="voxels", preset="small"), ["chair"], "unit cube").denoiser
     assert (preset["width"], preset["patch_size"]) == (48, 2)
+
+
+def test_latent_noise_reaches_the_autoencoder_config() -> None:
+    from core.training.run_config import build_run_config
+
+    spec = RunSpec(data="builtin", representation="voxels", preset="small", ae_latent_noise=0.7)
+    spec.check()
+    assert build_run_config(spec, ["chair"], "unit cube").autoencoder["latent_noise"] == 0.7
+    assert build_run_config(RunSpec(data="builtin", representation="voxels"), ["chair"], "unit cube"
+                            ).autoencoder["latent_noise"] == 0.0

@@ -47,6 +47,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="the denoiser's base width (default: the preset's: small UNet 48, small DiT 128)")
     parser.add_argument("--denoiser-patch", type=int, choices=DENOISER_PATCHES,
                         help="space-to-depth factor of a grid latent's UNet (default: the preset's; small: 2)")
+    parser.add_argument("--ae-latent-noise", type=float, metavar="S",
+                        help="stage 1 decodes latents with noise of up to S times their std added, so the decoder "
+                             "tolerates a denoiser's small errors (default 0: off)")
     parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast (faster on CPUs with AVX512-BF16)")
     parser.add_argument("--grad-checkpointing", action="store_true", help="recompute activations to save memory")
     parser.add_argument("--out", required=True, help="run folder")
@@ -81,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
                        prediction=args.prediction or DEFAULT_PREDICTION, batch_size=args.batch_size, lr=args.lr,
                        max_shapes=args.max_shapes, seed=args.seed, bf16=args.bf16,
                        gradient_checkpointing=args.grad_checkpointing, ae_from=args.ae_from, key=args.key,
-                       denoiser_width=args.denoiser_width, denoiser_patch=args.denoiser_patch)
+                       denoiser_width=args.denoiser_width, denoiser_patch=args.denoiser_patch,
+                       ae_latent_noise=args.ae_latent_noise)
     try:
         result = run_in_terminal(TrainJob(args.out, spec, args.device), interrupted_hint=resume_hint(args.out))
     except Interrupted as stop:
