@@ -12,11 +12,18 @@ the logits' zero), some threshold would join them without losing reconstruction 
 (their error is the kind sampled latents carry), then sample again with the same seed. If the pieces
 came from a decoder that only knows clean latents, this would join them.
 
-Both sample 64 shapes per class with DPM-Solver++ (20 steps, guidance 2, seed 1), like the quality
+``noise``: the denoiser's sampled latents beside encoded train latents (per-channel mean and std,
+distance to the nearest train latent), and the decoder's fragmentation of train latents with Gaussian
+noise of 0-1 latent std added. If the samples look like train latents by these statistics yet the
+decoder breaks train latents at that noise, the decoder's tolerance is what to train
+(``train --ae-latent-noise``).
+
+All sample 64 shapes per class with DPM-Solver++ (20 steps, guidance 2, seed 1), like the quality
 table, and print one JSON object.
 
 Run: ``python benchmarks/voxel_fragments.py builtin:voxels threshold --classes chair,table``,
-``python benchmarks/voxel_fragments.py builtin:voxels decoder --steps 500`` or
+``python benchmarks/voxel_fragments.py builtin:voxels decoder --steps 500``,
+``python benchmarks/voxel_fragments.py builtin:voxels noise --classes chair`` or
 ``python benchmarks/voxel_fragments.py RUN recon --classes chair,table,sofa``.
 """
 from __future__ import annotations
@@ -38,6 +45,10 @@ THRESHOLDS = (0.0, -0.5, -1.0, -1.5)
 #: are class means that no decoder can turn back into one shape) and the share of clean latents kept
 #: so reconstructions stay sharp
 BATCH, LR, MIN_ALPHA_BAR, CLEAN_SHARE = 16, 1e-4, 0.3, 0.25
+#: latent noise levels tried, in units of the scaled latent's std (1 after the LDM scale factor)
+NOISE_LEVELS = (0.0, 0.3, 0.5, 0.7, 1.0)
+#: train shapes encoded per class for the latent statistics
+TRAIN_LATENTS = 256
 
 
 def sample_logits(run, class_name: str):
@@ -169,10 +180,52 @@ def decoder_finetune(run, classes: list[str], steps: int) -> dict:
     return {"steps": steps, "before": before, "after": measure()}
 
 
+def latent_statistics(latents) -> dict:
+    """Per-channel mean and std of scaled latents (B, C, r, r, r)."""
+    return {"channel_mean": [round(float(v), 3) for v in latents.mean((0, 2, 3, 4))],
+            "channel_std": [round(float(v), 3) for v in latents.std((0, 2, 3, 4))]}
+
+
+def median_nearest_distance(latents, others) -> float:
+    """Median L2 distance from each latent to its nearest one in ``others``."""
+    import torch
+
+    return round(float(torch.cdist(latents.flatten(1), others.flatten(1)).min(1).values.median()), 2)
+
+
+def noise_tolerance(run, classes: list[str]) -> dict:
+    """Sampled vs train latents, and how the decoder's output breaks as train latents get noisier."""
+    import numpy as np
+    import torch
+
+    from core.data import open_dataset
+
+    table = {}
+    for class_name in classes:
+        sampled = {}
+        labels = torch.full((N,), run.classes.index(class_name))
+        with torch.inference_mode():
+            run.pipeline()(N, labels, guidance=GUIDANCE, steps=STEPS, sampler=SAMPLER, seed=SEED,
+                           callback=lambda step: sampled.update(latents=step.latents), decode_previews=False)
+            data = open_dataset(REFERENCE).subset(classes=[class_name], split="train")
+            voxels = torch.from_numpy(data.voxels(resolution=32)[:TRAIN_LATENTS].astype(np.float32))[:, None]
+            train = run.autoencoder.encode(voxels) * run.scale_factor
+            generator = torch.Generator().manual_seed(SEED)
+            decoded = {str(level): fragmentation((run.pipeline().decode(
+                train[:N] + level * torch.randn(train[:N].shape, generator=generator))[:, 0] > 0).numpy())
+                for level in NOISE_LEVELS}
+        table[class_name] = {
+            "sampled": latent_statistics(sampled["latents"]), "train": latent_statistics(train),
+            "nearest_train_distance": {"sampled": median_nearest_distance(sampled["latents"], train),
+                                       "train": median_nearest_distance(train[:N], train[N:])},
+            "train_latents_with_noise": decoded}
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("model", help="a voxel run folder or builtin:voxels")
-    parser.add_argument("experiment", choices=("threshold", "decoder", "recon"))
+    parser.add_argument("experiment", choices=("threshold", "decoder", "recon", "noise"))
     parser.add_argument("--classes", default="chair,table")
     parser.add_argument("--steps", type=int, default=500, help="decoder fine-tuning steps")
     args = parser.parse_args()
@@ -182,6 +235,8 @@ def main() -> None:
     classes = args.classes.split(",")
     if args.experiment == "recon":
         result = reconstruction(args.model, classes)
+    elif args.experiment == "noise":
+        result = noise_tolerance(load_trained(args.model), classes)
     elif args.experiment == "threshold":
         result = threshold_sweep(load_trained(args.model), classes)
     else:
