@@ -14,16 +14,25 @@ or on text, over the autoencoder that ships with the project.
 """
 from __future__ import annotations
 
-import shutil
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from core.errors import InputError
-from core.io.atomic import atomic_write
+from core.models.config import AutoencoderConfig
 from core.training.checkpoint import checkpoint_path, load_checkpoint, write_checkpoint
 from core.training.pretrained import resolve_run
 from core.training.run_config import RunConfig, read_run_config
+
+
+def _with_defaults(model_config: dict[str, Any]) -> dict[str, Any]:
+    """A saved autoencoder config with the defaults of settings added after it was saved (a built-in
+    model exported before ``latent_noise`` existed was trained with its default); as saved where it
+    does not rebuild (its differences then name the odd keys)."""
+    try:
+        return AutoencoderConfig.from_dict(model_config).to_dict()
+    except (TypeError, ValueError):
+        return model_config
 
 
 def _differences(expected: dict[str, Any], found: dict[str, Any]) -> list[str]:
@@ -45,7 +54,7 @@ def reuse_autoencoder(source: str | Path, config: RunConfig) -> RunConfig:
     manifest = checkpoint.manifest
     wrong = [f"representation {manifest.get('representation')!r} (this run: {config.representation!r})"
              ] if manifest.get("representation") != config.representation else []
-    wrong += _differences(config.autoencoder, manifest.get("model_config") or {})
+    wrong += _differences(config.autoencoder, _with_defaults(manifest.get("model_config") or {}))
     normalization = (manifest.get("data") or {}).get("normalization")
     if normalization != config.data["normalization"]:
         wrong.append(f"normalisation {normalization!r} (this run: {config.data['normalization']!r})")
@@ -60,16 +69,16 @@ def reuse_autoencoder(source: str | Path, config: RunConfig) -> RunConfig:
 
 
 def copy_autoencoder(config: RunConfig, run_dir: Path) -> Path:
-    """Copy the source checkpoint named in ``config.autoencoder_from`` (and its JSON) into ``run_dir``."""
-    source = Path(config.autoencoder_from["checkpoint"])
-    target = checkpoint_path(run_dir, "ae")
-    checkpoint = load_checkpoint(source)
+    """Write the source checkpoint named in ``config.autoencoder_from`` into ``run_dir``.
+
+    Its manifest takes this run's autoencoder config: :func:`reuse_autoencoder` found them equal once
+    the defaults of settings added since the source was saved are filled in, and the run's resume and
+    load checks compare the two as written.
+    """
+    checkpoint = load_checkpoint(Path(config.autoencoder_from["checkpoint"]))
+    manifest = {**checkpoint.manifest, "model_config": config.autoencoder}
+    tensors = checkpoint.tensors
     if not checkpoint.group("model"):  # a built-in model's export: EMA weights only
         ema = {name: value.float() for name, value in checkpoint.group("ema").items()}
         tensors = {**{f"model.{k}": v for k, v in ema.items()}, **{f"ema.{k}": v.clone() for k, v in ema.items()}}
-        return write_checkpoint(target, checkpoint.manifest, tensors)
-    for origin, destination in ((source, target), (source.with_suffix(".json"), target.with_suffix(".json"))):
-        if origin.exists():  # the .json is a copy of the manifest for people, not needed to load
-            with atomic_write(destination) as temporary:
-                shutil.copyfile(origin, temporary)
-    return target
+    return write_checkpoint(checkpoint_path(run_dir, "ae"), manifest, tensors)
