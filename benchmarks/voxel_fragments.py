@@ -200,18 +200,19 @@ def noise_tolerance(run, classes: list[str]) -> dict:
 
     from core.data import open_dataset
 
+    pipeline = run.pipeline()
     table = {}
     for class_name in classes:
         sampled = {}
         labels = torch.full((N,), run.classes.index(class_name))
         with torch.inference_mode():
-            run.pipeline()(N, labels, guidance=GUIDANCE, steps=STEPS, sampler=SAMPLER, seed=SEED,
-                           callback=lambda step: sampled.update(latents=step.latents), decode_previews=False)
+            pipeline(N, labels, guidance=GUIDANCE, steps=STEPS, sampler=SAMPLER, seed=SEED,
+                     callback=lambda step: sampled.update(latents=step.latents), decode_previews=False)
             data = open_dataset(REFERENCE).subset(classes=[class_name], split="train")
             voxels = torch.from_numpy(data.voxels(resolution=32)[:TRAIN_LATENTS].astype(np.float32))[:, None]
             train = run.autoencoder.encode(voxels) * run.scale_factor
             generator = torch.Generator().manual_seed(SEED)
-            decoded = {str(level): fragmentation((run.pipeline().decode(
+            decoded = {str(level): fragmentation((pipeline.decode(
                 train[:N] + level * torch.randn(train[:N].shape, generator=generator))[:, 0] > 0).numpy())
                 for level in NOISE_LEVELS}
         table[class_name] = {

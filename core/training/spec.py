@@ -14,9 +14,9 @@ from core.choices import (AUTOENCODER_KINDS, CONDITIONINGS, DEFAULT_AUTOENCODER,
 from core.errors import InputError
 
 #: counts that, when given, must be at least one
+_POSITIVE_COUNTS = ("ae_steps", "ldm_steps", "n_points", "batch_size", "max_shapes", "denoiser_width")
 #: noise beyond the latent's own std would leave the decoder nothing to read
 MAX_LATENT_NOISE = 1.0
-_POSITIVE_COUNTS = ("ae_steps", "ldm_steps", "n_points", "batch_size", "max_shapes", "denoiser_width")
 
 
 def _option(field: str) -> str:
