@@ -18,6 +18,10 @@ GRID_RESOLUTIONS: tuple[int, ...] = (16, 32, 64)
 #: 32x4³ (the ``small`` preset, 8x fewer positions), 1 keeps every latent cell a position of its own
 DENOISER_PATCHES = (1, 2)
 
+#: a voxel or splat autoencoder's latent (``train --ae-latent``): an r³ grid of C channels, or K tokens of C
+#: channels as the point latents are (a set latent, denoised by a DiT; :mod:`core.models.token_latent`)
+LATENT_LAYOUTS: tuple[str, ...] = ("grid", "tokens")
+
 #: how points and splats become a surface (``convert --mesh-method``, exports): "poisson" (faithful, may be
 #: open) or "grid" (a filled grid's marching-cubes surface, always closed)
 MESH_METHODS: tuple[str, ...] = ("poisson", "grid")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any, TypeVar
 
-from core.choices import AUTOENCODER_KINDS, CONDITIONINGS, MODEL_REPRESENTATIONS
+from core.choices import AUTOENCODER_KINDS, CONDITIONINGS, LATENT_LAYOUTS, MODEL_REPRESENTATIONS
 
 
 _Config = TypeVar("_Config", bound="_DictConfig")
@@ -55,10 +55,12 @@ class AutoencoderConfig(_DictConfig):
     depth: int = 1
     heads: int = 4
     channel_mults: tuple[int, ...] = (1, 2)
-    # latent: points -> (latent_tokens, latent_channels); grids -> (latent_channels, r, r, r)
+    # latent: points -> (latent_tokens, latent_channels); grids -> (latent_channels, r, r, r), or with
+    # latent_layout "tokens" (latent_tokens, latent_channels) read from the r³ level (points: always tokens)
     latent_tokens: int = 32
     latent_channels: int = 8
     latent_resolution: int = 8
+    latent_layout: str = "grid"
     # loss: "" picks the representation's default (points: "chamfer", voxels: "focal")
     loss: str = ""
     uniformity_weight: float = 1.0
@@ -83,6 +85,8 @@ class AutoencoderConfig(_DictConfig):
             raise ValueError(f"kind must be one of {AUTOENCODER_KINDS}, got {self.kind!r}")
         if self.representation == "points":
             return
+        if self.latent_layout not in LATENT_LAYOUTS:
+            raise ValueError(f"latent_layout must be one of {LATENT_LAYOUTS}, got {self.latent_layout!r}")
         ratio = self.resolution // self.latent_resolution
         if self.resolution % self.latent_resolution or ratio < 2 or ratio & (ratio - 1):
             raise ValueError(

@@ -6,6 +6,8 @@ The full-resolution level is the cost of 3D conv AEs on a CPU (see notes/stack.m
 step is a space-to-depth of 2 (each 2³ block becomes 8 channels) and the last a depth-to-space:
 no convolution ever runs at full resolution. Between them: ResBlocks (GroupNorm, SiLU) per level
 with strided-conv downsampling and nearest + conv upsampling (the LDM / MONAI layout).
+``latent_layout`` "tokens" turns the coarsest grid into K latent tokens and back
+(:mod:`core.models.token_latent`) instead of keeping it as the latent.
 The reconstruction loss is a strategy looked up by name (:mod:`core.models.losses`).
 """
 from __future__ import annotations
@@ -17,6 +19,7 @@ from core.models.autoencoder import Autoencoder
 from core.models.config import AutoencoderConfig
 from core.models.layers import ResBlock3d, group_norm, run_block, voxel_shuffle, voxel_unshuffle
 from core.models.losses import grid_loss
+from core.models.token_latent import GridToTokens, TokensToGrid
 
 #: Space-to-depth factor of the first (and depth-to-space of the last) layer.
 PATCH = 2
@@ -51,10 +54,18 @@ class GridAutoencoder(Autoencoder):
             if i + 1 < len(chans):
                 encoder.append(nn.Conv3d(ch, chans[i + 1], 3, stride=2, padding=1))
         encoder += [ResBlock3d(chans[-1]), group_norm(chans[-1]), nn.SiLU()]
-        encoder.append(nn.Conv3d(chans[-1], self.bottleneck.encoder_channels(cfg.latent_channels), 3, padding=1))
+        latent_in = self.bottleneck.encoder_channels(cfg.latent_channels)
+        if self.tokens:
+            encoder.append(GridToTokens(cfg.latent_resolution, chans[-1], cfg.latent_tokens, latent_in, cfg.heads,
+                                        cfg.depth))
+            decoder: list[nn.Module] = [TokensToGrid(cfg.latent_resolution, cfg.latent_channels, cfg.latent_tokens,
+                                                     chans[-1], cfg.heads, cfg.depth)]
+        else:
+            encoder.append(nn.Conv3d(chans[-1], latent_in, 3, padding=1))
+            decoder = [nn.Conv3d(cfg.latent_channels, chans[-1], 3, padding=1)]
         self.encoder = nn.ModuleList(encoder)
 
-        decoder: list[nn.Module] = [nn.Conv3d(cfg.latent_channels, chans[-1], 3, padding=1), ResBlock3d(chans[-1])]
+        decoder.append(ResBlock3d(chans[-1]))
         for i in reversed(range(len(chans))):
             decoder += [ResBlock3d(chans[i]) for _ in range(cfg.depth)]
             if i > 0:
@@ -63,7 +74,14 @@ class GridAutoencoder(Autoencoder):
         self.decoder = nn.ModuleList(decoder)
 
     @property
+    def tokens(self) -> bool:
+        """Whether the latent is (K, C) tokens rather than a (C, r, r, r) grid."""
+        return self.config.latent_layout == "tokens"
+
+    @property
     def latent_shape(self) -> tuple[int, ...]:
+        if self.tokens:
+            return (self.config.latent_tokens, self.config.latent_channels)
         r = self.config.latent_resolution
         return (self.config.latent_channels, r, r, r)
 
@@ -78,11 +96,12 @@ class GridAutoencoder(Autoencoder):
         expected = (cfg.in_channels, cfg.resolution, cfg.resolution, cfg.resolution)
         if tuple(x.shape[1:]) != expected:
             raise ValueError(f"expected grids (B, {', '.join(map(str, expected))}), got {tuple(x.shape)}")
-        return self._run(self.encoder, voxel_unshuffle(x, PATCH)).movedim(1, -1)
+        h = self._run(self.encoder, voxel_unshuffle(x, PATCH))
+        return h if self.tokens else h.movedim(1, -1)
 
     def to_latent(self, h: Tensor) -> Tensor:
-        return h.movedim(-1, 1)
+        return h if self.tokens else h.movedim(-1, 1)
 
     def decode(self, z: Tensor) -> Tensor:
-        """Latent grids (B, C, r, r, r) -> logits/values (B, in_channels, R, R, R)."""
+        """Latents (B, C, r, r, r) or tokens (B, K, C) -> logits/values (B, in_channels, R, R, R)."""
         return voxel_shuffle(self._run(self.decoder, z), PATCH)

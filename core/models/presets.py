@@ -57,6 +57,10 @@ AUTOENCODER_PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     },
 }
 
+#: latent sizes of a grid autoencoder with ``latent_layout="tokens"``: the point latent's (K, C) of the same
+#: preset, so one DiT size serves both (small: 32 x 8 = 256 numbers against the 4 x 8³ = 2,048 of a grid latent)
+TOKEN_LATENT_SIZES = ("latent_tokens", "latent_channels")
+
 #: preset -> network ("dit" for (K, C) latents, "unet" for (C, r, r, r)) -> DenoiserConfig overrides.
 DENOISER_PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "tiny": {
@@ -83,6 +87,9 @@ def autoencoder_config(preset: str, representation: str, kind: str = "ae", **ove
     """The preset's autoencoder for ``representation`` and ``kind``; ``overrides`` win (e.g. resolution=64)."""
     _check_preset(preset)
     values = {**AUTOENCODER_PRESETS[preset][representation], **overrides}
+    if representation != "points" and values.get("latent_layout") == "tokens":
+        token_sizes = {k: AUTOENCODER_PRESETS[preset]["points"][k] for k in TOKEN_LATENT_SIZES}
+        values = {**AUTOENCODER_PRESETS[preset][representation], **token_sizes, **overrides}
     return AutoencoderConfig(representation=representation, kind=kind, **values)
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.choices import (AUTOENCODER_KINDS, CONDITIONINGS, DEFAULT_AUTOENCODER, DEFAULT_CONDITIONING,
-                          DEFAULT_PREDICTION, DEFAULT_PRESET, DENOISER_PATCHES, GRID_RESOLUTIONS, MODEL_REPRESENTATIONS, PREDICTIONS,
-                          PRESETS)
+                          DEFAULT_PREDICTION, DEFAULT_PRESET, DENOISER_PATCHES, GRID_RESOLUTIONS, LATENT_LAYOUTS,
+                          MODEL_REPRESENTATIONS, PREDICTIONS, PRESETS)
 from core.errors import InputError
 
 #: counts that, when given, must be at least one
@@ -65,10 +65,13 @@ class RunSpec:
     denoiser_patch: int | None = None
     #: noise-augmented decoding in stage 1 (AutoencoderConfig.latent_noise; None: off)
     ae_latent_noise: float | None = None
+    #: a grid autoencoder's latent layout, "grid" or "tokens" (AutoencoderConfig.latent_layout; None: grid)
+    ae_latent: str | None = None
 
-    def autoencoder_overrides(self) -> dict[str, float]:
+    def autoencoder_overrides(self) -> dict[str, float | str]:
         """The stage-1 settings asked for, as :func:`core.models.autoencoder_config` overrides."""
-        return {} if self.ae_latent_noise is None else {"latent_noise": self.ae_latent_noise}
+        settings = {"latent_noise": self.ae_latent_noise, "latent_layout": self.ae_latent}
+        return {name: value for name, value in settings.items() if value is not None}
 
     def denoiser_overrides(self) -> dict[str, int]:
         """The denoiser sizes asked for, as :func:`core.models.denoiser_config` overrides."""
@@ -94,11 +97,18 @@ class RunSpec:
                                                       f"std), got {self.ae_latent_noise}")
             if self.ae_from is not None:
                 raise InputError("--ae-latent-noise", "changes stage 1, which --ae-from skips")
+        if self.ae_latent is not None:
+            _check_choice("--ae-latent", self.ae_latent, LATENT_LAYOUTS)
+            if self.representation == "points":
+                raise InputError("--ae-latent", "applies to voxel and splat grids; point latents are always tokens")
+            if self.ae_from is not None:
+                raise InputError("--ae-latent", "changes stage 1, which --ae-from skips")
         if self.denoiser_patch is not None:
             if self.denoiser_patch not in DENOISER_PATCHES:
                 raise InputError("--denoiser-patch", f"must be one of {DENOISER_PATCHES}, got {self.denoiser_patch}")
-            if self.representation == "points":
-                raise InputError("--denoiser-patch", "applies to the UNet of voxel and splat grids, not to points")
+            if self.representation == "points" or self.ae_latent == "tokens":
+                raise InputError("--denoiser-patch", "applies to the UNet of a grid latent; token latents (points, "
+                                                     "--ae-latent tokens) are denoised by a DiT")
         if self.ae_from is not None and self.ae_steps is not None:
             raise InputError("--ae-from", "starts a new run from a trained autoencoder: it cannot be combined with "
                                           "--ae-steps")

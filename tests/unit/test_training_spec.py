@@ -21,6 +21,10 @@ from core.training.spec import ResumeSpec, RunSpec
     ({"denoiser_patch": 1}, "--denoiser-patch"),  # points have no UNet
     ({"ae_latent_noise": -0.1}, "--ae-latent-noise"), ({"ae_latent_noise": 2.0}, "--ae-latent-noise"),
     ({"ae_latent_noise": 0.5, "ae_from": "builtin:points"}, "--ae-latent-noise"),  # stage 1 is skipped
+    ({"ae_latent": "tokens"}, "--ae-latent"),  # point latents are tokens already
+    ({"representation": "voxels", "ae_latent": "octree"}, "--ae-latent"),
+    ({"representation": "voxels", "ae_latent": "tokens", "ae_from": "builtin:voxels"}, "--ae-latent"),
+    ({"representation": "splats", "ae_latent": "tokens", "denoiser_patch": 1}, "--denoiser-patch"),  # a DiT's
 ])
 def test_a_run_spec_names_the_option_it_cannot_use(change: dict, option: str) -> None:
     spec = RunSpec(**{"data": "builtin", "representation": "points", **change})
@@ -73,3 +77,17 @@ def test_latent_noise_reaches_the_autoencoder_config() -> None:
     assert build_run_config(spec, ["chair"], "unit cube").autoencoder["latent_noise"] == 0.7
     assert build_run_config(RunSpec(data="builtin", representation="voxels"), ["chair"], "unit cube"
                             ).autoencoder["latent_noise"] == 0.0
+
+
+def test_a_token_latent_reaches_the_config_and_gets_a_dit() -> None:
+    """--ae-latent tokens: config.json's autoencoder has the token layout at the point latent's sizes, and the
+    denoiser built for it works on (K, C) tokens (the DiT), which sampling and resuming rebuild from it."""
+    from core.training.run_config import build_run_config
+
+    spec = RunSpec(data="builtin", representation="splats", preset="small", cond="class", ae_latent="tokens")
+    spec.check()
+    config = build_run_config(spec, ["chair", "table"], "unit sphere")
+    assert config.autoencoder["latent_layout"] == "tokens"
+    assert tuple(config.denoiser["latent_shape"]) == (32, 8)
+    grid = build_run_config(RunSpec(data="builtin", representation="splats"), ["chair"], "unit sphere")
+    assert grid.autoencoder["latent_layout"] == "grid" and len(grid.denoiser["latent_shape"]) == 4

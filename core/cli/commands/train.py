@@ -7,8 +7,8 @@ import shlex
 from pathlib import Path
 
 from core.choices import (AUTOENCODER_KINDS, CONDITIONINGS, DEFAULT_AUTOENCODER, DEFAULT_CONDITIONING, DEFAULT_PREDICTION,
-                          DEFAULT_PRESET, DEFAULT_REPRESENTATION, DENOISER_PATCHES, GRID_RESOLUTIONS, MODEL_REPRESENTATIONS,
-                          PREDICTIONS, PRESETS)
+                          DEFAULT_PRESET, DEFAULT_REPRESENTATION, DENOISER_PATCHES, GRID_RESOLUTIONS, LATENT_LAYOUTS,
+                          MODEL_REPRESENTATIONS, PREDICTIONS, PRESETS)
 from core.cli.options import add_key_option, add_strict_option, check_strict
 from core.cli.runner import Interrupted, run_in_terminal
 from core.errors import InputError
@@ -50,6 +50,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--ae-latent-noise", type=float, metavar="S",
                         help="stage 1 decodes latents with noise of up to S times their std added, so the decoder "
                              "tolerates a denoiser's small errors (default 0: off)")
+    parser.add_argument("--ae-latent", choices=LATENT_LAYOUTS,
+                        help="voxels and splats: the latent as an 8³ grid (default; a UNet denoises it) or as 32 "
+                             "tokens like the point latent (a DiT denoises it)")
     parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast (faster on CPUs with AVX512-BF16)")
     parser.add_argument("--grad-checkpointing", action="store_true", help="recompute activations to save memory")
     parser.add_argument("--out", required=True, help="run folder")
@@ -85,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
                        max_shapes=args.max_shapes, seed=args.seed, bf16=args.bf16,
                        gradient_checkpointing=args.grad_checkpointing, ae_from=args.ae_from, key=args.key,
                        denoiser_width=args.denoiser_width, denoiser_patch=args.denoiser_patch,
-                       ae_latent_noise=args.ae_latent_noise)
+                       ae_latent_noise=args.ae_latent_noise, ae_latent=args.ae_latent)
     try:
         result = run_in_terminal(TrainJob(args.out, spec, args.device), interrupted_hint=resume_hint(args.out))
     except Interrupted as stop:
