@@ -18,13 +18,18 @@ noise of 0-1 latent std added. If the samples look like train latents by these s
 decoder breaks train latents at that noise, the decoder's tolerance is what to train
 (``train --ae-latent-noise``).
 
+``midpoints``: the autoencoder alone again: the decoded midpoints (z_a + z_b) / 2 of pairs of encoded
+train shapes of one class. A sample is a latent between train latents too; an autoencoder whose
+midpoints fall apart gives a denoiser no room for error (grid vs token latents, ``train --ae-latent``).
+
 All sample 64 shapes per class with DPM-Solver++ (20 steps, guidance 2, seed 1), like the quality
 table, and print one JSON object.
 
 Run: ``python benchmarks/voxel_fragments.py builtin:voxels threshold --classes chair,table``,
 ``python benchmarks/voxel_fragments.py builtin:voxels decoder --steps 500``,
-``python benchmarks/voxel_fragments.py builtin:voxels noise --classes chair`` or
-``python benchmarks/voxel_fragments.py RUN recon --classes chair,table,sofa``.
+``python benchmarks/voxel_fragments.py builtin:voxels noise --classes chair``,
+``python benchmarks/voxel_fragments.py RUN recon --classes chair,table,sofa`` or
+``python benchmarks/voxel_fragments.py RUN midpoints --classes chair,table,sofa``.
 """
 from __future__ import annotations
 
@@ -70,10 +75,10 @@ def iou(pred, target) -> float:
     return round(float((pred & target).sum() / (pred | target).sum()), 4)
 
 
-def test_voxels(class_name: str, n: int):
+def test_voxels(class_name: str, n: int, split: str = "test"):
     from core.data import open_dataset
 
-    return open_dataset(REFERENCE).subset(classes=[class_name], split="test").voxels(resolution=32)[:n]
+    return open_dataset(REFERENCE).subset(classes=[class_name], split=split).voxels(resolution=32)[:n]
 
 
 def load_autoencoder(model: str):
@@ -104,6 +109,23 @@ def reconstruction(model: str, classes: list[str]) -> dict:
         recon = (logits[:, 0] > 0).numpy()
         table[class_name] = {"recon": fragmentation(recon), "recon_iou": iou(recon, voxels),
                              "data": fragmentation(voxels)}
+    return table
+
+
+def midpoints(model: str, classes: list[str]) -> dict:
+    """Fragmentation of the decoded midpoints of N pairs of train shapes per class, beside their reconstructions."""
+    import numpy as np
+    import torch
+
+    autoencoder, step = load_autoencoder(model)
+    table: dict = {"autoencoder_step": step}
+    for class_name in classes:
+        voxels = torch.from_numpy(test_voxels(class_name, 2 * N, split="train").astype(np.float32))[:, None]
+        with torch.inference_mode():
+            latents = autoencoder.encode(voxels)
+            recon = autoencoder.decode(latents)[:, 0] > 0
+            middle = autoencoder.decode((latents[:N] + latents[N:]) / 2)[:, 0] > 0
+        table[class_name] = {"recon": fragmentation(recon.numpy()), "midpoints": fragmentation(middle.numpy())}
     return table
 
 
@@ -181,9 +203,10 @@ def decoder_finetune(run, classes: list[str], steps: int) -> dict:
 
 
 def latent_statistics(latents) -> dict:
-    """Per-channel mean and std of scaled latents (B, C, r, r, r)."""
-    return {"channel_mean": [round(float(v), 3) for v in latents.mean((0, 2, 3, 4))],
-            "channel_std": [round(float(v), 3) for v in latents.std((0, 2, 3, 4))]}
+    """Per-channel mean and std of scaled latents: grids (B, C, r, r, r) or tokens (B, K, C)."""
+    per_channel = latents.movedim(-1, 1).flatten(2) if latents.dim() == 3 else latents.flatten(2)
+    return {"channel_mean": [round(float(v), 3) for v in per_channel.mean((0, 2))],
+            "channel_std": [round(float(v), 3) for v in per_channel.std((0, 2))]}
 
 
 def median_nearest_distance(latents, others) -> float:
@@ -226,7 +249,7 @@ def noise_tolerance(run, classes: list[str]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("model", help="a voxel run folder or builtin:voxels")
-    parser.add_argument("experiment", choices=("threshold", "decoder", "recon", "noise"))
+    parser.add_argument("experiment", choices=("threshold", "decoder", "recon", "noise", "midpoints"))
     parser.add_argument("--classes", default="chair,table")
     parser.add_argument("--steps", type=int, default=500, help="decoder fine-tuning steps")
     args = parser.parse_args()
@@ -236,6 +259,8 @@ def main() -> None:
     classes = args.classes.split(",")
     if args.experiment == "recon":
         result = reconstruction(args.model, classes)
+    elif args.experiment == "midpoints":
+        result = midpoints(args.model, classes)
     elif args.experiment == "noise":
         result = noise_tolerance(load_trained(args.model), classes)
     elif args.experiment == "threshold":
