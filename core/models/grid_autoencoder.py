@@ -56,10 +56,9 @@ class GridAutoencoder(Autoencoder):
         encoder += [ResBlock3d(chans[-1]), group_norm(chans[-1]), nn.SiLU()]
         latent_in = self.bottleneck.encoder_channels(cfg.latent_channels)
         if self.tokens:
-            encoder.append(GridToTokens(cfg.latent_resolution, chans[-1], cfg.latent_tokens, latent_in, cfg.heads,
-                                        cfg.depth))
+            encoder.append(GridToTokens(cfg.latent_resolution, chans[-1], cfg.latent_tokens, latent_in))
             decoder: list[nn.Module] = [TokensToGrid(cfg.latent_resolution, cfg.latent_channels, cfg.latent_tokens,
-                                                     chans[-1], cfg.heads, cfg.depth)]
+                                                     chans[-1])]
         else:
             encoder.append(nn.Conv3d(chans[-1], latent_in, 3, padding=1))
             decoder = [nn.Conv3d(cfg.latent_channels, chans[-1], 3, padding=1)]

@@ -1,74 +1,48 @@
-"""A grid autoencoder's latent as K tokens instead of an r³ grid: a set latent (3DShape2VecSet, Zhang et al. 2023).
+"""A grid autoencoder's latent as K tokens instead of an r³ grid: one code for the whole shape.
 
 Why: with an 8³ latent grid every region of a voxel or splat shape has latent cells of its own, and a
-denoiser's small local errors decode into pieces that float free (the shipped voxel model: 15 % of
-chairs in one piece against 81 % of the autoencoder's own reconstructions). Tokens summarise the
-whole shape: each is read by every cell of the decoder, so an error moves the shape, it does not
-cut it. The same (K, C) layout as the point latents means the same DiT denoises all three.
+denoiser's errors decode into pieces that float free (the shipped voxel model: 15 % of chairs in one
+piece against 77 % of its autoencoder's reconstructions). The same happens to the midpoint of two
+encoded train chairs (``benchmarks/voxel_fragments.py midpoints``: 11 % in one piece): in a local
+latent an average is two half-strength sets of legs. A global code (the fully connected bottleneck
+of the 3D conv VAEs of Brock et al. 2016 and IM-NET's encoder, Chen & Zhang 2019) makes every
+number reach the whole grid, so the decoder maps any code to one shape. It is handed out as
+(K, C) tokens, the point latent's layout, so the same DiT denoises all three representations.
 
-:class:`GridToTokens` sits after the conv encoder (learned queries cross-attend to the coarsest
-cells, as the point encoder's queries attend to points); :class:`TokensToGrid` before the conv
-decoder (every cell's learned query cross-attends to the tokens).
+:class:`GridToTokens` ends the conv encoder (one more strided conv, then a linear map of all cells);
+:class:`TokensToGrid` starts the conv decoder (a linear map to a coarse grid, then an upsampling conv).
+A fully connected map learns far faster here than attention pooling did: with 32 learned queries
+cross-attending to the 8³ cells (3DShape2VecSet, Zhang et al. 2023) the voxel autoencoder's
+reconstruction IoU was 0.26 after 500 steps where the grid latent's was 0.7.
 """
 from __future__ import annotations
 
-import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
-
-from core.models.layers import TransformerBlock
-
-#: token width as a multiple of the coarsest conv level's channels (small: 4 x 32 = 128, the
-#: point autoencoder's order of width); attention over 32-wide tokens split into 4 heads of 8 was too narrow
-TOKEN_WIDTH_FACTOR = 4
-#: scale of the learned queries' and positions' initial values (ViT / DiT position embeddings)
-INIT_STD = 0.02
-
-
-def _learned(rows: int, width: int) -> nn.Parameter:
-    return nn.Parameter(torch.randn(rows, width) * INIT_STD)
 
 
 class GridToTokens(nn.Module):
-    """Conv features (B, D, r, r, r) -> tokens (B, K, out_channels): K queries cross-attend to the r³ cells."""
+    """Conv features (B, D, r, r, r) -> tokens (B, K, out_channels) through a fully connected layer."""
 
-    def __init__(self, resolution: int, channels: int, tokens: int, out_channels: int, heads: int,
-                 depth: int) -> None:
+    def __init__(self, resolution: int, channels: int, tokens: int, out_channels: int) -> None:
         super().__init__()
-        width = TOKEN_WIDTH_FACTOR * channels
-        self.cell_in = nn.Linear(channels, width)
-        self.cell_position = _learned(resolution**3, width)
-        self.queries = _learned(tokens, width)
-        self.pool = TransformerBlock(width, heads, cross=True)
-        self.blocks = nn.ModuleList(TransformerBlock(width, heads) for _ in range(depth))
-        self.out = nn.Sequential(nn.LayerNorm(width), nn.Linear(width, out_channels))
+        self.shape = (tokens, out_channels)
+        self.down = nn.Conv3d(channels, channels, 3, stride=2, padding=1)
+        self.linear = nn.Linear(channels * (resolution // 2) ** 3, tokens * out_channels)
 
     def forward(self, h: Tensor) -> Tensor:
-        cells = self.cell_in(h.flatten(2).transpose(1, 2)) + self.cell_position
-        tokens = self.pool(self.queries.expand(h.shape[0], -1, -1), cells)
-        for block in self.blocks:
-            tokens = block(tokens)
-        return self.out(tokens)
+        return self.linear(F.silu(self.down(h)).flatten(1)).view(h.shape[0], *self.shape)
 
 
 class TokensToGrid(nn.Module):
-    """Latent tokens (B, K, C) -> features (B, channels, r, r, r): each cell's query cross-attends to the tokens."""
+    """Latent tokens (B, K, C) -> features (B, channels, r, r, r): a linear map to the (r/2)³ grid, then up."""
 
-    def __init__(self, resolution: int, latent_channels: int, tokens: int, channels: int, heads: int,
-                 depth: int) -> None:
+    def __init__(self, resolution: int, latent_channels: int, tokens: int, channels: int) -> None:
         super().__init__()
-        width = TOKEN_WIDTH_FACTOR * channels
-        self.resolution = resolution
-        self.latent_in = nn.Linear(latent_channels, width)
-        self.token_position = _learned(tokens, width)
-        self.blocks = nn.ModuleList(TransformerBlock(width, heads) for _ in range(depth))
-        self.cell_queries = _learned(resolution**3, width)
-        self.read = TransformerBlock(width, heads, cross=True)
-        self.out = nn.Sequential(nn.LayerNorm(width), nn.Linear(width, channels))
+        self.coarse = (channels,) + (resolution // 2,) * 3
+        self.linear = nn.Linear(tokens * latent_channels, channels * (resolution // 2) ** 3)
+        self.up = nn.Conv3d(channels, channels, 3, padding=1)
 
     def forward(self, z: Tensor) -> Tensor:
-        tokens = self.latent_in(z) + self.token_position
-        for block in self.blocks:
-            tokens = block(tokens)
-        cells = self.read(self.cell_queries.expand(z.shape[0], -1, -1), tokens)
-        r = self.resolution
-        return self.out(cells).transpose(1, 2).reshape(z.shape[0], -1, r, r, r)
+        h = F.silu(self.linear(z.flatten(1))).view(z.shape[0], *self.coarse)
+        return self.up(F.interpolate(h, scale_factor=2.0, mode="nearest"))
