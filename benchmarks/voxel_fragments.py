@@ -29,7 +29,7 @@ Run: ``python benchmarks/voxel_fragments.py builtin:voxels threshold --classes c
 ``python benchmarks/voxel_fragments.py builtin:voxels decoder --steps 500``,
 ``python benchmarks/voxel_fragments.py builtin:voxels noise --classes chair``,
 ``python benchmarks/voxel_fragments.py RUN recon --classes chair,table,sofa`` or
-``python benchmarks/voxel_fragments.py RUN midpoints --classes chair,table,sofa``.
+``python benchmarks/voxel_fragments.py RUN midpoints --classes chair,table,sofa [--png SHEET.png]``.
 """
 from __future__ import annotations
 
@@ -54,6 +54,8 @@ BATCH, LR, MIN_ALPHA_BAR, CLEAN_SHARE = 16, 1e-4, 0.3, 0.25
 NOISE_LEVELS = (0.0, 0.3, 0.5, 0.7, 1.0)
 #: train shapes encoded per class for the latent statistics
 TRAIN_LATENTS = 256
+#: pairs drawn on the midpoint sheet (two to a row) and the edge of each tile in pixels
+SHEET_PAIRS, SHEET_TILE = 6, 200
 
 
 def sample_logits(run, class_name: str):
@@ -112,21 +114,37 @@ def reconstruction(model: str, classes: list[str]) -> dict:
     return table
 
 
-def midpoints(model: str, classes: list[str]) -> dict:
-    """Fragmentation of the decoded midpoints of N pairs of train shapes per class, beside their reconstructions."""
+def midpoints(model: str, classes: list[str], png: str | None = None) -> dict:
+    """Fragmentation of the decoded midpoints of N pairs of train shapes per class, beside their reconstructions;
+    ``png``: a sheet of the first class's first pairs (shape a, its reconstruction, the midpoint with shape b)."""
     import numpy as np
     import torch
 
     autoencoder, step = load_autoencoder(model)
     table: dict = {"autoencoder_step": step}
     for class_name in classes:
-        voxels = torch.from_numpy(test_voxels(class_name, 2 * N, split="train").astype(np.float32))[:, None]
+        voxels = test_voxels(class_name, 2 * N, split="train")
         with torch.inference_mode():
-            latents = autoencoder.encode(voxels)
-            recon = autoencoder.decode(latents)[:, 0] > 0
-            middle = autoencoder.decode((latents[:N] + latents[N:]) / 2)[:, 0] > 0
-        table[class_name] = {"recon": fragmentation(recon.numpy()), "midpoints": fragmentation(middle.numpy())}
+            latents = autoencoder.encode(torch.from_numpy(voxels.astype(np.float32))[:, None])
+            recon = (autoencoder.decode(latents)[:, 0] > 0).numpy()
+            middle = (autoencoder.decode((latents[:N] + latents[N:]) / 2)[:, 0] > 0).numpy()
+        table[class_name] = {"recon": fragmentation(recon), "midpoints": fragmentation(middle)}
+        if png and class_name == classes[0]:
+            save_midpoint_sheet(png, voxels, recon, middle)
     return table
+
+
+def save_midpoint_sheet(png: str, voxels, recon, middle) -> None:
+    """SHEET_PAIRS rows of: train shape a, its reconstruction, the decoded midpoint of a and its partner b."""
+    from core.render import contact_sheet, render_shape, save_png
+    from core.shapes import VoxelGrid
+
+    images, labels = [], []
+    for i in range(SHEET_PAIRS):
+        for name, grid in (("shape", voxels[i]), ("reconstruction", recon[i]), ("midpoint", middle[i])):
+            images.append(render_shape(VoxelGrid(grid.astype(bool)), size=(SHEET_TILE, SHEET_TILE)))
+            labels.append(f"{name} {i}")
+    save_png(contact_sheet(images, labels, columns=6), png)
 
 
 def threshold_sweep(run, classes: list[str]) -> dict:
@@ -252,6 +270,7 @@ def main() -> None:
     parser.add_argument("experiment", choices=("threshold", "decoder", "recon", "noise", "midpoints"))
     parser.add_argument("--classes", default="chair,table")
     parser.add_argument("--steps", type=int, default=500, help="decoder fine-tuning steps")
+    parser.add_argument("--png", help="midpoints: also draw the first class's first pairs to this picture")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from core.training import load_trained
@@ -260,7 +279,7 @@ def main() -> None:
     if args.experiment == "recon":
         result = reconstruction(args.model, classes)
     elif args.experiment == "midpoints":
-        result = midpoints(args.model, classes)
+        result = midpoints(args.model, classes, args.png)
     elif args.experiment == "noise":
         result = noise_tolerance(load_trained(args.model), classes)
     elif args.experiment == "threshold":
