@@ -8,7 +8,7 @@ The contract the trainer, pipeline and checkpoints code against::
         representation: "points" | "voxels" | "splats";  kind: "ae" | "vae" | "vqvae"
         n_points=2048 (points), resolution=32 (grids; 64 allowed), in_channels=1 (voxels; splats more),
         width/depth/heads/channel_mults, decoder_queries (points),
-        latent_tokens/latent_channels/latent_resolution,
+        latent_tokens/latent_channels/latent_resolution, latent_layout ("grid" | "tokens": grids' latent as (K, C)),
         loss ("" = representation default), kl_weight, codebook_size=512, commitment_beta=0.25,
         ema_decay=0.99, dead_code_threshold, gradient_checkpointing
     DenoiserConfig         # dataclass; to_dict()/from_dict()
@@ -16,7 +16,7 @@ The contract the trainer, pipeline and checkpoints code against::
         width/depth/heads/mlp_ratio/channel_mults/text_tokens, patch_size (UNet); gradient_checkpointing
 
     ae = build_autoencoder(cfg)
-    ae.latent_shape -> tuple                 # per sample: (K, C) for points, (C, r, r, r) for grids
+    ae.latent_shape -> tuple                 # per sample: (K, C) for points and token grids, (C, r, r, r) for grids
     ae.encode(x) -> z                        # deterministic: VAE -> mean, VQ-VAE -> quantised latents
     ae.decode(z) -> x_hat                    # points (B, P, 3); grids: logits/values (B, C, R, R, R)
     ae(x) -> AutoencoderOutput(recon, loss, logs)   # full stage-1 loss; logs: loss, recon, chamfer |
