@@ -114,6 +114,8 @@ def test_splats_are_drawn_as_discs_at_once_and_refined_with_the_gaussian_shader_
 def test_two_viewports_get_only_their_own_frames(qtbot, render_thread, rng):
     """A second viewport (or one left over from a closed window) drawing its own shape neither hands its frames
     to the first nor replaces the first's request: the shared renderer reloads each viewport's shape."""
+    from app.viewport.render_thread import REFINE_DELAY_S
+
     first, second = Viewport(render_thread), Viewport(render_thread)
     for viewport, size in ((first, (320, 260)), (second, (260, 420))):
         qtbot.addWidget(viewport)
@@ -123,6 +125,9 @@ def test_two_viewports_get_only_their_own_frames(qtbot, render_thread, rng):
     with qtbot.waitSignals([first.frame_shown, second.frame_shown], timeout=FRAME_TIMEOUT_MS):
         first.show_shape(points)
         second.show_shape(voxels)
+    # let both settle first: under load a viewport's first frame can arrive before its resize's redraw
+    qtbot.waitUntil(lambda: render_thread.idle, timeout=FRAME_TIMEOUT_MS)
+    qtbot.wait(int(3 * REFINE_DELAY_S * 1000))
     qtbot.waitUntil(lambda: render_thread.idle, timeout=FRAME_TIMEOUT_MS)
     first_frames, first_image = first.frames_shown, QImage(first.image)
     second_frames = second.frames_shown
