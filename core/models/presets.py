@@ -86,11 +86,10 @@ def _check_preset(preset: str) -> None:
 def autoencoder_config(preset: str, representation: str, kind: str = "ae", **overrides: Any) -> AutoencoderConfig:
     """The preset's autoencoder for ``representation`` and ``kind``; ``overrides`` win (e.g. resolution=64)."""
     _check_preset(preset)
-    values = {**AUTOENCODER_PRESETS[preset][representation], **overrides}
-    if representation != "points" and values.get("latent_layout") == "tokens":
-        token_sizes = {k: AUTOENCODER_PRESETS[preset]["points"][k] for k in TOKEN_LATENT_SIZES}
-        values = {**AUTOENCODER_PRESETS[preset][representation], **token_sizes, **overrides}
-    return AutoencoderConfig(representation=representation, kind=kind, **values)
+    sizes = AUTOENCODER_PRESETS[preset][representation]
+    if representation != "points" and overrides.get("latent_layout") == "tokens":
+        sizes = {**sizes, **{k: AUTOENCODER_PRESETS[preset]["points"][k] for k in TOKEN_LATENT_SIZES}}
+    return AutoencoderConfig(representation=representation, kind=kind, **{**sizes, **overrides})
 
 
 def denoiser_config(preset: str, latent_shape: tuple[int, ...], cond: str = "none", num_classes: int = 0,

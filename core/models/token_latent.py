@@ -17,6 +17,8 @@ reconstruction IoU was 0.26 after 500 steps where the grid latent's was 0.7.
 """
 from __future__ import annotations
 
+import math
+
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -40,7 +42,7 @@ class TokensToGrid(nn.Module):
     def __init__(self, resolution: int, latent_channels: int, tokens: int, channels: int) -> None:
         super().__init__()
         self.coarse = (channels,) + (resolution // 2,) * 3
-        self.linear = nn.Linear(tokens * latent_channels, channels * (resolution // 2) ** 3)
+        self.linear = nn.Linear(tokens * latent_channels, math.prod(self.coarse))
         self.up = nn.Conv3d(channels, channels, 3, padding=1)
 
     def forward(self, z: Tensor) -> Tensor:

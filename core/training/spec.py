@@ -95,14 +95,14 @@ class RunSpec:
             if not 0 <= self.ae_latent_noise <= MAX_LATENT_NOISE:
                 raise InputError("--ae-latent-noise", f"must be in [0, {MAX_LATENT_NOISE}] (a multiple of the latent's "
                                                       f"std), got {self.ae_latent_noise}")
-            if self.ae_from is not None:
-                raise InputError("--ae-latent-noise", "changes stage 1, which --ae-from skips")
         if self.ae_latent is not None:
             _check_choice("--ae-latent", self.ae_latent, LATENT_LAYOUTS)
             if self.representation == "points":
                 raise InputError("--ae-latent", "applies to voxel and splat grids; point latents are always tokens")
-            if self.ae_from is not None:
-                raise InputError("--ae-latent", "changes stage 1, which --ae-from skips")
+        if self.ae_from is not None:
+            for option, value in (("--ae-latent-noise", self.ae_latent_noise), ("--ae-latent", self.ae_latent)):
+                if value is not None:
+                    raise InputError(option, "changes stage 1, which --ae-from skips")
         if self.denoiser_patch is not None:
             if self.denoiser_patch not in DENOISER_PATCHES:
                 raise InputError("--denoiser-patch", f"must be one of {DENOISER_PATCHES}, got {self.denoiser_patch}")

@@ -5,6 +5,7 @@ import numpy as np
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 
+from app.viewport.render_thread import REFINE_DELAY_S
 from app.viewport.widget import Viewport
 from core.shapes import GaussianSplats, Mesh, PointCloud, VoxelGrid
 
@@ -90,8 +91,6 @@ def test_screenshot_writes_the_frame(qtbot, render_thread, rng, tmp_path):
 
 
 def test_splats_are_drawn_as_discs_at_once_and_refined_with_the_gaussian_shader_at_rest(qtbot, render_thread, rng):
-    from app.viewport.render_thread import REFINE_DELAY_S
-
     viewport = Viewport(render_thread)
     qtbot.addWidget(viewport)
     viewport.resize(320, 260)
@@ -114,8 +113,6 @@ def test_splats_are_drawn_as_discs_at_once_and_refined_with_the_gaussian_shader_
 def test_two_viewports_get_only_their_own_frames(qtbot, render_thread, rng):
     """A second viewport (or one left over from a closed window) drawing its own shape neither hands its frames
     to the first nor replaces the first's request: the shared renderer reloads each viewport's shape."""
-    from app.viewport.render_thread import REFINE_DELAY_S
-
     first, second = Viewport(render_thread), Viewport(render_thread)
     for viewport, size in ((first, (320, 260)), (second, (260, 420))):
         qtbot.addWidget(viewport)
