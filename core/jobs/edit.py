@@ -211,7 +211,8 @@ class CompleteJob(_EditJob):
     normalised, its extent taken as the kept part and its mirror image in the cut; on the kept side the decoded
     shape must then match the partial one both ways (points: Chamfer restricted to that side; grids: occupancy of
     every cell there), and grid latents keep the partial's own encoding in the latent cells wholly on that side
-    (:func:`core.diffusion.editing.known_replacement`).
+    (:func:`core.diffusion.editing.known_replacement`; a token latent has no cells of its own, so only the
+    agreement guides it).
 
     Without a cut only coverage is known: the decoded shape must cover the partial's points (points: their
     one-sided Chamfer distance; grids: the decoded occupancy at them), and the partial's placement (centre and
@@ -270,8 +271,8 @@ class CompleteJob(_EditJob):
                                               (center, log_scale)), frames
 
     def _cut_correction(self, run, framed, known: torch.Tensor) -> Callable:
-        """Agreement with the partial shape on the cut's kept side (model frame); grids also keep its latent
-        cells there."""
+        """Agreement with the partial shape on the cut's kept side (model frame); grid latents (not token ones)
+        also keep its latent cells there."""
         region = self.cut.in_frame(framed.frame)
         decode = run.pipeline().decode
         if run.representation.name == "points":
@@ -282,6 +283,8 @@ class CompleteJob(_EditJob):
         cells = torch.from_numpy(region.kept_cells(target.shape[-1])).to(target.device)
         guided = editing.consistency_correction(lambda x0: _kept_side_grid_loss(decode(x0), target, cells).sum(),
                                                 COMPLETION_STEP_SIZE, COMPLETION_ITERATIONS)
+        if run.autoencoder.tokens:  # one code for the whole shape: no latent cells belong to the kept side
+            return guided
         latent_cells = torch.from_numpy(region.kept_cells(known.shape[-1], LATENT_MARGIN_CELLS)).to(known.device)
         return editing.chained(editing.known_replacement(known, latent_cells), guided)
 

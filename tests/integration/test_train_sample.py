@@ -14,6 +14,8 @@ import torch
 
 from core.cli import main
 from core.jobs import CancelToken, Failed, Metric, Preview, Progress
+from core.jobs.edit import CompleteJob
+from core.jobs.edit_inputs import Cut
 from core.jobs.sample import SampleJob
 from core.jobs.train import TrainJob
 from core.shapes import PointCloud, VoxelGrid
@@ -128,6 +130,13 @@ def test_a_token_latent_voxel_run_trains_a_dit_and_samples_grids(shared_data, tm
     assert np.load(tmp_path / "out" / "samples.npy").shape == (2, 32, 32, 32)
     assert all(isinstance(s, VoxelGrid) for s in result.shapes)
     assert all(isinstance(s, VoxelGrid) for e in events if isinstance(e, Preview) for s in e.shapes)
+    # completion told the cut: a token latent has no latent cells to keep, only the decoded agreement guides it
+    cloud = result.shapes[0].centers()
+    np.save(tmp_path / "half.npy", cloud[cloud[:, 0] <= 0].astype(np.float32))
+    completed = CompleteJob(run, tmp_path / "half.npy", tmp_path / "done", n=1, cut=Cut.parse("x>0"),
+                            class_name="chair", steps=2, fmt="npy").run()
+    assert np.load(tmp_path / "done" / "samples.npy").shape == (1, 32, 32, 32)
+    assert isinstance(completed["shapes"][0], VoxelGrid)
 
 
 def test_unknown_class_exits_2_listing_the_valid_ones(points_run, tmp_path, capsys):
