@@ -12,12 +12,11 @@ The reconstruction loss is a strategy looked up by name (:mod:`core.models.losse
 """
 from __future__ import annotations
 
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from core.models.autoencoder import Autoencoder
 from core.models.config import AutoencoderConfig
-from core.models.layers import ResBlock3d, group_norm, run_block, voxel_shuffle, voxel_unshuffle
+from core.models.layers import ResBlock3d, group_norm, run_block, upsample_conv, voxel_shuffle, voxel_unshuffle
 from core.models.losses import grid_loss
 from core.models.token_latent import GridToTokens, TokensToGrid
 
@@ -38,7 +37,7 @@ class _Upsample(nn.Module):
         self.conv = nn.Conv3d(channels, out_channels, 3, padding=1)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
+        return upsample_conv(self.conv, x)
 
 
 class GridAutoencoder(Autoencoder):

@@ -149,6 +149,12 @@ class ResBlock3d(nn.Module):
         return self.skip(x) + self.conv2(F.silu(h))
 
 
+def upsample_conv(conv: nn.Conv3d, x: Tensor) -> Tensor:
+    """Double a grid's resolution, nearest then a 3³ conv: the LDM / MONAI decoder's upsampling, which
+    avoids the checkerboard artefacts of a transposed conv (Odena et al. 2016, Distill)."""
+    return conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
+
+
 def voxel_unshuffle(x: Tensor, factor: int) -> Tensor:
     """Space-to-depth (B, C, R, R, R) -> (B, C f^3, R/f, R/f, R/f): the 3D ``pixel_unshuffle``."""
     b, c, d, h, w = x.shape

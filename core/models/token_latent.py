@@ -22,6 +22,8 @@ import math
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from core.models.layers import upsample_conv
+
 
 class GridToTokens(nn.Module):
     """Conv features (B, D, r, r, r) -> tokens (B, K, out_channels) through a fully connected layer."""
@@ -47,4 +49,4 @@ class TokensToGrid(nn.Module):
 
     def forward(self, z: Tensor) -> Tensor:
         h = F.silu(self.linear(z.flatten(1))).view(z.shape[0], *self.coarse)
-        return self.up(F.interpolate(h, scale_factor=2.0, mode="nearest"))
+        return upsample_conv(self.up, h)
