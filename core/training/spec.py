@@ -99,10 +99,10 @@ class RunSpec:
             _check_choice("--ae-latent", self.ae_latent, LATENT_LAYOUTS)
             if self.representation == "points":
                 raise InputError("--ae-latent", "applies to voxel and splat grids; point latents are always tokens")
-        if self.ae_from is not None:
-            for option, value in (("--ae-latent-noise", self.ae_latent_noise), ("--ae-latent", self.ae_latent)):
-                if value is not None:
-                    raise InputError(option, "changes stage 1, which --ae-from skips")
+        # --ae-latent names the source's layout, so the denoiser is built for it (reuse_autoencoder checks it);
+        # the latent noise only changes how stage 1 trains, which --ae-from skips
+        if self.ae_from is not None and self.ae_latent_noise is not None:
+            raise InputError("--ae-latent-noise", "changes stage 1, which --ae-from skips")
         if self.denoiser_patch is not None:
             if self.denoiser_patch not in DENOISER_PATCHES:
                 raise InputError("--denoiser-patch", f"must be one of {DENOISER_PATCHES}, got {self.denoiser_patch}")

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from core.jobs.sample import SampleJob
+from core.jobs.events import Failed
 from core.jobs.train import TrainJob
 from core.training import RunSpec, load_checkpoint
 from core.training.pretrained import pretrained_dir
@@ -37,3 +38,19 @@ def test_a_run_trains_a_denoiser_over_the_builtin_points_autoencoder(shared_data
 
     result = SampleJob(run, 2, tmp_path / "s", class_name="chair", steps=2, seed=0, fmt="npy").run()
     assert result.array.shape == (2, 1024, 3) and np.isfinite(result.array).all()
+
+
+def test_a_token_latent_builtin_is_reused_when_its_layout_is_named(shared_data, tmp_path):
+    """builtin:voxels has a token latent: --ae-latent tokens builds the DiT over it; without it the run would
+    build a grid latent's UNet, and the refusal names the layout that differs."""
+    common = dict(data=str(shared_data / H5), representation="voxels", classes=["chair", "sofa"], cond="class",
+                  preset="small", prediction="v", ldm_steps=2, max_shapes=8, batch_size=4, ae_from="builtin:voxels")
+    events = []
+    assert TrainJob(tmp_path / "grid", RunSpec(**common)).run(events.append) is None
+    assert isinstance(events[-1], Failed) and events[-1].bad_input and "latent_layout 'tokens'" in events[-1].error
+    run = tmp_path / "tokens"
+    assert TrainJob(run, RunSpec(**common, ae_latent="tokens")).run() is not None
+    config = json.loads((run / "config.json").read_text())
+    assert config["autoencoder"]["latent_layout"] == "tokens" and config["denoiser"]["latent_shape"] == [32, 8]
+    result = SampleJob(run, 2, tmp_path / "s", class_name="chair", steps=2, seed=0, fmt="npy").run()
+    assert result.array.shape == (2, 32, 32, 32) and np.isfinite(result.array).all()

@@ -52,7 +52,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "tolerates a denoiser's small errors (default 0: off)")
     parser.add_argument("--ae-latent", choices=LATENT_LAYOUTS,
                         help="voxels and splats: the latent as an 8³ grid (default; a UNet denoises it) or as 32 "
-                             "tokens like the point latent (a DiT denoises it)")
+                             "tokens like the point latent (a DiT denoises it); with --ae-from, the source's layout "
+                             "(builtin:voxels and builtin:splats: tokens)")
     parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast (faster on CPUs with AVX512-BF16)")
     parser.add_argument("--grad-checkpointing", action="store_true", help="recompute activations to save memory")
     parser.add_argument("--out", required=True, help="run folder")
