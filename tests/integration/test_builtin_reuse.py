@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from core.jobs.sample import SampleJob
 from core.jobs.events import Failed
+from core.jobs.sample import SampleJob
 from core.jobs.train import TrainJob
 from core.training import RunSpec, load_checkpoint
 from core.training.pretrained import pretrained_dir
