@@ -2,7 +2,8 @@
 
 ``recon``: the autoencoder alone (any run folder, also one whose stage 2 has not started): test shapes
 encoded and decoded, their fragmentation and IoU beside the data's own. This is the ceiling the
-denoiser works under.
+denoiser works under. ``recon`` and ``midpoints`` also take a splat model (its Gaussian centres' cells
+are the occupancy, as ``eval`` counts them).
 
 ``threshold``: the samples' and the autoencoder's reconstructions' fragmentation at several occupancy
 thresholds on the decoder's logits. If the pieces were only a calibration matter (focal loss moves
@@ -77,60 +78,69 @@ def iou(pred, target) -> float:
     return round(float((pred & target).sum() / (pred | target).sum()), 4)
 
 
-def test_voxels(class_name: str, n: int, split: str = "test"):
+def test_inputs(representation_name: str, class_name: str, n: int, split: str = "test"):
+    """The first n shapes of a class as the autoencoder's input (N, C, 32, 32, 32), made by the training loaders,
+    and their occupancy (bool (N, 32, 32, 32); splats: the cells holding a Gaussian centre)."""
     from core.data import open_dataset
+    from core.training.representations import representation
 
-    return open_dataset(REFERENCE).subset(classes=[class_name], split=split).voxels(resolution=32)[:n]
+    adapter = representation(representation_name)
+    subset = open_dataset(REFERENCE).subset(classes=[class_name], split=split)
+    inputs = adapter.model_input(adapter.load(subset, 1024, 32)[:n])
+    return inputs, (inputs[:, 0] > 0.5).numpy()
+
+
+def occupancy(decoded):
+    """Occupied cells of decoder outputs: channel 0 is the occupancy logit of voxels and of splat grids
+    (logit 0 = probability 0.5, the threshold of the exported arrays)."""
+    return (decoded[:, 0] > 0).numpy()
 
 
 def load_autoencoder(model: str):
-    """The EMA autoencoder of a run folder or built-in model, and the step it was saved at."""
+    """The EMA autoencoder of a run folder or built-in model, the step it was saved at and its representation."""
     from core.models import AutoencoderConfig, build_autoencoder
     from core.training.checkpoint import checkpoint_path, load_checkpoint
     from core.training.pretrained import resolve_run
     from core.training.run_config import read_run_config
 
     run_dir = resolve_run(model)
-    autoencoder = build_autoencoder(AutoencoderConfig.from_dict(read_run_config(run_dir).autoencoder))
+    config = read_run_config(run_dir)
+    autoencoder = build_autoencoder(AutoencoderConfig.from_dict(config.autoencoder))
     checkpoint = load_checkpoint(checkpoint_path(run_dir, "ae"))
     checkpoint.load_weights(autoencoder, "ema")
-    return autoencoder.eval(), checkpoint.manifest["step"]
+    return autoencoder.eval(), checkpoint.manifest["step"], config.representation
 
 
 def reconstruction(model: str, classes: list[str]) -> dict:
     """Fragmentation and IoU of the autoencoder's reconstructions of N test shapes per class, and the data's."""
-    import numpy as np
     import torch
 
-    autoencoder, step = load_autoencoder(model)
+    autoencoder, step, representation_name = load_autoencoder(model)
     table: dict = {"autoencoder_step": step}
     for class_name in classes:
-        voxels = test_voxels(class_name, N)
+        inputs, data = test_inputs(representation_name, class_name, N)
         with torch.inference_mode():
-            logits = autoencoder.decode(autoencoder.encode(torch.from_numpy(voxels.astype(np.float32))[:, None]))
-        recon = (logits[:, 0] > 0).numpy()
-        table[class_name] = {"recon": fragmentation(recon), "recon_iou": iou(recon, voxels),
-                             "data": fragmentation(voxels)}
+            recon = occupancy(autoencoder.decode(autoencoder.encode(inputs)))
+        table[class_name] = {"recon": fragmentation(recon), "recon_iou": iou(recon, data), "data": fragmentation(data)}
     return table
 
 
 def midpoints(model: str, classes: list[str], png: str | None = None) -> dict:
     """Fragmentation of the decoded midpoints of N pairs of train shapes per class, beside their reconstructions;
     ``png``: a sheet of the first class's first pairs (shape a, its reconstruction, the midpoint with shape b)."""
-    import numpy as np
     import torch
 
-    autoencoder, step = load_autoencoder(model)
+    autoencoder, step, representation_name = load_autoencoder(model)
     table: dict = {"autoencoder_step": step}
     for class_name in classes:
-        voxels = test_voxels(class_name, 2 * N, split="train")
+        inputs, data = test_inputs(representation_name, class_name, 2 * N, split="train")
         with torch.inference_mode():
-            latents = autoencoder.encode(torch.from_numpy(voxels.astype(np.float32))[:, None])
-            recon = (autoencoder.decode(latents)[:, 0] > 0).numpy()
-            middle = (autoencoder.decode((latents[:N] + latents[N:]) / 2)[:, 0] > 0).numpy()
+            latents = autoencoder.encode(inputs)
+            recon = occupancy(autoencoder.decode(latents))
+            middle = occupancy(autoencoder.decode((latents[:N] + latents[N:]) / 2))
         table[class_name] = {"recon": fragmentation(recon), "midpoints": fragmentation(middle)}
         if png and class_name == classes[0]:
-            save_midpoint_sheet(png, voxels, recon, middle)
+            save_midpoint_sheet(png, data, recon, middle)
     return table
 
 
@@ -149,15 +159,14 @@ def save_midpoint_sheet(png: str, voxels, recon, middle) -> None:
 
 def threshold_sweep(run, classes: list[str]) -> dict:
     """Fragmentation of samples and reconstructions, and reconstruction IoU, per threshold."""
-    import numpy as np
     import torch
 
     table = {}
     for class_name in classes:
         logits = sample_logits(run, class_name)
-        voxels = test_voxels(class_name, N)
+        inputs, voxels = test_inputs("voxels", class_name, N)
         with torch.inference_mode():
-            recon = run.autoencoder.decode(run.autoencoder.encode(torch.from_numpy(voxels.astype(np.float32))[:, None]))
+            recon = run.autoencoder.decode(run.autoencoder.encode(inputs))
         table[class_name] = {
             str(th): {"samples": fragmentation((logits > th).numpy()),
                       "samples_fill": round(float((logits > th).float().mean()), 4),
