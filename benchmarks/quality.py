@@ -4,11 +4,12 @@ For each class and seed: ``sample MODEL --class C --n N --guidance W --steps 20 
 then ``eval samples --ref REF --split test --class C`` (the same jobs the CLI runs, in one process), on the
 raw decoder output; then the mean over seeds, with the range. ``--oracle`` scores N random train shapes
 of each class in the model's representation instead (``eval --oracle --repr R``), the score no
-generator of that representation can beat. Metrics: ``cd`` for points and splats, ``cd,iou`` for voxels,
+generator of that representation can beat. ``--recon`` scores N random train shapes passed through the
+model's autoencoder: the score its stage 1 allows a denoiser that lands on train latents. Metrics: ``cd`` for points and splats, ``cd,iou`` for voxels,
 plus ``floaters`` / ``one_piece`` for voxels and splats.
 
 Run: ``python benchmarks/quality.py builtin:voxels --classes chair,sofa,table --seeds 0,1,2,3 --guidance 2
-[--oracle] [--json OUT]`` (prints one JSON object).
+[--oracle | --recon] [--json OUT]`` (prints one JSON object).
 """
 from __future__ import annotations
 
@@ -29,23 +30,46 @@ STEPS, SAMPLER = 20, "dpmpp"
 
 
 def score(model: str, representation: str, class_name: str, seed: int, n: int, guidance: float,
-          oracle: bool) -> dict[str, float]:
-    """One class, one seed: the eval JSON's metrics."""
+          source: str) -> dict[str, float]:
+    """One class, one seed: the eval JSON's metrics of the model's samples, the oracle or the reconstructions."""
+    import numpy as np
+
     from core.jobs.evaluate import EvalJob
     from core.jobs.sample import SampleJob
 
     metrics = METRICS[representation]
-    if oracle:
+    if source == "oracle":
         return EvalJob(None, REFERENCE, class_name=class_name, n=n, metrics=metrics, oracle=True, seed=seed,
                        representation=representation).run().metrics
     with tempfile.TemporaryDirectory() as out:
-        SampleJob(model, n, out, class_name=class_name, guidance=guidance, steps=STEPS, sampler=SAMPLER, seed=seed,
-                  fmt="npy").run()
+        if source == "recon":
+            np.save(Path(out) / "samples.npy", reconstructions(model, class_name, n, seed))
+        else:
+            SampleJob(model, n, out, class_name=class_name, guidance=guidance, steps=STEPS, sampler=SAMPLER,
+                      seed=seed, fmt="npy").run()
         return EvalJob(Path(out) / "samples.npy", REFERENCE, class_name=class_name, metrics=metrics,
                        seed=seed).run().metrics
 
 
-def run(model: str, classes: list[str], seeds: list[int], n: int, guidance: float, oracle: bool) -> dict:
+def reconstructions(model: str, class_name: str, n: int, seed: int):
+    """n random train shapes of the class, made by the training loader, through the model's EMA autoencoder,
+    as the arrays sampling exports."""
+    import numpy as np
+    import torch
+
+    from core.data import open_dataset
+    from core.training import load_trained
+
+    trained = load_trained(model)
+    adapter, data = trained.representation, trained.config.data
+    train = open_dataset(REFERENCE).subset(classes=[class_name], split="train")
+    rows = np.random.default_rng(seed).choice(len(train), size=min(n, len(train)), replace=False)
+    stored = adapter.load(train, data["n_points"], data["resolution"])[torch.from_numpy(rows)]
+    with torch.inference_mode():
+        return adapter.to_array(trained.autoencoder.decode(trained.autoencoder.encode(adapter.model_input(stored))))
+
+
+def run(model: str, classes: list[str], seeds: list[int], n: int, guidance: float, source: str) -> dict:
     """Every class over every seed, with the mean and range of each metric."""
     sys.path.insert(0, str(ROOT))
     from core.training import load_trained
@@ -53,7 +77,7 @@ def run(model: str, classes: list[str], seeds: list[int], n: int, guidance: floa
     representation = load_trained(model).config.representation
     table = {}
     for class_name in classes:
-        per_seed = {seed: score(model, representation, class_name, seed, n, guidance, oracle) for seed in seeds}
+        per_seed = {seed: score(model, representation, class_name, seed, n, guidance, source) for seed in seeds}
         names = next(iter(per_seed.values()))
         table[class_name] = {
             "seeds": per_seed,
@@ -62,7 +86,9 @@ def run(model: str, classes: list[str], seeds: list[int], n: int, guidance: floa
                       for k in names},
         }
         print(class_name, table[class_name]["mean"], file=sys.stderr)
-    return {"model": model, "oracle": oracle, "n": n, "guidance": None if oracle else guidance, "steps": STEPS,
+    sampled = source == "samples"
+    return {"model": model, "source": source, "oracle": source == "oracle", "n": n,
+            "guidance": guidance if sampled else None, "steps": STEPS,
             "sampler": SAMPLER, "seeds": seeds, "reference": str(REFERENCE), "classes": table}
 
 
@@ -73,11 +99,14 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2,3")
     parser.add_argument("--n", type=int, default=100, help="samples per class and seed (the test split has 100)")
     parser.add_argument("--guidance", type=float, default=1.0)
-    parser.add_argument("--oracle", action="store_true", help="score train shapes in the model's representation")
+    sources = parser.add_mutually_exclusive_group()
+    sources.add_argument("--oracle", action="store_true", help="score train shapes in the model's representation")
+    sources.add_argument("--recon", action="store_true", help="score train shapes through the model's autoencoder")
     parser.add_argument("--json", help="also write the JSON here")
     args = parser.parse_args()
+    source = "oracle" if args.oracle else "recon" if args.recon else "samples"
     result = run(args.model, args.classes.split(","), [int(s) for s in args.seeds.split(",")], args.n, args.guidance,
-                 args.oracle)
+                 source)
     text = json.dumps(result, indent=2)
     if args.json:
         Path(args.json).write_text(text + "\n")
