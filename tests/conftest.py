@@ -1,6 +1,7 @@
-"""Shared test fixtures: the real data folder, an isolated cache, headless Qt."""
+"""Shared test fixtures: the real data folder, benchmark scripts as modules, an isolated cache, headless Qt."""
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -18,6 +19,18 @@ def shared_data() -> Path:
     """The real data folder beside the checkout; CI always has it, so its absence is a failure."""
     assert SHARED_DATA.is_dir(), f"real data folder missing: {SHARED_DATA} (set LATENT3D_SHARED_DATA)"
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def load_benchmark():
+    """``load_benchmark("quality")``: a script of ``benchmarks/`` imported as a module (they are scripts, not a
+    package), so tests call the functions the README's figures come from."""
+    def load(name: str):
+        spec = importlib.util.spec_from_file_location(f"{name}_under_test", ROOT / "benchmarks" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    return load
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,4 @@
 """``benchmarks/bench_ldm.py`` on a random-weight stand-in: every figure is there and positive (no timing asserts)."""
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -7,15 +6,11 @@ import pytest
 from core.resources import RESOURCES_ENV
 
 pytestmark = pytest.mark.slow  # tens of seconds on a loaded 2-core machine: DDPM's diffusers import, 16 shapes
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_ldm.py"
 
 
 @pytest.fixture(scope="module")
-def bench_ldm():
-    spec = importlib.util.spec_from_file_location("bench_ldm_under_test", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def bench_ldm(load_benchmark):
+    return load_benchmark("bench_ldm")
 
 
 def test_without_builtin_models_the_bench_labels_its_stand_in(bench_ldm, tmp_path, monkeypatch):

@@ -1,24 +1,17 @@
 """``benchmarks/quality.py --recon``: train shapes passed through a shipped autoencoder, as sampling exports them."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from core.data import open_dataset
 
 pytestmark = pytest.mark.slow  # voxelises the 889 train chairs without a cache
-QUALITY = Path(__file__).resolve().parents[2] / "benchmarks" / "quality.py"
 
 
 @pytest.fixture(scope="module")
-def quality():
-    spec = importlib.util.spec_from_file_location("quality_under_test", QUALITY)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def quality(load_benchmark):
+    return load_benchmark("quality")
 
 
 def test_each_reconstruction_is_of_the_train_shape_drawn_for_it(quality, shared_data):
