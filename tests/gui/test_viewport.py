@@ -101,8 +101,10 @@ def test_splats_are_drawn_as_discs_at_once_and_refined_with_the_gaussian_shader_
         viewport.show_shape(_shapes(rng)[2])
     discs = QImage(viewport.image)
     assert _non_background(discs) > 50 and not render_thread.idle  # its refinement is still to come
-    qtbot.waitUntil(lambda: render_thread.idle, timeout=FRAME_TIMEOUT_MS)
-    assert viewport.frames_shown >= shown + 2 and viewport.image != discs  # the Gaussian shader's frame
+    # the refined frame reaches the widget through a queued signal, after the render thread is idle again
+    # (and a frame of the show's resize debounce may come first): wait for the frame itself
+    qtbot.waitUntil(lambda: render_thread.idle and viewport.image != discs, timeout=FRAME_TIMEOUT_MS)
+    assert viewport.frames_shown >= shown + 2  # discs first, the Gaussian shader's frame after
     points = viewport.frames_shown
     with qtbot.waitSignal(viewport.frame_shown, timeout=FRAME_TIMEOUT_MS):
         viewport.show_shape(_shapes(rng)[0])
