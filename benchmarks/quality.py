@@ -5,8 +5,8 @@ then ``eval samples --ref REF --split test --class C`` (the same jobs the CLI ru
 raw decoder output; then the mean over seeds, with the range. ``--oracle`` scores N random train shapes
 of each class in the model's representation instead (``eval --oracle --repr R``), the score no
 generator of that representation can beat. ``--recon`` scores N random train shapes passed through the
-model's autoencoder: the score its stage 1 allows a denoiser that lands on train latents. Metrics: ``cd`` for points and splats, ``cd,iou`` for voxels,
-plus ``floaters`` / ``one_piece`` for voxels and splats.
+model's autoencoder: the score its stage 1 allows a denoiser that lands on train latents. Metrics: ``cd``
+for points and splats, ``cd,iou`` for voxels, plus ``floaters`` / ``one_piece`` for voxels and splats.
 
 Run: ``python benchmarks/quality.py builtin:voxels --classes chair,sofa,table --seeds 0,1,2,3 --guidance 2
 [--oracle | --recon] [--json OUT]`` (prints one JSON object).
