@@ -65,7 +65,7 @@ class ExportBuiltinJob(Job):
             raise InputError("--dtype", f"{self.dtype!r}; use one of {', '.join(WEIGHT_DTYPES)}")
         run = training.load_trained(self.run_dir)  # the run must load (and pass its checks) before anything is written
         folder = self.dest / self.model_name
-        training.write_run_config(folder, run.config)
+        training.write_run_config(folder, training.shareable(run.config))
         steps = {stage: self._export_stage(stage, folder) for stage in STAGES}
         emit(Progress(1, 2, "export"))
         cancel.raise_if_cancelled()
@@ -116,11 +116,11 @@ def _training() -> SimpleNamespace:
     module, and must not import torch (issue 21's lazy point here)."""
     from core.training.checkpoint import checkpoint_path, load_checkpoint, write_checkpoint
     from core.training.run import load_trained
-    from core.training.run_config import data_as_given, write_run_config
+    from core.training.run_config import data_as_given, shareable, write_run_config
 
     return SimpleNamespace(checkpoint_path=checkpoint_path, load_checkpoint=load_checkpoint,
                            write_checkpoint=write_checkpoint, load_trained=load_trained, data_as_given=data_as_given,
-                           write_run_config=write_run_config)
+                           shareable=shareable, write_run_config=write_run_config)
 
 
 def _cast(tensor, dtype):

@@ -21,7 +21,7 @@ from typing import Any
 from core.errors import InputError
 from core.models.config import AutoencoderConfig
 from core.training.checkpoint import checkpoint_path, load_checkpoint, write_checkpoint
-from core.training.pretrained import resolve_run
+from core.training.pretrained import is_builtin, resolve_run
 from core.training.run_config import RunConfig, read_run_config
 
 
@@ -44,8 +44,10 @@ def reuse_autoencoder(source: str | Path, config: RunConfig) -> RunConfig:
     """``config`` with stage 1 taken from ``source``'s finished autoencoder, after checking that it fits.
 
     Every mismatch (not a run, no or unfinished autoencoder, other architecture or normalisation) is an
-    InputError. The returned config records the source under ``autoencoder_from``.
+    InputError. The returned config records the source under ``autoencoder_from``: a built-in model by its
+    ``builtin:NAME`` (a shipped run then names no folder of the machine that trained it), a run by its path.
     """
+    named = str(source) if is_builtin(source) else str(Path(source).resolve())
     source = resolve_run(source)
     read_run_config(source)  # a clear error when it is not a run folder
     path = checkpoint_path(source, "ae")
@@ -65,7 +67,7 @@ def reuse_autoencoder(source: str | Path, config: RunConfig) -> RunConfig:
         raise InputError("--ae-from", f"the autoencoder of {source} is still training (step {step} of {total}); "
                                       "wait until its stage 1 has finished")
     return replace(config, train={**config.train, "ae": manifest["train"]},
-                   autoencoder_from={"run": str(source.resolve()), "checkpoint": str(path.resolve()), "step": step})
+                   autoencoder_from={"run": named, "step": step})
 
 
 def copy_autoencoder(config: RunConfig, run_dir: Path) -> Path:
@@ -75,7 +77,7 @@ def copy_autoencoder(config: RunConfig, run_dir: Path) -> Path:
     the defaults of settings added since the source was saved are filled in, and the run's resume and
     load checks compare the two as written.
     """
-    checkpoint = load_checkpoint(Path(config.autoencoder_from["checkpoint"]))
+    checkpoint = load_checkpoint(checkpoint_path(resolve_run(config.autoencoder_from["run"]), "ae"))
     manifest = {**checkpoint.manifest, "model_config": config.autoencoder}
     tensors = checkpoint.tensors
     if not checkpoint.group("model"):  # a built-in model's export: EMA weights only

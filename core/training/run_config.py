@@ -115,6 +115,13 @@ def data_as_given(config: RunConfig) -> str:
     return config.data.get("given", config.data["path"])
 
 
+def shareable(config: RunConfig) -> RunConfig:
+    """``config`` as a shipped model records it: the dataset as the user named it (``../shared/data/...``, which
+    nearest-shape lookups read relative to the project) instead of the absolute path of the machine that trained it."""
+    data = {key: value for key, value in config.data.items() if key != "given"}
+    return replace(config, data={**data, "path": data_as_given(config)})
+
+
 def with_data(config: RunConfig, text: str) -> RunConfig:
     """``config`` reading its shapes from ``text`` (``train --resume --data``: the data moved)."""
     return replace(config, data={**config.data, **data_entry(text)})

@@ -9,7 +9,7 @@ import pytest
 from core.cli import main
 from core.errors import InputError
 from core.jobs.export_builtin import train_command, train_seconds, write_readme
-from core.training.run_config import RunConfig
+from core.training.run_config import RunConfig, shareable
 from core.resources import RESOURCES_ENV, resources_dir
 from core.training.pretrained import BUILTIN_PREFIX, builtin_names, pretrained_dir, read_manifest, resolve_run
 
@@ -100,6 +100,27 @@ def test_rebuilt_train_command_has_the_runs_options():
     assert command == ("python -m core train --data data.h5 --classes chair,sofa --repr points --ae ae --cond class "
                        "--preset small --ae-steps 2000 --ldm-steps 6000 --res 32 --points 1024 --prediction epsilon "
                        "--seed 0 --out runs/x")
+
+
+def test_a_shipped_config_names_the_data_as_given_not_this_machines_path():
+    config = RunConfig(representation="points", cond="class", classes=["chair"], preset="small", seed=0,
+                       prediction="epsilon", autoencoder={}, denoiser={}, schedule={}, train={},
+                       data={"path": "/home/me/shared/data/pcd", "given": "../shared/data/pcd", "n_points": 1024})
+    assert shareable(config).data == {"path": "../shared/data/pcd", "n_points": 1024}
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return [value] if isinstance(value, str) else []
+
+
+@pytest.mark.parametrize("name", builtin_names())
+def test_the_shipped_models_name_no_folder_of_the_machine_that_trained_them(name):
+    config = json.loads((pretrained_dir() / name / "config.json").read_text())
+    assert not [text for text in _strings(config) if Path(text).is_absolute()]
 
 
 def _manifest_entry(**overrides) -> dict:
