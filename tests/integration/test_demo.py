@@ -73,6 +73,20 @@ def test_export_keeps_only_ema_weights_and_samples_like_the_run(tiny_run, resour
     assert "`builtin:points`" in readme and "academic research use only" in readme
 
 
+def test_an_int8_export_is_about_half_of_float16_and_samples_near_the_run(tiny_run, resources, tmp_path, monkeypatch):
+    events = []
+    ExportBuiltinJob(tiny_run, "compact", tmp_path / "pretrained", dtype="int8", command="python -m core train …",
+                     hardware="test machine").run(events.append)
+    assert isinstance(events[-1], Done), events[-1]
+    int8_file = tmp_path / "pretrained" / "compact" / "checkpoints" / "ldm_last.safetensors"
+    half_file = resources / "pretrained" / "points" / "checkpoints" / "ldm_last.safetensors"
+    assert load_checkpoint(int8_file).manifest["weights_dtype"] == "int8"
+    assert int8_file.stat().st_size < 0.7 * half_file.stat().st_size
+    monkeypatch.setenv(RESOURCES_ENV, str(tmp_path))
+    difference = np.abs(_samples("builtin:compact", tmp_path / "s") - _samples(tiny_run, tmp_path / "run"))
+    assert 0 < difference.max() < 0.05, difference.max()
+
+
 def test_cli_samples_a_builtin_model_and_names_the_known_ones(resources, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv(RESOURCES_ENV, str(resources))
     assert main(["sample", "builtin:points", "--class", "chair", "--n", "2", "--steps", "4", "--format", "ply",

@@ -7,7 +7,8 @@ from safetensors.torch import save_file
 from torch import nn
 
 from core.errors import InputError
-from core.training.checkpoint import load_checkpoint, save_checkpoint
+from core.training.checkpoint import load_checkpoint, save_checkpoint, write_checkpoint
+from core.training.quantize import INT8, SCALE_SUFFIX, quantize_int8
 
 
 def _model(width: int = 4) -> nn.Module:
@@ -67,3 +68,23 @@ def test_a_foreign_safetensors_file_is_refused(tmp_path):
         load_checkpoint(path)
     with pytest.raises(InputError, match="missing.safetensors: checkpoint file not found"):
         load_checkpoint(tmp_path / "missing.safetensors")
+
+
+def test_an_int8_export_stores_rows_with_scales_and_loads_back_as_float32(tmp_path):
+    model = nn.Sequential(nn.Linear(64, 32), nn.LayerNorm(32), nn.Embedding(6, 32))
+    ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    stored = quantize_int8({**ema, "steps": torch.tensor([3])})
+    assert stored["0.weight"].dtype == torch.int8 and stored["0.weight" + SCALE_SUFFIX].shape == (32,)
+    assert stored["0.bias"].dtype == torch.float16 and stored["steps"].equal(torch.tensor([3]))
+    path = write_checkpoint(tmp_path / "ldm_last.safetensors", {"format": "latent3d-checkpoint", "format_version": 1,
+                                                                 "weights_dtype": INT8},
+                            {f"ema.{k}": v for k, v in stored.items() if k != "steps"})
+    loaded = load_checkpoint(path).load_weights(nn.Sequential(nn.Linear(64, 32), nn.LayerNorm(32), nn.Embedding(6, 32)))
+    for name, original in ema.items():
+        restored = loaded.state_dict()[name]
+        half_step = original.abs().reshape(len(original), -1).amax(1) / 127 / 2 if original.dim() > 1 else 1e-3
+        error = (restored - original).abs().reshape(len(original), -1).amax(1) if original.dim() > 1 \
+            else (restored - original).abs().max()
+        assert torch.all(error <= half_step * 1.01 + 1e-6), name  # within half a quantisation step per row
+    size = sum(v.numel() * v.element_size() for v in stored.values())
+    assert size < sum(v.numel() * 4 for v in ema.values()) / 3  # about a quarter of float32's bytes

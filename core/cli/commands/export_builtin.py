@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from core.cli.runner import run_in_terminal
-from core.jobs.export_builtin import ExportBuiltinJob
+from core.jobs.export_builtin import WEIGHT_DTYPES, ExportBuiltinJob
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -15,7 +15,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "check the export samples like the run, and update manifest.json and README.md there.")
     parser.add_argument("run_dir", metavar="RUN_DIR")
     parser.add_argument("--name", required=True, help="model name: sample it as builtin:NAME")
-    parser.add_argument("--dtype", choices=("float16", "float32"), default="float16", help="stored weight type")
+    parser.add_argument("--dtype", choices=WEIGHT_DTYPES, default="float16",
+                        help="stored weight type (int8: weight matrices as int8 with per-row scales, a quarter of "
+                             "float32; read back as float32)")
     parser.add_argument("--dest", default=None, help="pretrained folder (default: resources/pretrained)")
     parser.add_argument("--command", dest="train_command", default=None,
                         help="the exact training command, for the README (default: rebuilt from config.json)")
