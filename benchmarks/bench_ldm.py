@@ -12,7 +12,8 @@ tiny preset's networks with random weights (labelled in ``model``; speed does no
 * ``scheduler_import``: seconds to import the built-in DPM-Solver++ (core.diffusion.dpm_solver) after torch,
   next to diffusers' (the reference it reproduces bit for bit, which the sampler no longer imports).
 * ``train``: optimiser steps/s of each stage through the real :class:`Trainer` (EMA, clipping included) at
-  the model's batch sizes, on random inputs of the right shapes.
+  the model's batch sizes, on random inputs of the right shapes, in float32 and under bfloat16 autocast
+  (``train --bf16``; AMX/AVX512-BF16 pays for wide matrices: a width-384 DiT, not the width-128 one).
 * ``cli_sample``: wall and CPU seconds of the whole ``python -m core sample builtin:NAME --class C --n 8
   --steps 20 --sampler dpmpp --seed 1 --format npy`` process, start-up included (target: 5 s on 2 cores),
   with the machine's load average, since other processes share the cores.
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import itertools
 import json
 import os
 import resource
@@ -171,18 +173,22 @@ def train_speed(config: RunConfig, ae, denoiser) -> dict:
              [torch.randn(256, *latent_shape), torch.randint(0, num_classes, (256,))], config.train["ldm"])]
     result = {}
     with tempfile.TemporaryDirectory() as folder:
-        for stage, model, loss, data, settings in jobs:
+        for (stage, model, loss, data, settings), bf16 in itertools.product(jobs, (False, True)):
             batch = min(settings["batch_size"], len(data[0]))
             train_config = TrainConfig(steps=1, batch_size=batch, lr=1e-4, log_every=10 ** 9,
-                                       checkpoint_every=10 ** 9)
+                                       checkpoint_every=10 ** 9, bf16=bf16)
             trainer = Trainer(stage, model, loss, data, None, train_config, Path(folder), {}, torch.device("cpu"),
                               lambda e: None, CancelToken())
             trainer.fit()  # warm-up step: allocator, first-call overheads
             trainer.config.steps = TRAIN_STEPS + 1
             start = time.perf_counter()
             trainer.fit()
-            result[f"{stage}_steps_per_s"] = round(TRAIN_STEPS / (time.perf_counter() - start), 3)
+            key = f"{stage}_bf16_steps_per_s" if bf16 else f"{stage}_steps_per_s"
+            result[key] = round(TRAIN_STEPS / (time.perf_counter() - start), 3)
             result[f"{stage}_batch_size"] = batch
+        for stage in ("ae", "ldm"):
+            fp32, bf16 = result[f"{stage}_steps_per_s"], result[f"{stage}_bf16_steps_per_s"]
+            result[f"{stage}_bf16_over_fp32"] = round(bf16 / fp32, 3)
     return result
 
 

@@ -24,6 +24,16 @@ def test_without_builtin_models_the_bench_labels_its_stand_in(bench_ldm, tmp_pat
         assert figures["dpmpp20_over_ddpm1000"] == pytest.approx(figures["dpmpp20_s"] / figures["ddpm1000_s"], rel=0.01)
 
 
+def test_train_steps_are_timed_in_float32_and_under_bf16_autocast(bench_ldm, tmp_path, monkeypatch):
+    monkeypatch.setenv(RESOURCES_ENV, str(tmp_path))
+    _, config, ae, denoiser, _ = bench_ldm.model_for("points")
+    figures = bench_ldm.train_speed(config, ae, denoiser)
+    for stage in ("ae", "ldm"):
+        assert figures[f"{stage}_steps_per_s"] > 0 and figures[f"{stage}_bf16_steps_per_s"] > 0
+        assert figures[f"{stage}_bf16_over_fp32"] == pytest.approx(
+            figures[f"{stage}_bf16_steps_per_s"] / figures[f"{stage}_steps_per_s"], rel=0.01)
+
+
 def test_the_compiled_path_is_timed_next_to_eager_or_reported_as_an_error(bench_ldm, tmp_path, monkeypatch):
     monkeypatch.setenv(RESOURCES_ENV, str(tmp_path))
     _, config, ae, denoiser, scale = bench_ldm.model_for("points")
