@@ -67,7 +67,8 @@ class ExportBuiltinJob(Job):
         run = training.load_trained(self.run_dir)  # the run must load (and pass its checks) before anything is written
         folder = self.dest / self.model_name
         training.write_run_config(folder, training.shareable(run.config))
-        steps = {stage: self._export_stage(stage, folder) for stage in STAGES}
+        data = training.data_as_given(run.config)
+        steps = {stage: self._export_stage(stage, folder, data) for stage in STAGES}
         emit(Progress(1, 2, "export"))
         cancel.raise_if_cancelled()
         check = _compare_samples(self.run_dir, folder, run.classes[0] if run.config.cond == "class" else None)
@@ -83,8 +84,9 @@ class ExportBuiltinJob(Job):
         emit(Progress(2, 2, "export"))
         return {"folder": str(folder), "entry": entry, "total_bytes": total}
 
-    def _export_stage(self, stage: str, folder: Path) -> int:
-        """Copy one stage's EMA weights (cast to the chosen dtype) and manifest; return its training step."""
+    def _export_stage(self, stage: str, folder: Path, data: str) -> int:
+        """Copy one stage's EMA weights (cast to the chosen dtype) and manifest, naming the dataset as given
+        (``data``) and the run by its folder name, not by paths of this machine; return its training step."""
         import torch
 
         training = _training()
@@ -96,7 +98,9 @@ class ExportBuiltinJob(Job):
             ema = {k: _cast(v, getattr(torch, self.dtype)) for k, v in ema.items()}
         tensors = {f"ema.{k}": v for k, v in ema.items()}
         manifest = {k: v for k, v in checkpoint.manifest.items() if k != "optimizer"}
-        manifest.update(weights_dtype=self.dtype, exported_from=str(self.run_dir))
+        manifest.update(weights_dtype=self.dtype, exported_from=self.run_dir.name)
+        if "data" in manifest:
+            manifest["data"] = {**manifest["data"], "source": data}
         training.write_checkpoint(training.checkpoint_path(folder, stage), manifest, tensors)
         return int(checkpoint.manifest["step"])
 

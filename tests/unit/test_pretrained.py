@@ -119,8 +119,9 @@ def _strings(value) -> list[str]:
 
 @pytest.mark.parametrize("name", builtin_names())
 def test_the_shipped_models_name_no_folder_of_the_machine_that_trained_them(name):
-    config = json.loads((pretrained_dir() / name / "config.json").read_text())
-    assert not [text for text in _strings(config) if Path(text).is_absolute()]
+    folder = pretrained_dir() / name
+    for path in (folder / "config.json", *sorted((folder / "checkpoints").glob("*.json"))):
+        assert not [text for text in _strings(json.loads(path.read_text())) if Path(text).is_absolute()], path
 
 
 def _manifest_entry(**overrides) -> dict:
