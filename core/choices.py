@@ -22,6 +22,11 @@ DENOISER_PATCHES = (1, 2)
 #: channels as the point latents are (a set latent, denoised by a DiT; :mod:`core.models.token_latent`)
 LATENT_LAYOUTS: tuple[str, ...] = ("grid", "tokens")
 
+#: a voxel autoencoder's reconstruction loss (``train --ae-loss``): per-cell focal loss (the default), plain
+#: BCE, or focal plus a whole-shape overlap term, soft Dice or clDice's skeleton overlap
+#: (:mod:`core.models.overlap_losses`), for thin parts the per-cell loss lets break
+VOXEL_LOSSES: tuple[str, ...] = ("focal", "bce", "focal_dice", "focal_cldice")
+
 #: how points and splats become a surface (``convert --mesh-method``, exports): "poisson" (faithful, may be
 #: open) or "grid" (a filled grid's marching-cubes surface, always closed)
 MESH_METHODS: tuple[str, ...] = ("poisson", "grid")

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from core.metrics.distances import nearest_neighbours
+from core.models.overlap_losses import cldice_loss, soft_dice_loss
 
 LossFn = Callable[[Tensor, Tensor], tuple[Tensor, dict[str, float]]]
 
@@ -105,6 +106,26 @@ def focal_loss(gamma: float = 2.0, alpha: float = 0.75) -> LossFn:
     return loss_fn
 
 
+def with_overlap(occupancy_loss: LossFn, skeleton: bool) -> LossFn:
+    """``occupancy_loss`` on logits plus a whole-shape overlap term (:mod:`core.models.overlap_losses`): soft
+    Dice, or with ``skeleton`` clDice's ``(1 - a) Dice + a clDice`` with the paper's a = 0.5 (Shit et al. 2021,
+    sec. 3.3). Per-cell and overlap terms are added 1:1, as nnU-Net adds cross-entropy and Dice (Isensee et
+    al., Nature Methods 2021)."""
+
+    def loss_fn(logits: Tensor, target: Tensor) -> tuple[Tensor, dict[str, float]]:
+        per_cell, logs = occupancy_loss(logits, target)
+        prob, target = torch.sigmoid(logits.float()), target.float()
+        dice = soft_dice_loss(prob, target)
+        overlap, logs = dice, {**logs, "dice": dice.item()}
+        if skeleton:
+            topology = cldice_loss(prob, target)
+            overlap, logs = 0.5 * dice + 0.5 * topology, {**logs, "cldice": topology.item()}
+        loss = per_cell + overlap
+        return loss, {**logs, "recon": loss.item()}
+
+    return loss_fn
+
+
 def splat_grid_loss(occupancy_loss: LossFn, attribute_weight: float) -> LossFn:
     """Splat grids (``core.data.splat_grid``): ``occupancy_loss`` on channel 0 (logits) plus
     ``attribute_weight`` x the mean squared error of the other channels over the target's occupied
@@ -135,6 +156,8 @@ SPLAT_ATTRIBUTE_WEIGHT = 0.1
 GRID_LOSSES: dict[str, Callable[..., LossFn]] = {
     "bce": lambda cfg: bce_loss,
     "focal": lambda cfg: focal_loss(cfg.focal_gamma, cfg.focal_alpha),
+    "focal_dice": lambda cfg: with_overlap(focal_loss(cfg.focal_gamma, cfg.focal_alpha), skeleton=False),
+    "focal_cldice": lambda cfg: with_overlap(focal_loss(cfg.focal_gamma, cfg.focal_alpha), skeleton=True),
 }
 DEFAULT_GRID_LOSS = {"voxels": "focal"}
 

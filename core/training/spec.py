@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from core.choices import (AUTOENCODER_KINDS, CONDITIONINGS, DEFAULT_AUTOENCODER, DEFAULT_CONDITIONING,
                           DEFAULT_PREDICTION, DEFAULT_PRESET, DENOISER_PATCHES, GRID_RESOLUTIONS, LATENT_LAYOUTS,
-                          MODEL_REPRESENTATIONS, PREDICTIONS, PRESETS)
+                          MODEL_REPRESENTATIONS, PREDICTIONS, PRESETS, VOXEL_LOSSES)
 from core.errors import InputError
 
 #: counts that, when given, must be at least one
@@ -67,10 +67,12 @@ class RunSpec:
     ae_latent_noise: float | None = None
     #: a grid autoencoder's latent layout, "grid" or "tokens" (AutoencoderConfig.latent_layout; None: grid)
     ae_latent: str | None = None
+    #: a voxel autoencoder's reconstruction loss (AutoencoderConfig.loss; None: the representation's default)
+    ae_loss: str | None = None
 
     def autoencoder_overrides(self) -> dict[str, float | str]:
         """The stage-1 settings asked for, as :func:`core.models.autoencoder_config` overrides."""
-        settings = {"latent_noise": self.ae_latent_noise, "latent_layout": self.ae_latent}
+        settings = {"latent_noise": self.ae_latent_noise, "latent_layout": self.ae_latent, "loss": self.ae_loss}
         return {name: value for name, value in settings.items() if value is not None}
 
     def denoiser_overrides(self) -> dict[str, int]:
@@ -103,6 +105,12 @@ class RunSpec:
         # the latent noise only changes how stage 1 trains, which --ae-from skips
         if self.ae_from is not None and self.ae_latent_noise is not None:
             raise InputError("--ae-latent-noise", "changes stage 1, which --ae-from skips")
+        if self.ae_loss is not None:
+            _check_choice("--ae-loss", self.ae_loss, VOXEL_LOSSES)
+            if self.representation != "voxels":
+                raise InputError("--ae-loss", f"applies to voxel autoencoders; {self.representation} have their own loss")
+            if self.ae_from is not None:
+                raise InputError("--ae-loss", "changes stage 1, which --ae-from skips")
         if self.denoiser_patch is not None:
             if self.denoiser_patch not in DENOISER_PATCHES:
                 raise InputError("--denoiser-patch", f"must be one of {DENOISER_PATCHES}, got {self.denoiser_patch}")

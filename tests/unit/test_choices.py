@@ -49,6 +49,12 @@ def test_representations_match_the_loaders_and_conversions() -> None:
     assert set(choices.MODEL_REPRESENTATIONS) < set(choices.SHAPE_REPRESENTATIONS)
 
 
+def test_voxel_losses_are_grid_losses() -> None:
+    from core.models.losses import GRID_LOSSES
+
+    assert set(choices.VOXEL_LOSSES) <= set(GRID_LOSSES)
+
+
 def test_presets_match_both_preset_tables() -> None:
     assert set(choices.PRESETS) == set(TRAINING_PRESETS) == set(AUTOENCODER_PRESETS) == set(DENOISER_PRESETS)
     assert choices.DEFAULT_PRESET in choices.PRESETS

@@ -24,6 +24,8 @@ from core.training.spec import ResumeSpec, RunSpec
     ({"ae_latent": "tokens"}, "--ae-latent"),  # point latents are tokens already
     ({"representation": "voxels", "ae_latent": "octree"}, "--ae-latent"),
     ({"representation": "splats", "ae_latent": "tokens", "denoiser_patch": 1}, "--denoiser-patch"),  # a DiT's
+    ({"representation": "voxels", "ae_loss": "hinge"}, "--ae-loss"), ({"ae_loss": "focal_dice"}, "--ae-loss"),
+    ({"representation": "voxels", "ae_loss": "focal_cldice", "ae_from": "builtin:voxels"}, "--ae-loss"),
 ])
 def test_a_run_spec_names_the_option_it_cannot_use(change: dict, option: str) -> None:
     spec = RunSpec(**{"data": "builtin", "representation": "points", **change})
@@ -78,6 +80,14 @@ def test_latent_noise_reaches_the_autoencoder_config() -> None:
     assert build_run_config(spec, ["chair"], "unit cube").autoencoder["latent_noise"] == 0.7
     assert build_run_config(RunSpec(data="builtin", representation="voxels"), ["chair"], "unit cube"
                             ).autoencoder["latent_noise"] == 0.0
+
+
+def test_an_autoencoder_loss_reaches_the_autoencoder_config() -> None:
+    from core.training.run_config import build_run_config
+
+    spec = RunSpec(data="builtin", representation="voxels", preset="small", ae_loss="focal_cldice")
+    spec.check()
+    assert build_run_config(spec, ["chair"], "unit cube").autoencoder["loss"] == "focal_cldice"
 
 
 def test_a_token_latent_reaches_the_config_and_gets_a_dit() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from core.choices import (AUTOENCODER_KINDS, CONDITIONINGS, DEFAULT_AUTOENCODER, DEFAULT_CONDITIONING, DEFAULT_PREDICTION,
                           DEFAULT_PRESET, DEFAULT_REPRESENTATION, DENOISER_PATCHES, GRID_RESOLUTIONS, LATENT_LAYOUTS,
-                          MODEL_REPRESENTATIONS, PREDICTIONS, PRESETS)
+                          MODEL_REPRESENTATIONS, PREDICTIONS, PRESETS, VOXEL_LOSSES)
 from core.cli.options import add_key_option, add_strict_option, check_strict
 from core.cli.runner import Interrupted, run_in_terminal
 from core.errors import InputError
@@ -54,6 +54,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="voxels and splats: the latent as an 8³ grid (default; a UNet denoises it) or as 32 "
                              "tokens like the point latent (a DiT denoises it); with --ae-from, the source's layout "
                              "(builtin:voxels and builtin:splats: tokens)")
+    parser.add_argument("--ae-loss", choices=VOXEL_LOSSES,
+                        help="voxels: the autoencoder's loss, per-cell focal (default), bce, or focal plus a whole-shape "
+                             "overlap term: soft Dice (focal_dice) or Dice and clDice's skeleton overlap (focal_cldice), "
+                             "which a broken thin part costs")
     parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast (faster on CPUs with AVX512-BF16)")
     parser.add_argument("--grad-checkpointing", action="store_true", help="recompute activations to save memory")
     parser.add_argument("--out", required=True, help="run folder")
@@ -89,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
                        max_shapes=args.max_shapes, seed=args.seed, bf16=args.bf16,
                        gradient_checkpointing=args.grad_checkpointing, ae_from=args.ae_from, key=args.key,
                        denoiser_width=args.denoiser_width, denoiser_patch=args.denoiser_patch,
-                       ae_latent_noise=args.ae_latent_noise, ae_latent=args.ae_latent)
+                       ae_latent_noise=args.ae_latent_noise, ae_latent=args.ae_latent, ae_loss=args.ae_loss)
     try:
         result = run_in_terminal(TrainJob(args.out, spec, args.device), interrupted_hint=resume_hint(args.out))
     except Interrupted as stop:
