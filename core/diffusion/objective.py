@@ -1,4 +1,4 @@
-"""The stage-2 training objective: noise a clean latent to a random step, regress ε or v."""
+"""The stage-2 training objective: noise a clean latent to a random step, regress ε or v, optionally Min-SNR weighted."""
 from __future__ import annotations
 
 import torch
@@ -11,11 +11,26 @@ from core.diffusion.parameterization import training_target
 #: learns the unconditional model classifier-free guidance needs (Ho & Salimans 2022, sec. 3.2: 10–20 %)
 COND_DROPOUT = 0.1
 
+#: how much the clean-sample error |x̂0 − x0|² weighs in each target's squared error at signal-to-noise ratio
+#: SNR = ᾱ/(1−ᾱ): ε's is SNR times it, v's (SNR + 1) times, x0's once (Hang et al., "Efficient Diffusion
+#: Training via Min-SNR Weighting Strategy", ICCV 2023, sec. 3.4)
+X0_ERROR_WEIGHT = {"epsilon": lambda snr: snr, "v_prediction": lambda snr: snr + 1,
+                   "sample": lambda snr: torch.ones_like(snr)}
+
+
+def min_snr_weight(alpha_bar: torch.Tensor, prediction_type: str, gamma: float) -> torch.Tensor:
+    """Per-example loss weights that make the x0 error weigh min(SNR, γ): the nearly clean steps, whose large
+    SNR would dominate (and fight the noisy steps for) the gradient, are capped at γ (the paper's γ = 5)."""
+    snr = alpha_bar / (1 - alpha_bar)
+    return snr.clamp(max=gamma) / X0_ERROR_WEIGHT[prediction_type](snr)
+
 
 def diffusion_loss(denoiser: Denoiser, z0: torch.Tensor, alphas_cumprod: torch.Tensor, prediction_type: str,
                    cond: torch.Tensor | None = None, null: torch.Tensor | None = None,
-                   generator: torch.Generator | None = None, cond_dropout: float = COND_DROPOUT) -> torch.Tensor:
-    """Mean squared error of the denoiser's ε or v on ``z0`` noised to uniform random steps (DDPM eq. 14).
+                   generator: torch.Generator | None = None, cond_dropout: float = COND_DROPOUT,
+                   min_snr_gamma: float | None = None) -> torch.Tensor:
+    """Mean squared error of the denoiser's ε or v on ``z0`` noised to uniform random steps (DDPM eq. 14),
+    each example weighted by :func:`min_snr_weight` when ``min_snr_gamma`` is given.
 
     All randomness comes from ``generator`` (a CPU generator), so a step's loss is a function of the
     step's seed alone: that is what makes a resumed run retrace an uninterrupted one.
@@ -30,4 +45,7 @@ def diffusion_loss(denoiser: Denoiser, z0: torch.Tensor, alphas_cumprod: torch.T
         cond = drop_condition(cond, null, cond_dropout, generator)
     target = training_target(prediction_type, z0, noise, a, s)
     output = denoiser(x_t, t.to(z0.device), cond)
-    return F.mse_loss(output.float(), target.float())
+    if min_snr_gamma is None:
+        return F.mse_loss(output.float(), target.float())
+    per_example = (output.float() - target.float()).square().flatten(1).mean(dim=1)
+    return (min_snr_weight(alpha_bar.flatten().float(), prediction_type, min_snr_gamma) * per_example).mean()

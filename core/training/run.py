@@ -233,7 +233,8 @@ def train_run(run_dir: str | Path, spec: RunSpec | ResumeSpec | None = None, dev
     ldm_manifest = {**common, "kind": "denoiser", "model_config": config.denoiser, "data": stats,
                     "schedule": config.schedule}
     loss = denoiser_loss(alphas_cumprod(config.schedule), config.schedule["prediction_type"],
-                         den_config.cond, den_config.num_classes, _caption_table(config, emit))
+                         den_config.cond, den_config.num_classes, _caption_table(config, emit),
+                         min_snr_gamma=config.min_snr_gamma)
     ldm_trainer = Trainer("ldm", build_denoiser(den_config), loss, [train_z * scale, data.train[1]],
                           [val_z * scale, data.val[1]], TrainConfig.from_dict(config.train["ldm"]), run_dir,
                           ldm_manifest, torch_device, emit, cancel, info)

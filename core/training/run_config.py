@@ -35,7 +35,8 @@ class RunConfig:
     networks' configs (:class:`~core.models.AutoencoderConfig` / :class:`~core.models.DenoiserConfig` dicts),
     the noise schedule, each stage's :class:`~core.training.TrainConfig` dict and where the data is.
 
-    ``captions`` is set for text runs, ``autoencoder_from`` when stage 1 came from another run (``--ae-from``).
+    ``captions`` is set for text runs, ``autoencoder_from`` when stage 1 came from another run (``--ae-from``),
+    ``min_snr_gamma`` when stage 2's loss is Min-SNR weighted (``--min-snr``).
     :meth:`to_dict` writes the same JSON object :meth:`from_dict` reads, keys in the order runs always had.
     """
 
@@ -52,6 +53,7 @@ class RunConfig:
     train: dict[str, dict[str, Any]]
     captions: dict[str, Any] | None = None
     autoencoder_from: dict[str, Any] | None = None
+    min_snr_gamma: float | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunConfig:
@@ -166,7 +168,7 @@ def build_run_config(spec: RunSpec, classes: list[str], normalization: str) -> R
         train={"ae": _stage_config(ae_steps, spec.batch_size or preset.ae_batch_size, spec.lr or preset.ae_lr, spec),
                "ldm": _stage_config(ldm_steps, spec.batch_size or preset.ldm_batch_size,
                                     spec.lr or preset.ldm_lr, spec)},
-        captions=captions if spec.cond == "text" else None)
+        captions=captions if spec.cond == "text" else None, min_snr_gamma=spec.min_snr_gamma)
 
 
 def write_run_config(run_dir: Path, config: RunConfig) -> Path:

@@ -67,6 +67,8 @@ class RunSpec:
     ae_latent_noise: float | None = None
     #: a grid autoencoder's latent layout, "grid" or "tokens" (AutoencoderConfig.latent_layout; None: grid)
     ae_latent: str | None = None
+    #: stage 2's Min-SNR-γ loss weighting (None: plain MSE; core.diffusion.objective.min_snr_weight)
+    min_snr_gamma: float | None = None
     #: a voxel autoencoder's reconstruction loss (AutoencoderConfig.loss; None: the representation's default)
     ae_loss: str | None = None
 
@@ -105,6 +107,8 @@ class RunSpec:
         # the latent noise only changes how stage 1 trains, which --ae-from skips
         if self.ae_from is not None and self.ae_latent_noise is not None:
             raise InputError("--ae-latent-noise", "changes stage 1, which --ae-from skips")
+        if self.min_snr_gamma is not None and not self.min_snr_gamma > 0:
+            raise InputError("--min-snr", f"γ must be positive (the paper's is 5), got {self.min_snr_gamma}")
         if self.ae_loss is not None:
             _check_choice("--ae-loss", self.ae_loss, VOXEL_LOSSES)
             if self.representation != "voxels":

@@ -27,8 +27,9 @@ def autoencoder_loss(rep: Representation) -> LossFn:
 
 
 def denoiser_loss(alphas_cumprod: torch.Tensor, prediction_type: str, cond: str, num_classes: int,
-                  captions: torch.Tensor | None = None) -> LossFn:
-    """Stage 2: ε/v regression on scaled latents, conditioned on the labels in batch[1] and dropped for CFG.
+                  captions: torch.Tensor | None = None, min_snr_gamma: float | None = None) -> LossFn:
+    """Stage 2: ε/v regression on scaled latents, conditioned on the labels in batch[1] and dropped for CFG,
+    Min-SNR-γ weighted when ``min_snr_gamma`` is given (core.diffusion.objective).
 
     ``cond="class"`` uses the labels themselves; ``cond="text"`` the embedding of a random caption template
     of each label's class (``captions``: (classes, templates, dim), core.training.captions).
@@ -44,7 +45,8 @@ def denoiser_loss(alphas_cumprod: torch.Tensor, prediction_type: str, cond: str,
         else:
             condition = batch[1]
         null = None if condition is None else null_condition(condition, num_classes)
-        return diffusion_loss(model, batch[0], alphas_cumprod, prediction_type, condition, null, generator), {}
+        return diffusion_loss(model, batch[0], alphas_cumprod, prediction_type, condition, null, generator,
+                              min_snr_gamma=min_snr_gamma), {}
 
     return loss_fn
 

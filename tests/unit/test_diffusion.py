@@ -89,6 +89,29 @@ def test_objective_is_zero_for_an_oracle(prediction_type):
     assert float(diffusion_loss(lambda x, t, c: torch.zeros_like(x), z0, alphas, prediction_type)) > 0.1
 
 
+@pytest.mark.parametrize("prediction_type", ["epsilon", "v_prediction"])
+def test_min_snr_weights_each_step_so_its_x0_error_counts_min_snr_gamma(prediction_type):
+    """The same draws as plain MSE, each example weighted: its x̂0 error then weighs min(SNR, γ) (Hang et al.)."""
+    alphas = alphas_cumprod(noise_schedule_config()).float()
+    z0, gamma = torch.randn(64, 4, 2), 5.0
+
+    def blind(x_t, t, cond):  # predicts zeros, so every example has an x0 error to weigh
+        return torch.zeros_like(x_t)
+
+    weighted = diffusion_loss(blind, z0, alphas, prediction_type, generator=torch.Generator().manual_seed(1),
+                              min_snr_gamma=gamma)
+    generator = torch.Generator().manual_seed(1)  # the objective's draws replayed: steps, then noise
+    t = torch.randint(0, len(alphas), (64,), generator=generator)
+    noise = torch.randn(z0.shape, generator=generator)
+    a = alphas[t].view(-1, 1, 1)
+    x0_error = ((a.sqrt() * (a.sqrt() * z0 + (1 - a).sqrt() * noise) - z0) if prediction_type == "v_prediction"
+                else ((a.sqrt() * z0 + (1 - a).sqrt() * noise) / a.sqrt() - z0)).square().flatten(1).mean(1)
+    snr = alphas[t] / (1 - alphas[t])
+    assert float(weighted) == pytest.approx(float((snr.clamp(max=gamma) * x0_error).mean()), rel=1e-4)
+    plain = diffusion_loss(blind, z0, alphas, prediction_type, generator=torch.Generator().manual_seed(1))
+    assert float(weighted) < float(plain)  # the capped clean steps no longer dominate
+
+
 def _pipeline(prediction="epsilon") -> LatentDiffusionPipeline:
     torch.manual_seed(0)
     return LatentDiffusionPipeline(ToyAutoencoder(), ToyDenoiser(), noise_schedule_config(prediction), 2.0,

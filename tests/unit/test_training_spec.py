@@ -24,7 +24,7 @@ from core.training.spec import ResumeSpec, RunSpec
     ({"ae_latent": "tokens"}, "--ae-latent"),  # point latents are tokens already
     ({"representation": "voxels", "ae_latent": "octree"}, "--ae-latent"),
     ({"representation": "splats", "ae_latent": "tokens", "denoiser_patch": 1}, "--denoiser-patch"),  # a DiT's
-    ({"representation": "voxels", "ae_loss": "hinge"}, "--ae-loss"), ({"ae_loss": "focal_dice"}, "--ae-loss"),
+    ({"min_snr_gamma": 0.0}, "--min-snr"), ({"representation": "voxels", "ae_loss": "hinge"}, "--ae-loss"), ({"ae_loss": "focal_dice"}, "--ae-loss"),
     ({"representation": "voxels", "ae_loss": "focal_cldice", "ae_from": "builtin:voxels"}, "--ae-loss"),
 ])
 def test_a_run_spec_names_the_option_it_cannot_use(change: dict, option: str) -> None:
@@ -88,6 +88,15 @@ def test_an_autoencoder_loss_reaches_the_autoencoder_config() -> None:
     spec = RunSpec(data="builtin", representation="voxels", preset="small", ae_loss="focal_cldice")
     spec.check()
     assert build_run_config(spec, ["chair"], "unit cube").autoencoder["loss"] == "focal_cldice"
+
+
+def test_min_snr_reaches_the_run_config_and_round_trips() -> None:
+    from core.training.run_config import RunConfig, build_run_config
+
+    config = build_run_config(RunSpec(data="builtin", representation="points", min_snr_gamma=5.0), ["chair"], "x")
+    assert config.min_snr_gamma == 5.0 and RunConfig.from_dict(config.to_dict()) == config
+    plain = build_run_config(RunSpec(data="builtin", representation="points"), ["chair"], "x").to_dict()
+    assert "min_snr_gamma" not in plain  # runs without it write the config.json they always wrote
 
 
 def test_a_token_latent_reaches_the_config_and_gets_a_dit() -> None:

@@ -58,6 +58,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="voxels: the autoencoder's loss, per-cell focal (default), bce, or focal plus a whole-shape "
                              "overlap term: soft Dice (focal_dice) or Dice and clDice's skeleton overlap (focal_cldice), "
                              "which a broken thin part costs")
+    parser.add_argument("--min-snr", type=float, metavar="G", dest="min_snr_gamma",
+                        help="weight stage 2's loss by Min-SNR-γ (Hang et al. 2023; their γ is 5): the x0 error of "
+                             "each step counts min(SNR, γ) times (default: plain MSE)")
     parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast (faster on CPUs with AVX512-BF16)")
     parser.add_argument("--grad-checkpointing", action="store_true", help="recompute activations to save memory")
     parser.add_argument("--out", required=True, help="run folder")
@@ -93,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
                        max_shapes=args.max_shapes, seed=args.seed, bf16=args.bf16,
                        gradient_checkpointing=args.grad_checkpointing, ae_from=args.ae_from, key=args.key,
                        denoiser_width=args.denoiser_width, denoiser_patch=args.denoiser_patch,
-                       ae_latent_noise=args.ae_latent_noise, ae_latent=args.ae_latent, ae_loss=args.ae_loss)
+                       ae_latent_noise=args.ae_latent_noise, ae_latent=args.ae_latent, ae_loss=args.ae_loss,
+                       min_snr_gamma=args.min_snr_gamma)
     try:
         result = run_in_terminal(TrainJob(args.out, spec, args.device), interrupted_hint=resume_hint(args.out))
     except Interrupted as stop:
