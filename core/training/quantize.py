@@ -1,6 +1,6 @@
 """Weight-only int8 storage for exported models: a denoiser twice as wide still fits the size budget.
 
-Each weight matrix (any floating tensor of two or more dimensions) is stored as int8 with one float16
+Each weight matrix (any floating tensor of two or more dimensions) is stored as int8 with one float32
 scale per output row, ``w ≈ q · scale`` with ``scale = max|w_row| / 127`` (symmetric per-channel
 quantisation, as in Jacob et al. 2018, "Quantization and Training of Neural Networks for Efficient
 Integer-Arithmetic-Only Inference", sec. 2.1, and LLM.int8's row-wise scales); vectors (biases, norms)
@@ -30,9 +30,10 @@ def quantize_int8(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
             stored[name] = value.half()
         else:
             rows = value.float().reshape(len(value), -1)
-            scale = (rows.abs().amax(dim=1) / INT8_MAX).clamp_min(torch.finfo(torch.float16).tiny)
-            scale = scale.half()  # quantise against the scale that is stored
-            stored[name] = (rows / scale.float()[:, None]).round().clamp(-INT8_MAX, INT8_MAX).to(torch.int8) \
+            # float32 scales (a few kB): in float16 the scales of near-zero rows (adaLN-Zero layers) lose precision;
+            # an all-zero row gets the smallest scale and stays 0
+            scale = (rows.abs().amax(dim=1) / INT8_MAX).clamp_min(torch.finfo(torch.float32).tiny)
+            stored[name] = (rows / scale[:, None]).round().clamp(-INT8_MAX, INT8_MAX).to(torch.int8) \
                 .reshape(value.shape)
             stored[name + SCALE_SUFFIX] = scale
     return stored
@@ -44,7 +45,7 @@ def dequantize_int8(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]
     for name, value in restored.items():
         scale = tensors.get(name + SCALE_SUFFIX)
         if scale is not None:
-            restored[name] = (value.float().reshape(len(value), -1) * scale.float()[:, None]).reshape(value.shape)
+            restored[name] = (value.float().reshape(len(value), -1) * scale[:, None]).reshape(value.shape)
         elif value.is_floating_point():
             restored[name] = value.float()
     return restored
