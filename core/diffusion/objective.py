@@ -5,24 +5,19 @@ import torch
 import torch.nn.functional as F
 
 from core.diffusion.guidance import Denoiser, drop_condition
-from core.diffusion.parameterization import training_target
+from core.diffusion.parameterization import parameterization, training_target
 
 #: share of training examples whose condition is replaced by the null one, so the same network also
 #: learns the unconditional model classifier-free guidance needs (Ho & Salimans 2022, sec. 3.2: 10–20 %)
 COND_DROPOUT = 0.1
 
-#: how much the clean-sample error |x̂0 − x0|² weighs in each target's squared error at signal-to-noise ratio
-#: SNR = ᾱ/(1−ᾱ): ε's is SNR times it, v's (SNR + 1) times, x0's once (Hang et al., "Efficient Diffusion
-#: Training via Min-SNR Weighting Strategy", ICCV 2023, sec. 3.4)
-X0_ERROR_WEIGHT = {"epsilon": lambda snr: snr, "v_prediction": lambda snr: snr + 1,
-                   "sample": lambda snr: torch.ones_like(snr)}
-
 
 def min_snr_weight(alpha_bar: torch.Tensor, prediction_type: str, gamma: float) -> torch.Tensor:
-    """Per-example loss weights that make the x0 error weigh min(SNR, γ): the nearly clean steps, whose large
-    SNR would dominate (and fight the noisy steps for) the gradient, are capped at γ (the paper's γ = 5)."""
+    """Per-example loss weights that make the x̂0 error weigh min(SNR, γ) (Hang et al., ICCV 2023): the nearly
+    clean steps, whose large SNR would dominate (and fight the noisy steps for) the gradient, are capped at γ
+    (the paper's γ = 5)."""
     snr = alpha_bar / (1 - alpha_bar)
-    return snr.clamp(max=gamma) / X0_ERROR_WEIGHT[prediction_type](snr)
+    return snr.clamp(max=gamma) / parameterization(prediction_type).x0_error_weight(snr)
 
 
 def diffusion_loss(denoiser: Denoiser, z0: torch.Tensor, alphas_cumprod: torch.Tensor, prediction_type: str,

@@ -16,22 +16,29 @@ Coefficient = Union[float, torch.Tensor]
 
 
 class Parameterization(NamedTuple):
-    """The regression target of one prediction type, and the x̂0 its output implies."""
+    """The regression target of one prediction type, the x̂0 its output implies, and how much the x̂0 error
+    |x̂0 − x0|² weighs in its squared error at a signal-to-noise ratio SNR = α²/σ² (Min-SNR weighting reads it)."""
 
     target: Callable[[torch.Tensor, torch.Tensor, Coefficient, Coefficient], torch.Tensor]
     data: Callable[[torch.Tensor, torch.Tensor, Coefficient, Coefficient], torch.Tensor]
+    x0_error_weight: Callable[[torch.Tensor], torch.Tensor]
 
 
 #: diffusers ``prediction_type`` -> (target from (x0, ε), x̂0 from (x_t, output)).
 #: ε: x̂0 = (x_t − σ ε) / α (DDPM); v = α ε − σ x0 and x̂0 = α x_t − σ v (Salimans & Ho 2022, sec. 4);
-#: x0 ("sample"): the output is the estimate itself.
+#: x0 ("sample"): the output is the estimate itself. The x̂0 error weighs SNR times in ε's squared error,
+#: SNR + 1 times in v's, once in x0's (Hang et al., "Efficient Diffusion Training via Min-SNR Weighting
+#: Strategy", ICCV 2023, sec. 3.4).
 PARAMETERIZATIONS: dict[str, Parameterization] = {
     "epsilon": Parameterization(target=lambda x0, noise, alpha, sigma: noise,
-                                data=lambda x_t, output, alpha, sigma: (x_t - sigma * output) / alpha),
+                                data=lambda x_t, output, alpha, sigma: (x_t - sigma * output) / alpha,
+                                x0_error_weight=lambda snr: snr),
     "v_prediction": Parameterization(target=lambda x0, noise, alpha, sigma: alpha * noise - sigma * x0,
-                                     data=lambda x_t, output, alpha, sigma: alpha * x_t - sigma * output),
+                                     data=lambda x_t, output, alpha, sigma: alpha * x_t - sigma * output,
+                                     x0_error_weight=lambda snr: snr + 1),
     "sample": Parameterization(target=lambda x0, noise, alpha, sigma: x0,
-                               data=lambda x_t, output, alpha, sigma: output),
+                               data=lambda x_t, output, alpha, sigma: output,
+                               x0_error_weight=torch.ones_like),
 }
 
 
