@@ -95,7 +95,7 @@ class ExportBuiltinJob(Job):
         if self.dtype == training.INT8:
             ema = training.quantize_int8(ema)
         else:
-            ema = {k: _cast(v, getattr(torch, self.dtype)) for k, v in ema.items()}
+            ema = {k: training.cast_floating(v, getattr(torch, self.dtype)) for k, v in ema.items()}
         tensors = {f"ema.{k}": v for k, v in ema.items()}
         manifest = {k: v for k, v in checkpoint.manifest.items() if k != "optimizer"}
         manifest.update(weights_dtype=self.dtype, exported_from=self.run_dir.name)
@@ -125,23 +125,13 @@ def _training() -> SimpleNamespace:
     module, and must not import torch (issue 21's lazy point here)."""
     from core.training.checkpoint import checkpoint_path, load_checkpoint, write_checkpoint
     from core.training.run import load_trained
-    from core.training.quantize import INT8, quantize_int8
+    from core.training.quantize import INT8, cast_floating, quantize_int8
     from core.training.run_config import data_as_given, shareable, write_run_config
 
     return SimpleNamespace(checkpoint_path=checkpoint_path, load_checkpoint=load_checkpoint,
                            write_checkpoint=write_checkpoint, load_trained=load_trained, data_as_given=data_as_given,
                            shareable=shareable, write_run_config=write_run_config, INT8=INT8,
-                           quantize_int8=quantize_int8)
-
-
-def _cast(tensor, dtype):
-    """Floating tensors in ``dtype`` (unless that overflows), everything else unchanged."""
-    import torch
-
-    if not tensor.is_floating_point():
-        return tensor
-    cast = tensor.to(dtype)
-    return cast if torch.isfinite(cast).all() else tensor
+                           cast_floating=cast_floating, quantize_int8=quantize_int8)
 
 
 def _compare_samples(run_dir: Path, folder: Path, class_name: str | None) -> dict[str, Any]:

@@ -19,15 +19,21 @@ SCALE_SUFFIX = ".int8_scale"
 INT8_MAX = 127
 
 
+def cast_floating(tensor: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """A floating tensor in ``dtype`` unless that overflows (then as it was); any other tensor unchanged."""
+    if not tensor.is_floating_point():
+        return tensor
+    cast = tensor.to(dtype)
+    return cast if torch.isfinite(cast).all() else tensor
+
+
 def quantize_int8(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """``tensors`` with each floating tensor of two or more dimensions as int8 plus its row scales, other
-    floating tensors as float16 and the rest unchanged."""
+    """``tensors`` with each floating tensor of two or more dimensions as int8 plus its row scales, the rest
+    as :func:`cast_floating` to float16 leaves them."""
     stored: dict[str, torch.Tensor] = {}
     for name, value in tensors.items():
-        if not value.is_floating_point():
-            stored[name] = value
-        elif value.dim() < 2:
-            stored[name] = value.half()
+        if not value.is_floating_point() or value.dim() < 2:
+            stored[name] = cast_floating(value, torch.float16)
         else:
             rows = value.float().reshape(len(value), -1)
             # float32 scales (a few kB): in float16 the scales of near-zero rows (adaLN-Zero layers) lose precision;
