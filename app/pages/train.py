@@ -1,6 +1,5 @@
-"""Train page: a step-by-step set-up (data → representation → autoencoder → conditioning → preset → output)
-and a monitor with live loss/learning-rate curves, steps/s and ETA (TrainJob's Metric and Progress events) and
-preview samples of the denoiser after each stage-2 checkpoint (its Preview events)."""
+"""Train page: the set-up form (:mod:`app.pages.train_form`), Start / Resume / Cancel, and a monitor with live
+loss/learning-rate curves, steps/s and ETA (TrainJob's Metric and Progress events) and preview samples of the denoiser after each stage-2 checkpoint (its Preview events)."""
 from __future__ import annotations
 
 import time
@@ -9,28 +8,25 @@ from pathlib import Path
 import pyqtgraph as pg
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QIcon, QImage, QPixmap
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSizePolicy, QSpinBox, QWidget)
+from PySide6.QtWidgets import (QFileDialog, QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+                               QPushButton, QWidget)
 
 from app import settings
 from app.dialogs import show_error
 from app.icons import icon
 from app.pages.base import Page, Studio
 from app.plots import DecadeLogAxis, legend_below
-from core.choices import AUTOENCODER_KINDS, CONDITIONINGS, MODEL_REPRESENTATIONS, PRESETS, PREVIEW_SAMPLER, PREVIEW_STEPS
+from app.pages.train_form import RunForm
+from core.choices import PREVIEW_SAMPLER, PREVIEW_STEPS
 from core.jobs.train import TrainJob
-from core.training.spec import RunSpec
 
-#: the form offers no text conditioning (it has nowhere to write captions) and starts on class conditioning
-FORM_CONDITIONINGS = tuple(c for c in CONDITIONINGS if c != "text")
-FORM_DEFAULT_CONDITIONING = "class"
 #: curve colours per (stage, value): a colour-blind-safe pair (Okabe–Ito orange and blue) plus their light tints
 CURVE_COLORS = {("ae", "loss"): "#E69F00", ("ae", "val_loss"): "#F5C767",
                 ("ldm", "loss"): "#56B4E9", ("ldm", "val_loss"): "#A7D8F5"}
 
 
-#: the monitor keeps at least this much height; the set-up form (two fields a row, advanced rows shown) and its
-#: buttons fit above it at 1280x800 without scrolling
+#: the monitor keeps at least this much height; the set-up form (its taller Advanced tab) and its buttons fit
+#: above it at 1280x800 without scrolling
 CURVES_MIN_HEIGHT = 110
 #: edge of a preview sample's picture in the strip under the curves
 PREVIEW_THUMB = 60
@@ -43,7 +39,7 @@ class LiveCurves(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         pg.setConfigOptions(antialias=True, background="#1c1f24", foreground="#aab2bf")
-        # axis labels, not titles, and a one-row legend of short names: at 1280x800 with the advanced rows shown
+        # axis labels, not titles, and a one-row legend of short names: at 1280x800 under the form's Advanced tab
         # the curves get ~110 px, which a title and a two-row legend left almost no data area of
         self.loss_plot = pg.PlotWidget(axisItems={"left": DecadeLogAxis("left")})
         self.loss_plot.setLabel("left", "loss")
@@ -108,64 +104,7 @@ class TrainPage(Page):
         self._totals: dict[str, int] = {}
         self.previews_shown = 0
 
-        setup = QGroupBox("New run")
-        form = QGridLayout(setup)
-        form.setColumnStretch(1, 1)
-        form.setColumnStretch(3, 1)
-        self.data_edit = QLineEdit(placeholderText="dataset folder, file or 'builtin'")
-        browse = QPushButton(icon("open"), "")
-        browse.setToolTip("Choose the dataset folder")
-        browse.clicked.connect(self._ask_data)
-        data_row = QHBoxLayout()
-        data_row.addWidget(self.data_edit, 2)
-        data_row.addWidget(browse)
-        self.classes_edit = QLineEdit(placeholderText="all classes (or e.g. chair,sofa)")
-        self.repr_combo = QComboBox()
-        self.repr_combo.addItems(MODEL_REPRESENTATIONS)
-        self.ae_combo = QComboBox()
-        self.ae_combo.addItems(AUTOENCODER_KINDS)
-        self.cond_combo = QComboBox()
-        self.cond_combo.addItems(FORM_CONDITIONINGS)
-        self.cond_combo.setCurrentText(FORM_DEFAULT_CONDITIONING)
-        self.preset_combo = QComboBox()
-        self.preset_combo.addItems(PRESETS)
-        self.advanced = QCheckBox("advanced")
-        self.ae_steps = QSpinBox(minimum=1, maximum=1_000_000, value=200, singleStep=100)
-        self.ldm_steps = QSpinBox(minimum=1, maximum=1_000_000, value=200, singleStep=100)
-        self.max_shapes = QSpinBox(minimum=0, maximum=1_000_000, value=0, specialValueText="all shapes")
-        self.seed = QSpinBox(minimum=0, maximum=2**31 - 1, value=0)
-        self.advanced.toggled.connect(self._toggle_advanced)
-        self.out_edit = QLineEdit(placeholderText="run folder to create")
-        out_browse = QPushButton(icon("open"), "")
-        out_browse.clicked.connect(self._ask_out)
-        out_row = QHBoxLayout()
-        out_row.addWidget(self.out_edit, 1)
-        out_row.addWidget(out_browse)
-        preset_row = QHBoxLayout()
-        preset_row.addWidget(self.preset_combo, 1)
-        preset_row.addWidget(self.advanced)
-        self._advanced_rows = []
-        # two fields a row, so the form, its buttons and the monitor all fit at 1280x800
-        data_row.addWidget(QLabel("Classes"))
-        data_row.addWidget(self.classes_edit, 1)  # the path takes the rest: the folder name is what one reads
-        form.addWidget(QLabel("1  Data"), 0, 0)
-        form.addLayout(data_row, 0, 1, 1, 3)
-        cells = ((1, 0, "2  Representation", self.repr_combo), (1, 2, "3  Autoencoder", self.ae_combo),
-                 (2, 0, "4  Conditioning", self.cond_combo), (2, 2, "5  Preset", preset_row),
-                 (3, 0, "AE steps", self.ae_steps), (3, 2, "LDM steps", self.ldm_steps),
-                 (4, 0, "Max shapes", self.max_shapes), (4, 2, "Seed", self.seed))
-        for row, column, caption, field in cells:
-            label = QLabel(caption)
-            form.addWidget(label, row, column)
-            if isinstance(field, QWidget):
-                form.addWidget(field, row, column + 1)
-            else:
-                form.addLayout(field, row, column + 1)
-            if row >= 3:
-                self._advanced_rows.append((label, field))
-        form.addWidget(QLabel("6  Output"), 5, 0)
-        form.addLayout(out_row, 5, 1, 1, 3)
-        setup.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.form = RunForm()
         self.start_button = QPushButton(icon("play"), "Start training")
         self.start_button.setObjectName("primary")
         self.start_button.clicked.connect(self.start)
@@ -177,7 +116,6 @@ class TrainPage(Page):
         buttons = QHBoxLayout()
         for button in (self.start_button, self.resume_button, self.cancel_button):
             buttons.addWidget(button)
-        self._toggle_advanced(False)
 
         self.curves = LiveCurves()
         self.stage_label = QLabel("idle")
@@ -206,7 +144,7 @@ class TrainPage(Page):
         self.preview_strip.setFixedHeight(PREVIEW_THUMB + 30)
         self.preview_strip.currentRowChanged.connect(self._show_preview)
         self._preview_shapes: list = []
-        self.body.addWidget(setup)
+        self.body.addWidget(self.form)
         self.body.addLayout(buttons)
         self.body.addLayout(stats)
         self.body.addWidget(self.curves, 1)
@@ -219,23 +157,7 @@ class TrainPage(Page):
 
     def set_dataset(self, dataset) -> None:
         """Pre-fill the data step with the dataset opened on the Datasets page."""
-        self.data_edit.setText(str(dataset.root))
-        self.data_edit.setCursorPosition(0)  # show where the path starts, not its tail
-
-    def _toggle_advanced(self, on: bool) -> None:
-        for label, widget in self._advanced_rows:
-            label.setVisible(on)
-            widget.setVisible(on)
-
-    def _ask_data(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Training data", self.data_edit.text())
-        if path:
-            self.data_edit.setText(path)
-
-    def _ask_out(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Parent folder of the run", str(Path.home()))
-        if path:
-            self.out_edit.setText(str(Path(path) / "run"))
+        self.form.set_dataset(dataset.root)
 
     def _ask_resume(self) -> None:
         start = (settings.recent("runs") or [str(Path.home())])[0]
@@ -243,26 +165,13 @@ class TrainPage(Page):
         if path:
             self.resume(path)
 
-    def spec(self) -> RunSpec:
-        """The RunSpec of the form (advanced values only when 'advanced' is ticked); torch-free, so the GUI
-        thread builds it at once and the job checks it."""
-        classes = [c.strip() for c in self.classes_edit.text().split(",") if c.strip()] or None
-        advanced = self.advanced.isChecked()
-        return RunSpec(data=self.data_edit.text().strip(), representation=self.repr_combo.currentText(),
-                       classes=classes, ae_kind=self.ae_combo.currentText(), cond=self.cond_combo.currentText(),
-                       preset=self.preset_combo.currentText(),
-                       ae_steps=self.ae_steps.value() if advanced else None,
-                       ldm_steps=self.ldm_steps.value() if advanced else None,
-                       max_shapes=(self.max_shapes.value() or None) if advanced else None,
-                       seed=self.seed.value() if advanced else 0)
-
     def start(self) -> None:
         """Start a new run from the form."""
-        out = self.out_edit.text().strip()
+        out = self.form.out_edit.text().strip()
         if not out:
             show_error(self, "Train", "Choose an output folder for the run (step 6)")
             return
-        self._launch(TrainJob(out, self.spec(), previews=True), out)
+        self._launch(TrainJob(out, self.form.spec(), previews=True), out)
 
     def resume(self, run_dir: str | Path) -> None:
         """Continue the run in ``run_dir`` from its last checkpoints."""

@@ -5,6 +5,8 @@ Run under Xvfb from the repository root (takes a few minutes on a CPU):
 RUN_DIR is a trained class-conditional point-cloud run (``python -m core train ... --repr points --cond class``)
 or a built-in model such as ``builtin:points``. ``make_screenshots.py --sample-splats`` takes only
 ``sample_splats.png``: the Sample page with ``builtin:splats`` chairs, the first in the viewport.
+``make_screenshots.py --train-recipe`` takes only ``train_advanced.png``: the Train page's Advanced tab filled
+with the recipe of ``builtin:splats``' denoiser over its shipped autoencoder.
 ``make_screenshots.py --edit`` takes only ``edit.png``: the Edit page completing a ModelNet10 test chair
 cut in half with ``builtin:points``, the kept half in its own colour.
 """
@@ -91,6 +93,26 @@ def sample_splats() -> None:
     window.close()
 
 
+def train_recipe() -> None:
+    """The Advanced tab asking for builtin:splats' stage 2 (README "Built-in models"): a v-predicting DiT of
+    width 384 under bf16 over the shipped token autoencoder, 20,000 steps."""
+    window = new_window()
+    window.show_page("train")
+    form = window.train.form
+    form.data_edit.setText(str(DATA))
+    form.classes_edit.setText("chair,sofa,table,bed,monitor,toilet")
+    form.ae_from_combo.setCurrentText("builtin:splats")  # sets splats, the small preset and the token latent
+    form.out_edit.setText(str(Path.home() / "runs" / "splats_w384"))
+    form.ldm_steps.setValue(20_000)
+    form.prediction_combo.setCurrentText("v")
+    form.width_spin.setValue(384)
+    form.bf16.setChecked(True)
+    form.setCurrentIndex(1)
+    settle(window)
+    capture(window, "train_advanced")
+    window.close()
+
+
 def edit_page() -> None:
     """The Edit page: a test chair cut by the plane x = centre, completed by builtin:points."""
     import h5py
@@ -130,13 +152,13 @@ def main(run_dir: str) -> None:
 
     window.show_page("train")
     page = window.train
-    page.classes_edit.setText("chair,sofa")  # class conditioning needs two classes at least (issue 24)
-    page.preset_combo.setCurrentText("tiny")
-    page.advanced.setChecked(True)
-    page.ae_steps.setValue(40)
-    page.ldm_steps.setValue(400)
-    page.max_shapes.setValue(32)
-    page.out_edit.setText(str(Path(tempfile.mkdtemp()) / "chair_run"))
+    form = page.form
+    form.classes_edit.setText("chair,sofa")  # class conditioning needs two classes at least (issue 24)
+    form.preset_combo.setCurrentText("tiny")
+    form.ae_steps.setValue(40)
+    form.ldm_steps.setValue(400)
+    form.max_shapes.setValue(32)
+    form.out_edit.setText(str(Path(tempfile.mkdtemp()) / "chair_run"))
     page.start()
     wait_until(lambda: page.curves.points("ldm") >= 8 and page.previews_shown >= 1)  # tiny: a preview per 20 steps
     wait_until(lambda: window.render_thread.idle)
@@ -169,6 +191,6 @@ def main(run_dir: str) -> None:
 
 
 if __name__ == "__main__":
-    {"--sample-splats": sample_splats, "--edit": edit_page}.get(sys.argv[1], lambda: main(sys.argv[1]))()
+    {"--sample-splats": sample_splats, "--edit": edit_page, "--train-recipe": train_recipe}.get(sys.argv[1], lambda: main(sys.argv[1]))()
     from app.viewport.render_thread import RenderThread
     RenderThread.release_shared()

@@ -53,7 +53,7 @@ def test_datasets_page_shows_classes_and_thumbnails(qtbot, window, shared_data, 
     qtbot.waitUntil(lambda: isinstance(window.viewport.shape, PointCloud), timeout=JOB_TIMEOUT_MS)
     qtbot.waitUntil(lambda: window.viewport.frames_shown > frames and window.render_thread.idle,
                     timeout=JOB_TIMEOUT_MS)
-    assert window.train.data_edit.text().endswith(MODELNET)  # the other pages follow the opened dataset
+    assert window.train.form.data_edit.text().endswith(MODELNET)  # the other pages follow the opened dataset
     assert error_boxes == []
 
 
@@ -84,15 +84,14 @@ def test_corrupt_file_shows_one_error_and_the_app_stays_usable(qtbot, window, tm
 
 def test_tiny_training_feeds_the_loss_curve(qtbot, window, shared_data, tmp_path, error_boxes):
     page = window.train
-    page.data_edit.setText(str(shared_data / MODELNET))
-    page.classes_edit.setText("chair")
-    page.repr_combo.setCurrentText("points")
-    page.cond_combo.setCurrentText("none")
-    page.advanced.setChecked(True)
-    page.ae_steps.setValue(3)
-    page.ldm_steps.setValue(3)
-    page.max_shapes.setValue(12)
-    page.out_edit.setText(str(tmp_path / "run"))
+    page.form.data_edit.setText(str(shared_data / MODELNET))
+    page.form.classes_edit.setText("chair")
+    page.form.repr_combo.setCurrentText("points")
+    page.form.cond_combo.setCurrentText("none")
+    page.form.ae_steps.setValue(3)
+    page.form.ldm_steps.setValue(3)
+    page.form.max_shapes.setValue(12)
+    page.form.out_edit.setText(str(tmp_path / "run"))
     page.start_button.click()
     qtbot.waitUntil(lambda: page.curves.points("ae") > 0, timeout=JOB_TIMEOUT_MS)
     _wait_idle(qtbot, window)
@@ -108,12 +107,11 @@ def test_tiny_training_feeds_the_loss_curve(qtbot, window, shared_data, tmp_path
 
 def test_cancel_a_running_training(qtbot, window, shared_data, tmp_path, error_boxes):
     page = window.train
-    page.data_edit.setText(str(shared_data / MODELNET))
-    page.classes_edit.setText("chair,sofa")  # class conditioning needs two classes
-    page.advanced.setChecked(True)
-    page.ae_steps.setValue(100_000)
-    page.max_shapes.setValue(12)
-    page.out_edit.setText(str(tmp_path / "long"))
+    page.form.data_edit.setText(str(shared_data / MODELNET))
+    page.form.classes_edit.setText("chair,sofa")  # class conditioning needs two classes
+    page.form.ae_steps.setValue(100_000)
+    page.form.max_shapes.setValue(12)
+    page.form.out_edit.setText(str(tmp_path / "long"))
     page.start_button.click()
     runner = page.runner
     cancelled = []

@@ -45,10 +45,11 @@ def test_all_ten_modelnet_classes_are_visible_and_the_grid_stretches(qtbot, wind
 def test_the_train_form_and_its_start_button_fit_without_scrolling(window):
     window.show_page("train")
     page = window.train
-    page.advanced.setChecked(True)  # its two extra rows too
+    assert _inside(page.form.data_edit, page) and _inside(page.form.out_edit, page)
+    page.form.setCurrentIndex(1)  # the Advanced tab, the taller one
     assert window.height() == 800  # no page asks the window for more height than 800
     assert _inside(page.start_button, page) and _inside(page.curves, page)
-    assert _inside(page.data_edit, page) and _inside(page.out_edit, page)
+    assert _inside(page.form.ae_from_combo, page) and _inside(page.form.min_snr, page)
 
 
 def test_the_loss_curves_keep_a_data_area_beside_the_advanced_form(qtbot, window):
@@ -56,7 +57,7 @@ def test_the_loss_curves_keep_a_data_area_beside_the_advanced_form(qtbot, window
     in a band a curve can be read in (a title and a two-row legend once left it a few pixels)."""
     window.show_page("train")
     page = window.train
-    page.advanced.setChecked(True)
+    page.form.setCurrentIndex(1)
     for stage, step in (("ae", 1), ("ae", 2), ("ldm", 3), ("ldm", 4)):
         page.curves.add(stage, step, {"loss": 1.0 / step, "val_loss": 1.2 / step, "lr": 1e-3})
     qtbot.wait(50)

@@ -1,0 +1,235 @@
+"""The Train page's set-up form: a "New run" tab with the six steps (data → representation → autoencoder →
+conditioning → preset → output) and an "Advanced" tab with the rest of the ``train`` command's options, so the
+recipes of the built-in models (a v-predicting DiT of width 384 under bf16 over ``builtin:splats``' token
+autoencoder…) can be trained from the app as from the CLI.
+
+Two tabs rather than rows that unfold: the form then keeps one height, and the live curves under it keep theirs
+at 1280x800. A spin box at 0 means "the preset's value" (``None`` in the :class:`RunSpec`).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel,
+                               QLineEdit, QPushButton, QSizePolicy, QSpinBox, QTabWidget, QWidget)
+
+from app.icons import icon
+from core.choices import (AUTOENCODER_KINDS, CONDITIONINGS, DEFAULT_PREDICTION, LATENT_LAYOUTS, MODEL_REPRESENTATIONS,
+                          PREDICTIONS, PRESETS, VOXEL_LOSSES)
+from core.training.pretrained import builtin_folders
+from core.training.spec import RunSpec
+
+#: the form offers no text conditioning (it has nowhere to write captions) and starts on class conditioning
+FORM_CONDITIONINGS = tuple(c for c in CONDITIONINGS if c != "text")
+FORM_DEFAULT_CONDITIONING = "class"
+#: what a spin box shows at 0, where the run takes the preset's value
+PRESET_TEXT = "preset"
+#: the paper's γ (Hang et al., ICCV 2023), offered as the step of the Min-SNR box
+MIN_SNR_STEP = 5.0
+#: the denoiser widths the built-in models use are multiples of this (and of every preset's head count)
+WIDTH_STEP = 64
+#: core.choices lists the voxel autoencoder's default loss first; the form leaves it unset, as the CLI does
+DEFAULT_VOXEL_LOSS = VOXEL_LOSSES[0]
+#: the stage-1 source's placeholder: empty means "train stage 1 in this run"
+TRAIN_STAGE_ONE = "a new autoencoder, or builtin:NAME"
+
+
+def _preset_spin(step: int, maximum: int = 1_000_000) -> QSpinBox:
+    """A count whose 0 reads "preset" and means the preset's value."""
+    spin = QSpinBox(minimum=0, maximum=maximum, value=0, singleStep=step)
+    spin.setSpecialValueText(PRESET_TEXT)
+    return spin
+
+
+def _value_or_none(spin: QSpinBox | QDoubleSpinBox):
+    return spin.value() or None
+
+
+def _read_config(run: str) -> dict | None:
+    """The config.json of ``run`` (a run folder or ``builtin:NAME``), or None where there is none to read: the
+    job names the problem when the run starts, so the form only adopts what it can read."""
+    folder = builtin_folders().get(run, Path(run))
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return config if isinstance(config, dict) else None
+
+
+class RunForm(QTabWidget):
+    """Every choice of a new run; :meth:`spec` turns it into the job's :class:`RunSpec`."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.addTab(self._build_run_tab(), "New run")
+        self.addTab(self._build_advanced_tab(), "Advanced")
+        self.repr_combo.currentTextChanged.connect(self._sync_enabled)
+        self.ae_from_combo.currentTextChanged.connect(self._adopt_autoencoder)
+        self._sync_enabled()
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+
+    # -- building ------------------------------------------------------------------------------------------
+    def _build_run_tab(self) -> QWidget:
+        self.data_edit = QLineEdit(placeholderText="dataset folder, file or 'builtin'")
+        self.classes_edit = QLineEdit(placeholderText="all classes (or e.g. chair,sofa)")
+        self.repr_combo = _combo(MODEL_REPRESENTATIONS)
+        self.ae_combo = _combo(AUTOENCODER_KINDS)
+        self.cond_combo = _combo(FORM_CONDITIONINGS, FORM_DEFAULT_CONDITIONING)
+        self.preset_combo = _combo(PRESETS)
+        self.out_edit = QLineEdit(placeholderText="run folder to create")
+        data_row = QHBoxLayout()
+        data_row.addWidget(self.data_edit, 2)
+        data_row.addWidget(_browse_button("Choose the dataset folder", self._ask_data))
+        data_row.addWidget(QLabel("Classes"))
+        data_row.addWidget(self.classes_edit, 1)  # the path takes the rest: the folder name is what one reads
+        out_row = QHBoxLayout()
+        out_row.addWidget(self.out_edit, 1)
+        out_row.addWidget(_browse_button("Choose where the run folder goes", self._ask_out))
+
+        tab = QWidget()
+        grid = QGridLayout(tab)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
+        grid.addWidget(QLabel("1  Data"), 0, 0)
+        grid.addLayout(data_row, 0, 1, 1, 3)
+        for row, column, caption, field in ((1, 0, "2  Representation", self.repr_combo),
+                                            (1, 2, "3  Autoencoder", self.ae_combo),
+                                            (2, 0, "4  Conditioning", self.cond_combo),
+                                            (2, 2, "5  Preset", self.preset_combo)):
+            grid.addWidget(QLabel(caption), row, column)
+            grid.addWidget(field, row, column + 1)
+        grid.addWidget(QLabel("6  Output"), 3, 0)
+        grid.addLayout(out_row, 3, 1, 1, 3)
+        return tab
+
+    def _build_advanced_tab(self) -> QWidget:
+        self.ae_steps = _preset_spin(100)
+        self.ldm_steps = _preset_spin(100)
+        self.seed = QSpinBox(minimum=0, maximum=2**31 - 1, value=0)
+        self.max_shapes = QSpinBox(minimum=0, maximum=1_000_000, value=0)
+        self.max_shapes.setSpecialValueText("all shapes")
+        self.prediction_combo = _combo(PREDICTIONS, DEFAULT_PREDICTION)
+        self.bf16 = QCheckBox("bf16 autocast")
+        self.latent_combo = _combo(LATENT_LAYOUTS)
+        self.width_spin = _preset_spin(WIDTH_STEP, maximum=4096)
+        self.min_snr = QDoubleSpinBox(minimum=0.0, maximum=1000.0, value=0.0, singleStep=MIN_SNR_STEP, decimals=1)
+        self.min_snr.setSpecialValueText("off")
+        self.loss_combo = _combo(VOXEL_LOSSES)
+        self.ae_from_combo = QComboBox(editable=True)
+        self.ae_from_combo.addItems(["", *builtin_folders()])
+        self.ae_from_combo.lineEdit().setPlaceholderText(TRAIN_STAGE_ONE)
+        ae_from_row = QHBoxLayout()
+        ae_from_row.addWidget(self.ae_from_combo, 1)
+        ae_from_row.addWidget(_browse_button("Take stage 1 from a trained run", self._ask_ae_from))
+        for widget, tip in ((self.ae_steps, "--ae-steps: stage-1 optimiser steps"),
+                            (self.ldm_steps, "--ldm-steps: stage-2 optimiser steps"),
+                            (self.max_shapes, "--max-shapes: train on at most N shapes (quick tries)"),
+                            (self.prediction_combo, "--prediction: what the denoiser predicts, noise ε or velocity v"),
+                            (self.bf16, "--bf16: bfloat16 autocast; about 1.9x faster for a width-384 DiT on a "
+                                        "CPU with AVX512-BF16, no faster for narrow ones"),
+                            (self.latent_combo, "--ae-latent: a voxel or splat autoencoder's latent, an r³ grid "
+                                                "(denoised by a UNet) or tokens (denoised by a DiT)"),
+                            (self.width_spin, "--denoiser-width: the denoiser's base width"),
+                            (self.min_snr, "--min-snr: Min-SNR-γ loss weighting of stage 2 (5 in the paper)"),
+                            (self.loss_combo, "--ae-loss: a voxel autoencoder's reconstruction loss"),
+                            (self.ae_from_combo, "--ae-from: skip stage 1 and reuse this run's (or built-in "
+                                                 "model's) autoencoder; the form takes its representation, "
+                                                 "preset, kind and latent layout")):
+            widget.setToolTip(tip)
+
+        tab = QWidget()
+        grid = QGridLayout(tab)
+        for column in (1, 3, 5):
+            grid.setColumnStretch(column, 1)
+        cells = ((0, 0, "AE steps", self.ae_steps), (0, 2, "LDM steps", self.ldm_steps), (0, 4, "Seed", self.seed),
+                 (1, 0, "Max shapes", self.max_shapes), (1, 2, "Prediction", self.prediction_combo),
+                 (2, 0, "Latent", self.latent_combo), (2, 2, "Width", self.width_spin),
+                 (2, 4, "Min-SNR γ", self.min_snr), (3, 0, "AE loss", self.loss_combo))
+        for row, column, caption, field in cells:
+            grid.addWidget(QLabel(caption), row, column)
+            grid.addWidget(field, row, column + 1)
+        grid.addWidget(self.bf16, 1, 4, 1, 2)
+        grid.addWidget(QLabel("Stage 1 from"), 3, 2)
+        grid.addLayout(ae_from_row, 3, 3, 1, 3)
+        return tab
+
+    # -- reacting ------------------------------------------------------------------------------------------
+    def _sync_enabled(self) -> None:
+        """Offer only the options this run can use: a latent layout for grids, a loss for voxel autoencoders,
+        stage-1 settings only when stage 1 is trained here."""
+        representation = self.repr_combo.currentText()
+        trains_stage_one = not self.ae_from_combo.currentText().strip()
+        self.latent_combo.setEnabled(representation != "points")
+        self.loss_combo.setEnabled(representation == "voxels" and trains_stage_one)
+        self.ae_steps.setEnabled(trains_stage_one)
+
+    def _adopt_autoencoder(self, run: str) -> None:
+        """Stage 1 from ``run``: take the settings its autoencoder was built with, which this run must share."""
+        config = _read_config(run.strip()) if run.strip() else None
+        if config is not None:
+            autoencoder = config.get("autoencoder") or {}
+            self.repr_combo.setCurrentText(str(config.get("representation", "")))
+            self.preset_combo.setCurrentText(str(config.get("preset", "")))
+            self.ae_combo.setCurrentText(str(autoencoder.get("kind", "")))
+            self.latent_combo.setCurrentText(autoencoder.get("latent_layout") or LATENT_LAYOUTS[0])
+        self._sync_enabled()
+
+    def set_dataset(self, root: str | Path) -> None:
+        """Pre-fill the data step with the dataset opened on the Datasets page."""
+        self.data_edit.setText(str(root))
+        self.data_edit.setCursorPosition(0)  # show where the path starts, not its tail
+
+    def _ask_data(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Training data", self.data_edit.text())
+        if path:
+            self.data_edit.setText(path)
+
+    def _ask_out(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Parent folder of the run", str(Path.home()))
+        if path:
+            self.out_edit.setText(str(Path(path) / "run"))
+
+    def _ask_ae_from(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Run whose autoencoder to reuse", str(Path.home()))
+        if path:
+            self.ae_from_combo.setCurrentText(path)
+
+    # -- the spec ------------------------------------------------------------------------------------------
+    def spec(self) -> RunSpec:
+        """The RunSpec of the form: torch-free, so the GUI thread builds it at once and the job checks it.
+        Options a run of this kind cannot take (a loss for points, AE steps with a reused autoencoder) stay
+        unset rather than being refused."""
+        representation = self.repr_combo.currentText()
+        ae_from = self.ae_from_combo.currentText().strip() or None
+        classes = [c.strip() for c in self.classes_edit.text().split(",") if c.strip()] or None
+        return RunSpec(data=self.data_edit.text().strip(), representation=representation, classes=classes,
+                       ae_kind=self.ae_combo.currentText(), cond=self.cond_combo.currentText(),
+                       preset=self.preset_combo.currentText(),
+                       ae_steps=None if ae_from else _value_or_none(self.ae_steps),
+                       ldm_steps=_value_or_none(self.ldm_steps), max_shapes=_value_or_none(self.max_shapes),
+                       seed=self.seed.value(), prediction=self.prediction_combo.currentText(),
+                       bf16=self.bf16.isChecked(), ae_from=ae_from, denoiser_width=_value_or_none(self.width_spin),
+                       ae_latent=None if representation == "points" else self.latent_combo.currentText(),
+                       min_snr_gamma=_value_or_none(self.min_snr),
+                       ae_loss=self._voxel_loss(representation, ae_from))
+
+    def _voxel_loss(self, representation: str, ae_from: str | None) -> str | None:
+        loss = self.loss_combo.currentText()
+        trains_voxel_autoencoder = representation == "voxels" and not ae_from
+        return loss if trains_voxel_autoencoder and loss != DEFAULT_VOXEL_LOSS else None
+
+
+def _combo(items: tuple[str, ...], current: str | None = None) -> QComboBox:
+    combo = QComboBox()
+    combo.addItems(items)
+    if current is not None:
+        combo.setCurrentText(current)
+    return combo
+
+
+def _browse_button(tip: str, slot) -> QPushButton:
+    button = QPushButton(icon("open"), "")
+    button.setToolTip(tip)
+    button.clicked.connect(slot)
+    return button
