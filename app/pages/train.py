@@ -109,6 +109,8 @@ class TrainPage(Page):
         self.start_button.setObjectName("primary")
         self.start_button.clicked.connect(self.start)
         self.resume_button = QPushButton(icon("resume"), "Resume run…")
+        self.resume_button.setToolTip("Continue a run from its last checkpoints; AE / LDM steps set on the Advanced "
+                                      "tab become its new totals")
         self.resume_button.clicked.connect(self._ask_resume)
         self.cancel_button = QPushButton(icon("stop"), "Cancel")
         self.cancel_button.setEnabled(False)
@@ -174,8 +176,8 @@ class TrainPage(Page):
         self._launch(TrainJob(out, self.form.spec(), previews=True), out)
 
     def resume(self, run_dir: str | Path) -> None:
-        """Continue the run in ``run_dir`` from its last checkpoints."""
-        self._launch(TrainJob(run_dir, None, previews=True), str(run_dir))
+        """Continue the run in ``run_dir`` from its last checkpoints, to the step totals the form asks for."""
+        self._launch(TrainJob(run_dir, self.form.resume_spec(), previews=True), str(run_dir))
 
     def cancel(self) -> None:
         """Stop the running training (it keeps a loadable checkpoint)."""

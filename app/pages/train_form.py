@@ -18,7 +18,7 @@ from app.icons import icon
 from core.choices import (AUTOENCODER_KINDS, CONDITIONINGS, DEFAULT_PREDICTION, LATENT_LAYOUTS, MODEL_REPRESENTATIONS,
                           PREDICTIONS, PRESETS, VOXEL_LOSSES)
 from core.training.pretrained import builtin_folders
-from core.training.spec import RunSpec
+from core.training.spec import ResumeSpec, RunSpec
 
 #: the form offers no text conditioning (it has nowhere to write captions) and starts on class conditioning
 FORM_CONDITIONINGS = tuple(c for c in CONDITIONINGS if c != "text")
@@ -122,8 +122,8 @@ class RunForm(QTabWidget):
         ae_from_row = QHBoxLayout()
         ae_from_row.addWidget(self.ae_from_combo, 1)
         ae_from_row.addWidget(_browse_button("Take stage 1 from a trained run", self._ask_ae_from))
-        for widget, tip in ((self.ae_steps, "--ae-steps: stage-1 optimiser steps"),
-                            (self.ldm_steps, "--ldm-steps: stage-2 optimiser steps"),
+        for widget, tip in ((self.ae_steps, "--ae-steps: stage-1 optimiser steps (on Resume: the new total)"),
+                            (self.ldm_steps, "--ldm-steps: stage-2 optimiser steps (on Resume: the new total)"),
                             (self.max_shapes, "--max-shapes: train on at most N shapes (quick tries)"),
                             (self.prediction_combo, "--prediction: what the denoiser predicts, noise ε or velocity v"),
                             (self.bf16, "--bf16: bfloat16 autocast; about 1.9x faster for a width-384 DiT on a "
@@ -213,6 +213,11 @@ class RunForm(QTabWidget):
                        ae_latent=None if representation == "points" else self.latent_combo.currentText(),
                        min_snr_gamma=_value_or_none(self.min_snr),
                        ae_loss=self._voxel_loss(representation, ae_from))
+
+    def resume_spec(self) -> ResumeSpec:
+        """Resuming a run: the AE and LDM steps asked for, where set, become its stages' new totals (a finished run
+        then trains longer, as ``train --resume --ldm-steps N`` does); everything else comes from its config.json."""
+        return ResumeSpec(ae_steps=_value_or_none(self.ae_steps), ldm_steps=_value_or_none(self.ldm_steps))
 
     def _voxel_loss(self, representation: str, ae_from: str | None) -> str | None:
         loss = self.loss_combo.currentText()

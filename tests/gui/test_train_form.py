@@ -75,3 +75,26 @@ def test_a_run_over_the_builtin_points_autoencoder_trains_the_asked_denoiser(qtb
     assert (config["denoiser"]["width"], config["prediction"], config["min_snr_gamma"]) == (64, "v", 5.0)
     assert config["train"]["ldm"]["bf16"] is True and config["train"]["ldm"]["steps"] == 2
     assert page.curves.points("ldm") > 0 and page.curves.points("ae") == 0  # stage 1 was reused, not trained
+
+
+def test_resume_trains_a_finished_run_on_to_the_asked_total(qtbot, window, shared_data, tmp_path, error_boxes):
+    page = window.train
+    form = page.form
+    form.data_edit.setText(str(shared_data / MODELNET))
+    form.classes_edit.setText("chair")
+    form.cond_combo.setCurrentText("none")
+    form.ae_steps.setValue(2)
+    form.ldm_steps.setValue(2)
+    form.max_shapes.setValue(12)
+    form.out_edit.setText(str(tmp_path / "run"))
+    page.start_button.click()
+    qtbot.waitUntil(lambda: page.runner is None, timeout=JOB_TIMEOUT_MS)
+    form.ae_steps.setValue(0)  # "preset": stage 1 keeps its total
+    form.ldm_steps.setValue(4)
+    page.resume(tmp_path / "run")
+    qtbot.waitUntil(lambda: page.runner is None, timeout=JOB_TIMEOUT_MS)
+    assert error_boxes == []
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert (config["train"]["ae"]["steps"], config["train"]["ldm"]["steps"]) == (2, 4)
+    manifest = json.loads((tmp_path / "run" / "checkpoints" / "ldm_last.json").read_text())
+    assert manifest["step"] == 4 and page.curves.points("ae") == 0  # stage 1 was finished, stage 2 went on
