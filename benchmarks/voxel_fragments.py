@@ -1,7 +1,8 @@
 """Where a voxel model's detached pieces come from: the measurements behind the README's ablation notes.
 
 ``recon``: the autoencoder alone (any run folder, also one whose stage 2 has not started): test shapes
-encoded and decoded, their fragmentation and IoU beside the data's own. This is the ceiling the
+encoded and decoded, their fragmentation and IoU beside the data's own, and how many cells the reconstructions
+fill per cell of the data (a fatter reconstruction joins pieces without knowing the shape better). This is the ceiling the
 denoiser works under. ``recon`` and ``midpoints`` also take a splat model (its Gaussian centres' cells
 are the occupancy, as ``eval`` counts them).
 
@@ -121,7 +122,8 @@ def reconstruction(model: str, classes: list[str]) -> dict:
         inputs, data = test_inputs(representation_name, class_name, N)
         with torch.inference_mode():
             recon = occupancy(autoencoder.decode(autoencoder.encode(inputs)))
-        table[class_name] = {"recon": fragmentation(recon), "recon_iou": iou(recon, data), "data": fragmentation(data)}
+        table[class_name] = {"recon": fragmentation(recon), "recon_iou": iou(recon, data), "data": fragmentation(data),
+                             "recon_cells_per_data_cell": round(float(recon.sum() / data.sum()), 3)}
     return table
 
 
