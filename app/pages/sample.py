@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QIcon, QImage, QPixmap
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
                                QListWidget, QListWidgetItem, QPushButton, QSlider, QSpinBox, QToolButton)
 
 from app import settings
@@ -17,6 +17,7 @@ from app.icons import icon
 from app.pages.base import Page, Studio
 from app.tasks import FindRunsJob
 from core.choices import DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, SAMPLERS
+from core.data.pieces import GRID_REPRESENTATIONS
 from core.errors import InputError
 from core.jobs.export import ARRAY_FORMATS, EXPORT_FORMATS, ExportJob, describe_export
 from core.jobs.nearest import NearestMatch, NearestShapeJob, training_data
@@ -111,6 +112,11 @@ class SamplePage(Page):
                                                   "(Chamfer; 1 - IoU for voxels): does the model copy its data?")
         self.nearest_button.clicked.connect(self.show_nearest)
         buttons.addWidget(self.nearest_button)
+        self.largest_piece = QCheckBox("largest piece only", enabled=False,
+                                       toolTip="Voxel and splat models: drop every cell outside each sample's largest "
+                                               "connected piece before writing (sample --keep-largest-piece). Off: "
+                                               "the samples as the model made them, floaters included")
+        buttons.addWidget(self.largest_piece)
         form.addRow(buttons)
         self.body.addWidget(box)
 
@@ -190,10 +196,12 @@ class SamplePage(Page):
 
     def _model_changed(self, text: str) -> None:
         """Fill the class combo from the run's config.json (no model is loaded for that) and set the guidance
-        the model was measured best at (a built-in model's manifest names it)."""
+        the model was measured best at (a built-in model's manifest names it); offer "largest piece only" to voxel
+        and splat models."""
         own = default_guidance(text)
         self.guidance.setValue(self._run_guidance if own is None else round(own * GUIDANCE_STEPS_PER_UNIT))
         self.class_combo.clear()
+        self.largest_piece.setEnabled(False)
         config_path = self._builtin_folders.get(text, Path(text)) / "config.json"
         try:
             config = json.loads(config_path.read_text(encoding="utf-8"))
@@ -205,6 +213,7 @@ class SamplePage(Page):
                 self.class_combo.setCurrentIndex(1)
         else:
             self.class_combo.addItem(UNCONDITIONAL)
+        self.largest_piece.setEnabled(config.get("representation") in GRID_REPRESENTATIONS)
         self.prompt_edit.setEnabled(config.get("cond") == "text")
         self.form.setRowVisible(self.prompt_edit, config.get("cond") == "text")
 
@@ -219,7 +228,8 @@ class SamplePage(Page):
         job = SampleJob(run, self.count.value(), None,  # the job picks the folder (a run's samples/seedN)
                         class_name=None if class_name in ("", UNCONDITIONAL) else class_name,
                         prompt=self.prompt_edit.text().strip() or None, guidance=self.guidance_value,
-                        steps=self.steps.value(), sampler=self.sampler_combo.currentText(), seed=self.seed.value())
+                        steps=self.steps.value(), sampler=self.sampler_combo.currentText(), seed=self.seed.value(),
+                        keep_largest_piece=self.largest_piece.isEnabled() and self.largest_piece.isChecked())
         self.previews_shown = 0
         self._sampled_run = self._builtin_folders.get(run, Path(run))
         self._sampled_class = job.class_name

@@ -43,6 +43,8 @@ class SampleJob(Job):
     Emits Progress and Preview (the decoded x0 estimate as core.shapes objects) every
     ``preview_every`` steps, or Progress alone every step with ``previews=False`` (the terminal);
     the result (a :class:`~core.jobs.results.SampleResult`) holds the array, the shapes and the written paths.
+    ``keep_largest_piece`` (voxels and splats, off by default) empties every cell outside each sample's largest
+    26-connected piece before anything is written (:mod:`core.data.pieces`); ``samples.json`` records it.
     """
 
     name = "sample"
@@ -50,13 +52,14 @@ class SampleJob(Job):
     def __init__(self, run_dir: str | Path, n: int, out_dir: str | Path | None, class_name: str | None = None,
                  prompt: str | None = None, guidance: float | None = None, steps: int = DEFAULT_SAMPLE_STEPS,
                  sampler: str = DEFAULT_SAMPLER, seed: int = 0, fmt: str | None = None, device: str = "cpu",
-                 preview_every: int | None = None, previews: bool = True) -> None:
+                 preview_every: int | None = None, previews: bool = True, keep_largest_piece: bool = False) -> None:
         self.run_dir = Path(run_dir)
         self.out_dir = None if out_dir is None else Path(out_dir)
         self.n, self.class_name, self.prompt = n, class_name, prompt
         self.guidance, self.steps, self.sampler, self.seed = guidance, steps, sampler, seed
         self.fmt, self.device = fmt, device
         self.previews = previews
+        self.keep_largest_piece = keep_largest_piece
         self.preview_every = (preview_every or max(1, steps // DEFAULT_PREVIEWS)) if previews else 1
 
     def execute(self, emit: EventHandler, cancel: CancelToken) -> SampleResult:
@@ -67,10 +70,14 @@ class SampleJob(Job):
             raise InputError("--sampler", f"unknown sampler {self.sampler!r}; use one of {', '.join(SAMPLERS)}")
         if self.fmt not in (None, *FORMATS):
             raise InputError("--format", f"unknown format {self.fmt!r}; use one of {', '.join(FORMATS)}")
-        run = _model_side().load_trained(self.run_dir, self.device)
+        model = _model_side()
+        run = model.load_trained(self.run_dir, self.device)
         if self.out_dir is None:
             self.out_dir = self._default_out_dir()
         rep = run.representation
+        if self.keep_largest_piece and rep.name not in model.GRID_REPRESENTATIONS:
+            raise InputError("--keep-largest-piece", f"applies to voxel and splat models; {self.run_dir} makes "
+                                                     f"{rep.name}, which have no grid cells to join into pieces")
         fmt = self.fmt or DEFAULT_FORMAT[rep.name]
         cond, guidance = self._condition(run)
 
@@ -86,6 +93,8 @@ class SampleJob(Job):
         array = rep.to_array(decoded)
         if not np.isfinite(array).all():
             raise RuntimeError("sampling produced non-finite values")
+        if self.keep_largest_piece:
+            array = model.keep_largest_piece(array, rep.name)
         shapes = rep.to_shapes(array)
         paths = self._write(array, shapes, fmt, guidance, emit)
         return SampleResult(array, shapes, [str(p) for p in paths], str(self.out_dir))
@@ -156,7 +165,7 @@ class SampleJob(Job):
                 paths.append(path)
         request = {"run": str(self.run_dir), "n": self.n, "class": self.class_name, "prompt": self.prompt,
                    "guidance": guidance, "steps": self.steps, "sampler": self.sampler, "seed": self.seed,
-                   "format": fmt}
+                   "format": fmt, "keep_largest_piece": self.keep_largest_piece}
         with atomic_write(out / "samples.json") as temporary:
             temporary.write_text(json.dumps(request, indent=2) + "\n")
         return [*paths, out / "samples.json"]
@@ -166,10 +175,12 @@ class SampleJob(Job):
 def _model_side() -> SimpleNamespace:
     """The torch-backed functions a sampling run uses, imported when a job runs (on the job's thread): the CLI's
     parser and the app's Sample page import this module, and must not import torch (issue 21's lazy point here).
-    The text encoder and captions come with :mod:`core.training.run` anyway."""
+    The text encoder and captions come with :mod:`core.training.run` anyway; the piece clean-up brings scipy."""
+    from core.data.pieces import GRID_REPRESENTATIONS, keep_largest_piece
     from core.models.text_encoder import TEXT_DIM, embed_prompts, normalize_prompt
     from core.training.captions import caption
     from core.training.run import load_trained
 
     return SimpleNamespace(load_trained=load_trained, caption=caption, TEXT_DIM=TEXT_DIM, embed_prompts=embed_prompts,
-                           normalize_prompt=normalize_prompt)
+                           normalize_prompt=normalize_prompt, GRID_REPRESENTATIONS=GRID_REPRESENTATIONS,
+                           keep_largest_piece=keep_largest_piece)

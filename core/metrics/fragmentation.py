@@ -3,7 +3,7 @@
 Chamfer between voxel centres barely notices a few small floating pieces (each adds a short
 nearest-neighbour distance), so a generator whose every chair is in eleven pieces can still score a
 1-NNA-CD close to its oracle. These numbers expose it: per shape, the share of occupied cells outside
-the largest 26-connected component and the number of components; per set, ``floaters`` (the mean
+the largest 26-connected component (:mod:`core.data.pieces`) and the number of components; per set, ``floaters`` (the mean
 share) and ``one_piece`` (the share of shapes in exactly one component).
 """
 from __future__ import annotations
@@ -11,11 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 
-#: 26-connectivity: cells touching by a face, an edge or a corner are one piece (a thin diagonal
-#: chair leg voxelised at 32³ is corner-connected only).
-NEIGHBOURHOOD = ndimage.generate_binary_structure(3, 3)
+from core.data.pieces import piece_sizes
 
 
 @dataclass(frozen=True)
@@ -35,11 +32,10 @@ def grid_fragments(grid: np.ndarray) -> tuple[float, int]:
 
     An empty grid has no main piece: it scores the worst share, 1, with 0 components.
     """
-    labels, count = ndimage.label(np.asarray(grid, dtype=bool), structure=NEIGHBOURHOOD)
-    if count == 0:
+    _, sizes = piece_sizes(grid)
+    if len(sizes) == 0:
         return 1.0, 0
-    sizes = np.bincount(labels.ravel())[1:]
-    return float(1.0 - sizes.max() / sizes.sum()), int(count)
+    return float(1.0 - sizes.max() / sizes.sum()), len(sizes)
 
 
 def fragments(grids) -> Fragments:

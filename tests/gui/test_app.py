@@ -290,6 +290,27 @@ def test_sampling_the_builtin_splat_model_shows_its_denoising_then_the_gaussian_
     assert error_boxes == []
 
 
+def test_largest_piece_only_is_offered_for_grid_models_and_makes_voxel_samples_whole(qtbot, window, error_boxes):
+    from core.metrics.fragmentation import fragments
+
+    page = window.sample
+    qtbot.waitUntil(lambda: page.model_combo.findText("builtin:voxels") >= 0, timeout=JOB_TIMEOUT_MS)
+    page.model_combo.setCurrentText("builtin:points")
+    assert not page.largest_piece.isEnabled()
+    page.model_combo.setCurrentText("builtin:voxels")
+    assert page.largest_piece.isEnabled() and not page.largest_piece.isChecked()  # off unless asked
+    page.largest_piece.setChecked(True)
+    page.class_combo.setCurrentText("chair")
+    page.count.setValue(4)
+    page.steps.setValue(4)
+    page.seed.setValue(3)
+    page.generate_button.click()
+    qtbot.waitUntil(lambda: page.result is not None, timeout=JOB_TIMEOUT_MS)
+    _wait_idle(qtbot, window)
+    assert fragments(page.result.array > 0).summary()["one_piece"] == 1.0
+    assert error_boxes == []
+
+
 def test_datasets_page_lists_the_files_that_did_not_load(qtbot, window, tmp_path, error_boxes):
     import trimesh
 

@@ -42,3 +42,31 @@ def test_an_unknown_format_is_refused_by_the_parser_before_loading(tmp_path, cap
         main(["sample", str(tmp_path / "no-such-run"), "--format", "stl", "--out", str(tmp_path / "s")])
     assert stop.value.code == 2 and "invalid choice: 'stl'" in capsys.readouterr().err
     assert not Path(tmp_path / "s").exists()
+
+
+def test_keep_largest_piece_writes_voxel_samples_in_one_piece_and_records_it(tmp_path, capsys):
+    import json
+
+    from core.metrics.fragmentation import fragments
+
+    raw, kept = tmp_path / "raw", tmp_path / "kept"
+    request = ["sample", "builtin:voxels", "--class", "chair", "--n", "6", "--steps", "4", "--seed", "3",
+               "--format", "npy"]
+    assert main([*request, "--out", str(raw)]) == 0
+    assert main([*request, "--keep-largest-piece", "--out", str(kept)]) == 0, capsys.readouterr().err
+    before, after = read_array(raw / "samples.npy"), read_array(kept / "samples.npy")
+    assert fragments(after > 0).summary() == {"floaters": 0.0, "one_piece": 1.0}
+    assert (after <= before).all() and after.sum() > 0  # cells only removed, the same samples otherwise
+    pieces_before = fragments(before > 0)
+    assert pieces_before.summary()["one_piece"] < 1  # 4 steps leave some in pieces: there is something to drop
+    whole = pieces_before.components == 1
+    assert (after[whole] == before[whole]).all()  # a sample already in one piece is untouched
+    assert json.loads((kept / "samples.json").read_text())["keep_largest_piece"] is True
+    assert json.loads((raw / "samples.json").read_text())["keep_largest_piece"] is False
+
+
+def test_keep_largest_piece_refuses_a_point_model_in_one_line(tmp_path, capsys):
+    code = main(["sample", "builtin:points", "--n", "1", "--keep-largest-piece", "--out", str(tmp_path / "s")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "--keep-largest-piece" in err and "points" in err
+    assert not (tmp_path / "s").exists()

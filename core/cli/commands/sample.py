@@ -27,6 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="per-shape files besides samples.npy, for every representation (default: ply for points "
                              "and splats, obj for voxels); obj and glb are meshes: voxels by marching cubes, points "
                              "and splats through a filled 32^3 grid")
+    parser.add_argument("--keep-largest-piece", action="store_true",
+                        help="voxels and splats: empty every cell outside each sample's largest 26-connected piece "
+                             "before writing (off by default: it hides the floaters eval measures)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--out", required=True, help="output folder")
     parser.set_defaults(handler=run)
@@ -36,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
     """Run a SampleJob with a progress bar and print the written paths."""
     job = SampleJob(args.run_dir, args.n, args.out, class_name=args.class_name, prompt=args.prompt,
                     guidance=args.guidance, steps=args.steps, sampler=args.sampler, seed=args.seed, fmt=args.fmt,
-                    device=args.device, previews=False)  # a terminal shows progress, not shapes
+                    device=args.device, previews=False,  # a terminal shows progress, not shapes
+                    keep_largest_piece=args.keep_largest_piece)
     result = run_in_terminal(job)
     print("\n".join(result.paths))
     return 0
