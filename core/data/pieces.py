@@ -34,6 +34,13 @@ def largest_piece(grid: np.ndarray) -> np.ndarray:
     return labels == int(np.argmax(sizes)) + 1
 
 
+def require_grid(representation: str) -> None:
+    """An InputError unless ``representation``'s samples are grids whose pieces can be kept or dropped."""
+    if representation not in GRID_REPRESENTATIONS:
+        raise InputError("--keep-largest-piece", f"applies to voxel and splat samples; {representation} have no "
+                                                 "grid cells to join into pieces")
+
+
 def keep_largest_piece(array: np.ndarray, representation: str) -> np.ndarray:
     """A copy of exported samples with every occupied cell outside each sample's largest piece emptied.
 
@@ -41,9 +48,7 @@ def keep_largest_piece(array: np.ndarray, representation: str) -> np.ndarray:
     channel holds probabilities (an occupied cell outside loses its Gaussian: all its channels become 0;
     cells under the occupancy threshold hold no Gaussian and are left as they are).
     """
-    if representation not in GRID_REPRESENTATIONS:
-        raise InputError("--keep-largest-piece", f"applies to voxel and splat samples; {representation} have no "
-                                                 "grid cells to join into pieces")
+    require_grid(representation)
     kept = np.array(array, copy=True)
     for sample in kept:
         occupied = sample > 0 if representation == "voxels" else sample[OCCUPANCY] >= OCCUPANCY_THRESHOLD

@@ -75,9 +75,8 @@ class SampleJob(Job):
         if self.out_dir is None:
             self.out_dir = self._default_out_dir()
         rep = run.representation
-        if self.keep_largest_piece and rep.name not in model.GRID_REPRESENTATIONS:
-            raise InputError("--keep-largest-piece", f"applies to voxel and splat models; {self.run_dir} makes "
-                                                     f"{rep.name}, which have no grid cells to join into pieces")
+        if self.keep_largest_piece:
+            model.require_grid(rep.name)  # before sampling, not after
         fmt = self.fmt or DEFAULT_FORMAT[rep.name]
         cond, guidance = self._condition(run)
 
@@ -176,11 +175,11 @@ def _model_side() -> SimpleNamespace:
     """The torch-backed functions a sampling run uses, imported when a job runs (on the job's thread): the CLI's
     parser and the app's Sample page import this module, and must not import torch (issue 21's lazy point here).
     The text encoder and captions come with :mod:`core.training.run` anyway; the piece clean-up brings scipy."""
-    from core.data.pieces import GRID_REPRESENTATIONS, keep_largest_piece
+    from core.data.pieces import keep_largest_piece, require_grid
     from core.models.text_encoder import TEXT_DIM, embed_prompts, normalize_prompt
     from core.training.captions import caption
     from core.training.run import load_trained
 
     return SimpleNamespace(load_trained=load_trained, caption=caption, TEXT_DIM=TEXT_DIM, embed_prompts=embed_prompts,
-                           normalize_prompt=normalize_prompt, GRID_REPRESENTATIONS=GRID_REPRESENTATIONS,
+                           normalize_prompt=normalize_prompt, require_grid=require_grid,
                            keep_largest_piece=keep_largest_piece)
