@@ -217,7 +217,8 @@ class RunForm(QTabWidget):
     def resume_spec(self) -> ResumeSpec:
         """Resuming a run: the AE and LDM steps asked for, where set, become its stages' new totals (a finished run
         then trains longer, as ``train --resume --ldm-steps N`` does); everything else comes from its config.json."""
-        return ResumeSpec(ae_steps=_value_or_none(self.ae_steps), ldm_steps=_value_or_none(self.ldm_steps))
+        ae_steps = _value_or_none(self.ae_steps) if self.ae_steps.isEnabled() else None  # greyed out: not asked
+        return ResumeSpec(ae_steps=ae_steps, ldm_steps=_value_or_none(self.ldm_steps))
 
     def _voxel_loss(self, representation: str, ae_from: str | None) -> str | None:
         loss = self.loss_combo.currentText()
