@@ -1,10 +1,10 @@
 """Where a voxel model's detached pieces come from: the measurements behind the README's ablation notes.
 
 ``recon``: the autoencoder alone (any run folder, also one whose stage 2 has not started): test shapes
-encoded and decoded, their fragmentation and IoU beside the data's own, and how many cells the reconstructions
-fill per cell of the data (a fatter reconstruction joins pieces without knowing the shape better). This is the ceiling the
-denoiser works under. ``recon`` and ``midpoints`` also take a splat model (its Gaussian centres' cells
-are the occupancy, as ``eval`` counts them).
+encoded and decoded, their fragmentation and IoU beside the data's own, and how many cells the
+reconstructions fill per cell of the data (a fatter reconstruction joins pieces without knowing the shape
+better). This is the ceiling the denoiser works under. ``recon`` and ``midpoints`` also take a splat model
+(its Gaussian centres' cells are the occupancy, as ``eval`` counts them).
 
 ``threshold``: the samples' and the autoencoder's reconstructions' fragmentation at several occupancy
 thresholds on the decoder's logits. If the pieces were only a calibration matter (focal loss moves

@@ -26,6 +26,7 @@ LATENT_LAYOUTS: tuple[str, ...] = ("grid", "tokens")
 #: BCE, or focal plus a whole-shape overlap term, soft Dice or clDice's skeleton overlap
 #: (:mod:`core.models.overlap_losses`), for thin parts the per-cell loss lets break
 VOXEL_LOSSES: tuple[str, ...] = ("focal", "bce", "focal_dice", "focal_cldice")
+DEFAULT_VOXEL_LOSS = "focal"
 
 #: how points and splats become a surface (``convert --mesh-method``, exports): "poisson" (faithful, may be
 #: open) or "grid" (a filled grid's marching-cubes surface, always closed)

@@ -2,14 +2,13 @@
 live, export."""
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QIcon, QImage, QPixmap
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-                               QListWidget, QListWidgetItem, QPushButton, QSlider, QSpinBox, QToolButton)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSlider, QSpinBox, QToolButton)
 
 from app import settings
 from app.dialogs import show_error
@@ -24,7 +23,7 @@ from core.jobs.nearest import NearestMatch, NearestShapeJob, training_data
 from core.jobs.results import SampleResult
 from core.jobs.sample import SampleJob
 from core.render.pairs import side_by_side
-from core.training.pretrained import builtin_folders, default_guidance
+from core.training.pretrained import builtin_folders, default_guidance, peek_config
 
 #: guidance slider: 0 .. 10 in steps of 0.25 (CFG weights above ~10 over-saturate)
 GUIDANCE_STEPS_PER_UNIT, GUIDANCE_MAX = 4, 10
@@ -202,10 +201,8 @@ class SamplePage(Page):
         self.guidance.setValue(self._run_guidance if own is None else round(own * GUIDANCE_STEPS_PER_UNIT))
         self.class_combo.clear()
         self.largest_piece.setEnabled(False)
-        config_path = self._builtin_folders.get(text, Path(text)) / "config.json"
-        try:
-            config = json.loads(config_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        config = peek_config(text)
+        if config is None:
             return
         if config.get("cond") == "class":
             self.class_combo.addItems([UNCONDITIONAL, *config.get("classes", [])])

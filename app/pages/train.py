@@ -1,5 +1,6 @@
 """Train page: the set-up form (:mod:`app.pages.train_form`), Start / Resume / Cancel, and a monitor with live
-loss/learning-rate curves, steps/s and ETA (TrainJob's Metric and Progress events) and preview samples of the denoiser after each stage-2 checkpoint (its Preview events)."""
+loss/learning-rate curves, steps/s and ETA (TrainJob's Metric and Progress events) and preview samples of the
+denoiser after each stage-2 checkpoint (its Preview events)."""
 from __future__ import annotations
 
 import time

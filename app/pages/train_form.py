@@ -8,16 +8,15 @@ at 1280x800. A spin box at 0 means "the preset's value" (``None`` in the :class:
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton, QSizePolicy, QSpinBox, QTabWidget, QWidget)
 
 from app.icons import icon
-from core.choices import (AUTOENCODER_KINDS, CONDITIONINGS, DEFAULT_PREDICTION, LATENT_LAYOUTS, MODEL_REPRESENTATIONS,
-                          PREDICTIONS, PRESETS, VOXEL_LOSSES)
-from core.training.pretrained import builtin_folders
+from core.choices import (AUTOENCODER_KINDS, CONDITIONINGS, DEFAULT_PREDICTION, DEFAULT_VOXEL_LOSS, LATENT_LAYOUTS,
+                          MODEL_REPRESENTATIONS, PREDICTIONS, PRESETS, VOXEL_LOSSES)
+from core.training.pretrained import builtin_folders, peek_config
 from core.training.spec import ResumeSpec, RunSpec
 
 #: the form offers no text conditioning (it has nowhere to write captions) and starts on class conditioning
@@ -29,8 +28,6 @@ PRESET_TEXT = "preset"
 MIN_SNR_STEP = 5.0
 #: the denoiser widths the built-in models use are multiples of this (and of every preset's head count)
 WIDTH_STEP = 64
-#: core.choices lists the voxel autoencoder's default loss first; the form leaves it unset, as the CLI does
-DEFAULT_VOXEL_LOSS = VOXEL_LOSSES[0]
 #: the stage-1 source's placeholder: empty means "train stage 1 in this run"
 TRAIN_STAGE_ONE = "a new autoencoder, or builtin:NAME"
 
@@ -44,17 +41,6 @@ def _preset_spin(step: int, maximum: int = 1_000_000) -> QSpinBox:
 
 def _value_or_none(spin: QSpinBox | QDoubleSpinBox):
     return spin.value() or None
-
-
-def _read_config(run: str) -> dict | None:
-    """The config.json of ``run`` (a run folder or ``builtin:NAME``), or None where there is none to read: the
-    job names the problem when the run starts, so the form only adopts what it can read."""
-    folder = builtin_folders().get(run, Path(run))
-    try:
-        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return config if isinstance(config, dict) else None
 
 
 class RunForm(QTabWidget):
@@ -166,7 +152,7 @@ class RunForm(QTabWidget):
 
     def _adopt_autoencoder(self, run: str) -> None:
         """Stage 1 from ``run``: take the settings its autoencoder was built with, which this run must share."""
-        config = _read_config(run.strip()) if run.strip() else None
+        config = peek_config(run.strip()) if run.strip() else None
         if config is not None:
             autoencoder = config.get("autoencoder") or {}
             self.repr_combo.setCurrentText(str(config.get("representation", "")))
@@ -223,6 +209,7 @@ class RunForm(QTabWidget):
     def _voxel_loss(self, representation: str, ae_from: str | None) -> str | None:
         loss = self.loss_combo.currentText()
         trains_voxel_autoencoder = representation == "voxels" and not ae_from
+        # the default loss stays unset, as the CLI leaves it
         return loss if trains_voxel_autoencoder and loss != DEFAULT_VOXEL_LOSS else None
 
 

@@ -17,7 +17,8 @@ Coefficient = Union[float, torch.Tensor]
 
 class Parameterization(NamedTuple):
     """The regression target of one prediction type, the x̂0 its output implies, and how much the x̂0 error
-    |x̂0 − x0|² weighs in its squared error at a signal-to-noise ratio SNR = α²/σ² (Min-SNR weighting reads it)."""
+    |x̂0 − x0|² weighs in its squared error at a signal-to-noise ratio SNR = α²/σ² (Min-SNR weighting reads
+    it)."""
 
     target: Callable[[torch.Tensor, torch.Tensor, Coefficient, Coefficient], torch.Tensor]
     data: Callable[[torch.Tensor, torch.Tensor, Coefficient, Coefficient], torch.Tensor]

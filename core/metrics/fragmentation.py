@@ -3,8 +3,8 @@
 Chamfer between voxel centres barely notices a few small floating pieces (each adds a short
 nearest-neighbour distance), so a generator whose every chair is in eleven pieces can still score a
 1-NNA-CD close to its oracle. These numbers expose it: per shape, the share of occupied cells outside
-the largest 26-connected component (:mod:`core.data.pieces`) and the number of components; per set, ``floaters`` (the mean
-share) and ``one_piece`` (the share of shapes in exactly one component).
+the largest 26-connected component (:mod:`core.data.pieces`) and the number of components; per set,
+``floaters`` (the mean share) and ``one_piece`` (the share of shapes in exactly one component).
 """
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from core.choices import DEFAULT_VOXEL_LOSS
 from core.metrics.distances import nearest_neighbours
 from core.models.overlap_losses import cldice_loss, soft_dice_loss
 
@@ -159,7 +160,7 @@ GRID_LOSSES: dict[str, Callable[..., LossFn]] = {
     "focal_dice": lambda cfg: with_overlap(focal_loss(cfg.focal_gamma, cfg.focal_alpha), skeleton=False),
     "focal_cldice": lambda cfg: with_overlap(focal_loss(cfg.focal_gamma, cfg.focal_alpha), skeleton=True),
 }
-DEFAULT_GRID_LOSS = {"voxels": "focal"}
+DEFAULT_GRID_LOSS = {"voxels": DEFAULT_VOXEL_LOSS}
 
 
 def register_grid_loss(name: str, factory: Callable[..., LossFn], default_for: str | None = None) -> None:

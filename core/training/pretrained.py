@@ -8,6 +8,7 @@ so ``load_trained`` and everything above it (``sample``, ``eval``, the app) acce
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,16 @@ def resolve_run(spec: str | Path) -> Path:
         known = ", ".join(BUILTIN_PREFIX + n for n in names) or f"none (no models in {pretrained_dir()})"
         raise InputError(spec, f"no built-in model {name!r}; built-in models: {known}")
     return pretrained_dir() / name
+
+
+def peek_config(spec: str | Path) -> dict[str, Any] | None:
+    """The config.json of a run folder or ``builtin:NAME`` as plain JSON, read without torch, so the app fills its
+    forms from it before any model loads; None where there is none to read (the job that loads it names why)."""
+    try:
+        config = json.loads((resolve_run(spec) / "config.json").read_text(encoding="utf-8"))
+    except (InputError, OSError, ValueError):
+        return None
+    return config if isinstance(config, dict) else None
 
 
 def read_manifest(folder: Path | None = None) -> dict[str, Any]:

@@ -191,6 +191,7 @@ def main(run_dir: str) -> None:
 
 
 if __name__ == "__main__":
-    {"--sample-splats": sample_splats, "--edit": edit_page, "--train-recipe": train_recipe}.get(sys.argv[1], lambda: main(sys.argv[1]))()
+    only = {"--sample-splats": sample_splats, "--edit": edit_page, "--train-recipe": train_recipe}
+    only.get(sys.argv[1], lambda: main(sys.argv[1]))()
     from app.viewport.render_thread import RenderThread
     RenderThread.release_shared()

@@ -52,7 +52,7 @@ def test_representations_match_the_loaders_and_conversions() -> None:
 def test_voxel_losses_are_grid_losses() -> None:
     from core.models.losses import GRID_LOSSES
 
-    assert set(choices.VOXEL_LOSSES) <= set(GRID_LOSSES)
+    assert set(choices.VOXEL_LOSSES) <= set(GRID_LOSSES) and choices.DEFAULT_VOXEL_LOSS in choices.VOXEL_LOSSES
 
 
 def test_presets_match_both_preset_tables() -> None:

@@ -147,3 +147,12 @@ def test_readme_names_each_stage_time_and_a_reused_autoencoder(tmp_path):
     entry = _manifest_entry(name="splats", representation="splats", train_seconds={"ldm": 600.0})
     text = write_readme(tmp_path, {"models": {"splats": entry}}).read_text()
     assert "| LDM 10 min (AE reused from another run) |" in text
+
+
+def test_peek_config_reads_a_builtin_model_and_gives_none_where_there_is_nothing_to_read(tmp_path):
+    from core.training.pretrained import peek_config
+
+    assert peek_config("builtin:points")["representation"] == "points"
+    assert peek_config("builtin:no-such-model") is None and peek_config(tmp_path) is None
+    (tmp_path / "config.json").write_text("[1, 2]")  # JSON, but not a run's config
+    assert peek_config(tmp_path) is None
