@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,12 @@ def load_benchmark():
 def _isolated_cache(tmp_path_factory, monkeypatch):
     """Each test session gets its own converted-shape cache so tests never see a stale one."""
     monkeypatch.setenv("LATENT3D_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_tempdir(tmp_path_factory, monkeypatch):
+    """Scratch folders the code makes on its own (the Edit page's job folders, which stay for the user to
+    open) go under pytest's base temp, which pytest prunes, not into the machine's /tmp; subprocesses too."""
+    scratch = tmp_path_factory.mktemp("tempdir")
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setenv("TMPDIR", str(scratch))
