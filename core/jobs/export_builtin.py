@@ -123,6 +123,7 @@ class ExportBuiltinJob(Job):
 def _training() -> SimpleNamespace:
     """The torch-backed training functions an export uses, imported when it runs: the CLI's parser imports this
     module, and must not import torch (issue 21's lazy point here)."""
+    from core.models.presets import autoencoder_config, denoiser_config
     from core.training.checkpoint import checkpoint_path, load_checkpoint, write_checkpoint
     from core.training.run import load_trained
     from core.training.quantize import INT8, cast_floating, quantize_int8
@@ -131,7 +132,8 @@ def _training() -> SimpleNamespace:
     return SimpleNamespace(checkpoint_path=checkpoint_path, load_checkpoint=load_checkpoint,
                            write_checkpoint=write_checkpoint, load_trained=load_trained, data_as_given=data_as_given,
                            shareable=shareable, write_run_config=write_run_config, INT8=INT8,
-                           cast_floating=cast_floating, quantize_int8=quantize_int8)
+                           cast_floating=cast_floating, quantize_int8=quantize_int8,
+                           autoencoder_config=autoencoder_config, denoiser_config=denoiser_config)
 
 
 def _compare_samples(run_dir: Path, folder: Path, class_name: str | None) -> dict[str, Any]:
@@ -147,17 +149,42 @@ def _compare_samples(run_dir: Path, folder: Path, class_name: str | None) -> dic
             "max_abs_diff": float(diff.max()), "mean_abs_diff": float(diff.mean())}
 
 
+#: ``train`` options that only change an autoencoder or denoiser config entry, by that entry's key.
+AUTOENCODER_OPTIONS = {"latent_layout": "--ae-latent", "loss": "--ae-loss", "latent_noise": "--ae-latent-noise"}
+DENOISER_OPTIONS = {"width": "--denoiser-width", "patch_size": "--denoiser-patch"}
+
+
 def train_command(config: RunConfig, run_dir: Path) -> str:
     """The ``train`` command line that makes this config (rebuilt from it; pass --command to state it exactly)."""
     data, train = config.data, config.train
+    reused = config.autoencoder_from
     parts = ["python -m core train", f"--data {_training().data_as_given(config)}", f"--classes {','.join(data['classes'])}"
              if data.get("classes") else "", f"--repr {config.representation}",
              f"--ae {config.autoencoder['kind']}", f"--cond {config.cond}", f"--preset {config.preset}",
-             f"--ae-steps {train['ae']['steps']}", f"--ldm-steps {train['ldm']['steps']}",
+             f"--ae-from {reused['run']}" if reused else f"--ae-steps {train['ae']['steps']}",
+             f"--ldm-steps {train['ldm']['steps']}",
              f"--res {data['resolution']}", f"--points {data['n_points']}", f"--prediction {config.prediction}",
-             f"--seed {config.seed}", "--bf16" if train["ae"].get("bf16") else "",
+             *_changed_options(config),
+             f"--min-snr {config.min_snr_gamma:g}" if config.min_snr_gamma is not None else "",
+             f"--seed {config.seed}", "--bf16" if any(stage.get("bf16") for stage in train.values()) else "",
              f"--max-shapes {data['max_shapes']}" if data.get("max_shapes") else "", f"--out {run_dir}"]
     return " ".join(p for p in parts if p)
+
+
+def _changed_options(config: RunConfig) -> list[str]:
+    """The autoencoder and denoiser options the run asked for: each recorded entry its preset would have set
+    otherwise (so a wider DiT or a token latent shows in the command)."""
+    training = _training()
+    ae, denoiser = config.autoencoder, config.denoiser
+    found = []
+    if "latent_layout" in ae:
+        preset_ae = training.autoencoder_config(config.preset, config.representation, ae["kind"]).to_dict()
+        found += [f"{flag} {ae[key]}" for key, flag in AUTOENCODER_OPTIONS.items() if ae[key] != preset_ae[key]]
+    if "latent_shape" in denoiser:
+        preset_denoiser = training.denoiser_config(config.preset, tuple(denoiser["latent_shape"])).to_dict()
+        found += [f"{flag} {denoiser[key]}" for key, flag in DENOISER_OPTIONS.items()
+                  if denoiser[key] != preset_denoiser[key]]
+    return found
 
 
 def train_seconds(metrics: Path) -> dict[str, float] | None:

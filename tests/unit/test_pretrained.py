@@ -9,6 +9,7 @@ import pytest
 from core.cli import main
 from core.errors import InputError
 from core.jobs.export_builtin import train_command, train_seconds, write_readme
+from core.models.presets import autoencoder_config, denoiser_config
 from core.training.run_config import RunConfig, shareable
 from core.resources import RESOURCES_ENV, resources_dir
 from core.training.pretrained import BUILTIN_PREFIX, builtin_names, pretrained_dir, read_manifest, resolve_run
@@ -100,6 +101,22 @@ def test_rebuilt_train_command_has_the_runs_options():
     assert command == ("python -m core train --data data.h5 --classes chair,sofa --repr points --ae ae --cond class "
                        "--preset small --ae-steps 2000 --ldm-steps 6000 --res 32 --points 1024 --prediction epsilon "
                        "--seed 0 --out runs/x")
+
+
+def test_rebuilt_train_command_names_a_reused_autoencoder_and_every_size_the_preset_did_not_set():
+    ae = autoencoder_config("small", "splats", "ae", latent_layout="tokens").to_dict()
+    denoiser = denoiser_config("small", (32, 8), "class", num_classes=2, width=384).to_dict()
+    config = RunConfig(representation="splats", cond="class", classes=["chair", "sofa"], preset="small", seed=0,
+                       prediction="v", autoencoder=ae, denoiser=denoiser, schedule={}, min_snr_gamma=5.0,
+                       data={"path": "data.h5", "classes": ["chair", "sofa"], "resolution": 32, "n_points": 1024,
+                             "max_shapes": None},
+                       train={"ae": {"steps": 3000, "bf16": False}, "ldm": {"steps": 20000, "bf16": True}},
+                       autoencoder_from={"run": "builtin:splats", "step": 3000})
+    command = train_command(config, Path("runs/x"))
+    assert command == ("python -m core train --data data.h5 --classes chair,sofa --repr splats --ae ae --cond class "
+                       "--preset small --ae-from builtin:splats --ldm-steps 20000 --res 32 --points 1024 "
+                       "--prediction v --ae-latent tokens --denoiser-width 384 --min-snr 5 --seed 0 --bf16 "
+                       "--out runs/x")
 
 
 def test_a_shipped_config_names_the_data_as_given_not_this_machines_path():
