@@ -179,11 +179,12 @@ def _changed_options(config: RunConfig) -> list[str]:
     found = []
     if "latent_layout" in ae:
         preset_ae = training.autoencoder_config(config.preset, config.representation, ae["kind"]).to_dict()
-        found += [f"{flag} {ae[key]}" for key, flag in AUTOENCODER_OPTIONS.items() if ae[key] != preset_ae[key]]
+        found += [f"{flag} {ae[key]}" for key, flag in AUTOENCODER_OPTIONS.items()
+                  if ae.get(key, preset_ae[key]) != preset_ae[key]]  # older runs lack the newer entries
     if "latent_shape" in denoiser:
         preset_denoiser = training.denoiser_config(config.preset, tuple(denoiser["latent_shape"])).to_dict()
         found += [f"{flag} {denoiser[key]}" for key, flag in DENOISER_OPTIONS.items()
-                  if denoiser[key] != preset_denoiser[key]]
+                  if denoiser.get(key, preset_denoiser[key]) != preset_denoiser[key]]
     return found
 
 
