@@ -157,30 +157,29 @@ DENOISER_OPTIONS = {"width": "--denoiser-width", "patch_size": "--denoiser-patch
 def train_command(config: RunConfig, run_dir: Path) -> str:
     """The ``train`` command line that makes this config (rebuilt from it; pass --command to state it exactly)."""
     data, train = config.data, config.train
+    training = _training()
     reused = config.autoencoder_from
-    parts = ["python -m core train", f"--data {_training().data_as_given(config)}", f"--classes {','.join(data['classes'])}"
+    parts = ["python -m core train", f"--data {training.data_as_given(config)}", f"--classes {','.join(data['classes'])}"
              if data.get("classes") else "", f"--repr {config.representation}",
              f"--ae {config.autoencoder['kind']}", f"--cond {config.cond}", f"--preset {config.preset}",
              f"--ae-from {reused['run']}" if reused else f"--ae-steps {train['ae']['steps']}",
              f"--ldm-steps {train['ldm']['steps']}",
              f"--res {data['resolution']}", f"--points {data['n_points']}", f"--prediction {config.prediction}",
-             *_changed_options(config),
+             *_changed_options(config, training),
              f"--min-snr {config.min_snr_gamma:g}" if config.min_snr_gamma is not None else "",
              f"--seed {config.seed}", "--bf16" if any(stage.get("bf16") for stage in train.values()) else "",
              f"--max-shapes {data['max_shapes']}" if data.get("max_shapes") else "", f"--out {run_dir}"]
     return " ".join(p for p in parts if p)
 
 
-def _changed_options(config: RunConfig) -> list[str]:
+def _changed_options(config: RunConfig, training: SimpleNamespace) -> list[str]:
     """The autoencoder and denoiser options the run asked for: each recorded entry its preset would have set
-    otherwise (so a wider DiT or a token latent shows in the command)."""
-    training = _training()
+    otherwise (so a wider DiT or a token latent shows in the command). Entries a run lacks (older runs) read
+    as the preset's."""
     ae, denoiser = config.autoencoder, config.denoiser
-    found = []
-    if "latent_layout" in ae:
-        preset_ae = training.autoencoder_config(config.preset, config.representation, ae["kind"]).to_dict()
-        found += [f"{flag} {ae[key]}" for key, flag in AUTOENCODER_OPTIONS.items()
-                  if ae.get(key, preset_ae[key]) != preset_ae[key]]  # older runs lack the newer entries
+    preset_ae = training.autoencoder_config(config.preset, config.representation, ae["kind"]).to_dict()
+    found = [f"{flag} {ae[key]}" for key, flag in AUTOENCODER_OPTIONS.items()
+             if ae.get(key, preset_ae[key]) != preset_ae[key]]
     if "latent_shape" in denoiser:
         preset_denoiser = training.denoiser_config(config.preset, tuple(denoiser["latent_shape"])).to_dict()
         found += [f"{flag} {denoiser[key]}" for key, flag in DENOISER_OPTIONS.items()
