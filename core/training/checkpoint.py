@@ -20,7 +20,7 @@ from torch import nn
 
 from core.errors import InputError
 from core.io.atomic import atomic_write
-from core.training.quantize import INT8, dequantize_int8
+from core.training.quantize import QUANTIZED_DTYPES, dequantize
 
 FORMAT = "latent3d-checkpoint"
 FORMAT_VERSION = 1
@@ -155,6 +155,6 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     if manifest.get("format_version") != FORMAT_VERSION:
         raise InputError(path, f"checkpoint format version {manifest.get('format_version')} is not "
                                f"{FORMAT_VERSION}; it was written by another version of the code")
-    if manifest.get("weights_dtype") == INT8:  # an export stored as int8 rows and scales (core.training.quantize)
-        tensors = dequantize_int8(tensors)
+    if manifest.get("weights_dtype") in QUANTIZED_DTYPES:  # an export stored as integers and scales (core.training.quantize)
+        tensors = dequantize(tensors)
     return Checkpoint(path, manifest, tensors)

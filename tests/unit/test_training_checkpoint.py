@@ -8,7 +8,8 @@ from torch import nn
 
 from core.errors import InputError
 from core.training.checkpoint import load_checkpoint, save_checkpoint, write_checkpoint
-from core.training.quantize import INT8, SCALE_SUFFIX, quantize_int8
+from core.training.quantize import (INT4, INT4_GROUP, INT4_SCALE_SUFFIX, INT8, SCALE_SUFFIX, dequantize,
+                                    quantize)
 
 
 def _model(width: int = 4) -> nn.Module:
@@ -73,7 +74,7 @@ def test_a_foreign_safetensors_file_is_refused(tmp_path):
 def test_an_int8_export_stores_rows_with_scales_and_loads_back_as_float32(tmp_path):
     model = nn.Sequential(nn.Linear(64, 32), nn.LayerNorm(32), nn.Embedding(6, 32))
     ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    stored = quantize_int8({**ema, "steps": torch.tensor([3])})
+    stored = quantize({**ema, "steps": torch.tensor([3])}, INT8)
     assert stored["0.weight"].dtype == torch.int8 and stored["0.weight" + SCALE_SUFFIX].shape == (32,)
     assert stored["0.bias"].dtype == torch.float16 and stored["steps"].equal(torch.tensor([3]))
     path = write_checkpoint(tmp_path / "ldm_last.safetensors", {"format": "latent3d-checkpoint", "format_version": 1,
@@ -88,3 +89,28 @@ def test_an_int8_export_stores_rows_with_scales_and_loads_back_as_float32(tmp_pa
         assert torch.all(error <= half_step * 1.01 + 1e-6), name  # within half a quantisation step per row
     size = sum(v.numel() * v.element_size() for v in stored.values())
     assert size < sum(v.numel() * 4 for v in ema.values()) / 3  # about a quarter of float32's bytes
+
+
+def test_an_int4_export_stores_groups_of_32_with_scales_and_loads_back_within_half_a_step():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 32), nn.LayerNorm(32), nn.Linear(32, 8), nn.Linear(8, 4))
+    model[2].weight.data[0] = 0.0  # an all-zero row (a fresh adaLN-Zero layer) must stay exactly zero
+    model[0].weight.data[3, 5] = 40.0  # an outlier flattens only its own group of 32
+    ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    stored = quantize(ema, INT4)
+    assert stored["0.weight"].dtype == torch.uint8 and stored["0.weight"].numel() == 64 * 32 // 2  # two per byte
+    assert stored["0.weight" + INT4_SCALE_SUFFIX].shape == (64 * 32 // INT4_GROUP,)
+    assert stored["3.weight"].dtype == torch.int8 and "3.weight" + SCALE_SUFFIX in stored  # rows of 8: int8 rows
+    assert stored["1.weight"].dtype == torch.float16
+    restored = dequantize(stored)
+    for name, original in ema.items():
+        assert restored[name].shape == original.shape and restored[name].dtype == torch.float32, name
+    groups, back = ema["0.weight"].reshape(-1, INT4_GROUP), restored["0.weight"].reshape(-1, INT4_GROUP)
+    half_step = groups.abs().amax(1, keepdim=True) / 7 / 2
+    assert torch.all((back - groups).abs() <= half_step * 1.01 + 1e-6)  # bfloat16 scales: within 1 %
+    assert restored["0.weight"][3, 5] == pytest.approx(40.0, rel=0.01)
+    assert torch.equal(restored["2.weight"][0], torch.zeros(32))
+    other_rows = (restored["0.weight"][4:] - ema["0.weight"][4:]).abs().max()
+    assert other_rows < 40.0 / 7 / 10  # the outlier's scale did not reach the other rows
+    size = sum(v.numel() * v.element_size() for v in stored.values())
+    assert size < sum(v.numel() * 4 for v in ema.values()) / 5.5  # about a seventh of float32's bytes

@@ -17,7 +17,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--name", required=True, help="model name: sample it as builtin:NAME")
     parser.add_argument("--dtype", choices=WEIGHT_DTYPES, default="float16",
                         help="stored weight type (int8: weight matrices as int8 with per-row scales, a quarter of "
-                             "float32; read back as float32)")
+                             "float32; int4: 4-bit groups of 32 weights with a scale each, about a seventh; "
+                             "both read back as float32)")
     parser.add_argument("--dest", default=None, help="pretrained folder (default: resources/pretrained)")
     parser.add_argument("--command", dest="train_command", default=None,
                         help="the exact training command, for the README (default: rebuilt from config.json)")
