@@ -51,10 +51,13 @@ class ExportBuiltinJob(Job):
     name = "export-builtin"
 
     def __init__(self, run_dir: str | Path, name: str, dest: str | Path | None = None, dtype: str = "float16",
-                 command: str | None = None, hardware: str | None = None, guidance: float | None = None) -> None:
+                 command: str | None = None, hardware: str | None = None, guidance: float | None = None,
+                 ae_dtype: str | None = None) -> None:
         self.run_dir, self.model_name = Path(run_dir), name
         self.dest = Path(dest) if dest is not None else pretrained_dir()
         self.dtype, self.command, self.hardware, self.guidance = dtype, command, hardware, guidance
+        # the decoder's output is thresholded into pieces: it may need finer weights than the denoiser
+        self.dtypes = {"ae": ae_dtype or dtype, "ldm": dtype}
 
     def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
         """Check, write the weights, compare samples, then update manifest and README."""
@@ -63,8 +66,9 @@ class ExportBuiltinJob(Job):
             raise InputError("--name", f"{self.model_name!r} is not a model name (lower-case letters, digits, - or _)")
         if self.guidance is not None and self.guidance < 0:
             raise InputError("--guidance", f"guidance must be at least 0, got {self.guidance}")
-        if self.dtype not in WEIGHT_DTYPES:
-            raise InputError("--dtype", f"{self.dtype!r}; use one of {', '.join(WEIGHT_DTYPES)}")
+        for option, dtype in (("--ae-dtype", self.dtypes["ae"]), ("--dtype", self.dtype)):
+            if dtype not in WEIGHT_DTYPES:
+                raise InputError(option, f"{dtype!r}; use one of {', '.join(WEIGHT_DTYPES)}")
         run = training.load_trained(self.run_dir)  # the run must load (and pass its checks) before anything is written
         folder = self.dest / self.model_name
         training.write_run_config(folder, training.shareable(run.config))
@@ -93,13 +97,14 @@ class ExportBuiltinJob(Job):
         training = _training()
         checkpoint = training.load_checkpoint(training.checkpoint_path(self.run_dir, stage))
         ema = checkpoint.group("ema")
-        if self.dtype in training.QUANTIZED_DTYPES:
-            ema = training.quantize(ema, self.dtype)
+        dtype = self.dtypes[stage]
+        if dtype in training.QUANTIZED_DTYPES:
+            ema = training.quantize(ema, dtype)
         else:
-            ema = {k: training.cast_floating(v, getattr(torch, self.dtype)) for k, v in ema.items()}
+            ema = {k: training.cast_floating(v, getattr(torch, dtype)) for k, v in ema.items()}
         tensors = {f"ema.{k}": v for k, v in ema.items()}
         manifest = {k: v for k, v in checkpoint.manifest.items() if k != "optimizer"}
-        manifest.update(weights_dtype=self.dtype, exported_from=self.run_dir.name)
+        manifest.update(weights_dtype=dtype, exported_from=self.run_dir.name)
         if "data" in manifest:
             manifest["data"] = {**manifest["data"], "source": data}
         training.write_checkpoint(training.checkpoint_path(folder, stage), manifest, tensors)
@@ -108,6 +113,7 @@ class ExportBuiltinJob(Job):
     def _entry(self, config: RunConfig, steps: dict[str, int], check: dict[str, Any],
                folder: Path) -> dict[str, Any]:
         """The manifest.json record of this model."""
+        autoencoder = {"ae_weights_dtype": self.dtypes["ae"]} if self.dtypes["ae"] != self.dtype else {}
         return {
             "name": self.model_name, "representation": config.representation, "cond": config.cond,
             "classes": config.classes, "preset": config.preset,
@@ -115,7 +121,7 @@ class ExportBuiltinJob(Job):
             "training_command": self.command or train_command(config, self.run_dir),
             "steps": steps, "train_seconds": train_seconds(self.run_dir / "metrics.jsonl"),
             "hardware": self.hardware or this_machine(),
-            "weights_dtype": self.dtype, "bytes": _folder_bytes(folder), "export_check": check,
+            "weights_dtype": self.dtype, **autoencoder, "bytes": _folder_bytes(folder), "export_check": check,
             "guidance": self.guidance,  # the model's default: its quality figures are measured at it
             "metrics": None,  # filled by hand from `python -m core eval` runs (README's quality table)
         }
@@ -227,6 +233,12 @@ def _train_time(seconds: dict[str, float]) -> str:
     return time if "ae" in seconds else f"{time} (AE reused from another run)"
 
 
+def _dtypes_text(entry: dict[str, Any]) -> str:
+    """A manifest entry's weight types: the denoiser's, and the autoencoder's where it differs."""
+    autoencoder = entry.get("ae_weights_dtype")
+    return entry["weights_dtype"] + (f" (autoencoder {autoencoder})" if autoencoder else "")
+
+
 def _folder_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
@@ -236,8 +248,9 @@ def _update_manifest(dest: Path, name: str, entry: dict[str, Any]) -> dict[str, 
     default guidance, unless a new one is given)."""
     manifest = read_manifest(dest)
     previous = manifest["models"].get(name) or {}
-    if previous.get("metrics") and previous.get("steps") == entry["steps"]:
-        entry["metrics"] = previous["metrics"]  # the same weights: their measured quality still holds
+    same_weights = all(previous.get(key) == entry.get(key) for key in ("steps", "weights_dtype", "ae_weights_dtype"))
+    if previous.get("metrics") and same_weights:
+        entry["metrics"] = previous["metrics"]  # the same weights, stored alike: their measured quality still holds
     if entry["guidance"] is None:
         entry["guidance"] = previous.get("guidance")
     manifest["models"][name] = entry
@@ -265,14 +278,14 @@ def write_readme(dest: Path, manifest: dict[str, Any]) -> Path:
     for m in models:
         time = _train_time(m.get("train_seconds") or {})
         lines.append(f"| `builtin:{m['name']}` | {m['representation']} ({m['cond']}) | {', '.join(m['classes'])} | "
-                     f"{m['steps']['ae']} / {m['steps']['ldm']} | {time} | {m['weights_dtype']}, "
+                     f"{m['steps']['ae']} / {m['steps']['ldm']} | {time} | {_dtypes_text(m)}, "
                      f"{m['bytes'] / 1e6:.1f} MB |")
     for m in models:
         check = m["export_check"]
         lines += ["", f"### `builtin:{m['name']}`", "", f"- data: `{m['source_data']}`",
                   f"- trained with: `{m['training_command']}`", f"- hardware: {m['hardware']}",
                   f"- default guidance: {m.get('guidance') if m.get('guidance') is not None else 'none (sample uses 3)'}",
-                  f"- {m['weights_dtype']} export vs the run, {check['shapes']} shapes, seed {check['seed']}: "
+                  f"- {_dtypes_text(m)} export vs the run, {check['shapes']} shapes, seed {check['seed']}: "
                   f"max |diff| {check['max_abs_diff']:.2e}, mean {check['mean_abs_diff']:.2e}"]
         if m.get("metrics"):
             lines += ["", "| samples | " + " | ".join(next(iter(m["metrics"].values()))) + " |",

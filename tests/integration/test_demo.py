@@ -91,6 +91,25 @@ def test_an_integer_export_is_a_fraction_of_float16_and_samples_near_the_run(dty
     assert 0 < difference.max() < max_drift, difference.max()
 
 
+def test_the_autoencoder_may_keep_finer_weights_and_a_new_storage_drops_the_measured_quality(tiny_run, tmp_path):
+    dest = tmp_path / "pretrained"
+    ExportBuiltinJob(tiny_run, "mixed", dest, dtype="int8", command="python -m core train …").run()
+    manifest_file = dest / "manifest.json"
+    manifest = json.loads(manifest_file.read_text())
+    manifest["models"]["mixed"]["metrics"] = {"chair (samples)": {"1-NNA-CD": 0.6}}
+    manifest_file.write_text(json.dumps(manifest))
+    ExportBuiltinJob(tiny_run, "mixed", dest, dtype="int8", command="python -m core train …").run()
+    assert json.loads(manifest_file.read_text())["models"]["mixed"]["metrics"]  # the same weights: kept
+    ExportBuiltinJob(tiny_run, "mixed", dest, dtype="int4", ae_dtype="int8", command="python -m core train …").run()
+    checkpoints = dest / "mixed" / "checkpoints"
+    assert load_checkpoint(checkpoints / "ae_last.safetensors").manifest["weights_dtype"] == "int8"
+    assert load_checkpoint(checkpoints / "ldm_last.safetensors").manifest["weights_dtype"] == "int4"
+    entry = json.loads(manifest_file.read_text())["models"]["mixed"]
+    assert entry["weights_dtype"] == "int4" and entry["ae_weights_dtype"] == "int8"
+    assert entry["metrics"] is None  # other weights: the figures measured on int8 no longer hold
+    assert "| int4 (autoencoder int8), " in (dest / "README.md").read_text()
+
+
 def test_cli_samples_a_builtin_model_and_names_the_known_ones(resources, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv(RESOURCES_ENV, str(resources))
     assert main(["sample", "builtin:points", "--class", "chair", "--n", "2", "--steps", "4", "--format", "ply",

@@ -19,6 +19,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="stored weight type (int8: weight matrices as int8 with per-row scales, a quarter of "
                              "float32; int4: 4-bit groups of 32 weights with a scale each, about a seventh; "
                              "both read back as float32)")
+    parser.add_argument("--ae-dtype", choices=WEIGHT_DTYPES, default=None,
+                        help="the autoencoder's stored weight type, where it should differ from --dtype (a voxel "
+                             "decoder in int4 leaves more chairs in pieces)")
     parser.add_argument("--dest", default=None, help="pretrained folder (default: resources/pretrained)")
     parser.add_argument("--command", dest="train_command", default=None,
                         help="the exact training command, for the README (default: rebuilt from config.json)")
@@ -32,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run an ExportBuiltinJob and print where the model went."""
     result = run_in_terminal(ExportBuiltinJob(args.run_dir, args.name, args.dest, args.dtype, args.train_command,
-                                              args.hardware, args.guidance))
+                                              args.hardware, args.guidance, args.ae_dtype))
     entry = result["entry"]
     print(f"builtin:{entry['name']} -> {result['folder']} ({entry['bytes'] / 1e6:.2f} MB; "
           f"all built-in models {result['total_bytes'] / 1e6:.2f} MB)")
