@@ -119,9 +119,14 @@ def data_as_given(config: RunConfig) -> str:
 
 def shareable(config: RunConfig) -> RunConfig:
     """``config`` as a shipped model records it: the dataset as the user named it (``../shared/data/...``, which
-    nearest-shape lookups read relative to the project) instead of the absolute path of the machine that trained it."""
+    nearest-shape lookups read relative to the project) instead of the absolute path of the machine that trained it,
+    and an autoencoder reused from a run given by absolute path (``--ae-from /home/me/runs/x``) by its folder's name,
+    as ``exported_from`` names runs."""
     data = {key: value for key, value in config.data.items() if key != "given"}
-    return replace(config, data={**data, "path": data_as_given(config)})
+    reused = config.autoencoder_from
+    if reused is not None and Path(reused["run"]).is_absolute():
+        reused = {**reused, "run": Path(reused["run"]).name}
+    return replace(config, data={**data, "path": data_as_given(config)}, autoencoder_from=reused)
 
 
 def with_data(config: RunConfig, text: str) -> RunConfig:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -124,6 +125,10 @@ def test_a_shipped_config_names_the_data_as_given_not_this_machines_path():
                        prediction="epsilon", autoencoder={}, denoiser={}, schedule={}, train={},
                        data={"path": "/home/me/shared/data/pcd", "given": "../shared/data/pcd", "n_points": 1024})
     assert shareable(config).data == {"path": "../shared/data/pcd", "n_points": 1024}
+    reused = replace(config, autoencoder_from={"run": "/home/me/runs/vox_ae8k", "step": 8000})
+    assert shareable(reused).autoencoder_from == {"run": "vox_ae8k", "step": 8000}
+    builtin = replace(config, autoencoder_from={"run": "builtin:splats", "step": 3000})
+    assert shareable(builtin).autoencoder_from == {"run": "builtin:splats", "step": 3000}
 
 
 def _strings(value) -> list[str]:
