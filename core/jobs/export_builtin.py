@@ -55,8 +55,9 @@ class ExportBuiltinJob(Job):
                  ae_dtype: str | None = None) -> None:
         self.run_dir, self.model_name = Path(run_dir), name
         self.dest = Path(dest) if dest is not None else pretrained_dir()
-        self.dtype, self.command, self.hardware, self.guidance = dtype, command, hardware, guidance
-        # the decoder's output is thresholded into pieces: it may need finer weights than the denoiser
+        self.command, self.hardware, self.guidance = command, hardware, guidance
+        # each stage's stored weight type: the decoder's output is thresholded into pieces, so it may need finer
+        # weights than the denoiser
         self.dtypes = {"ae": ae_dtype or dtype, "ldm": dtype}
 
     def execute(self, emit: EventHandler, cancel: CancelToken) -> dict[str, Any]:
@@ -66,7 +67,7 @@ class ExportBuiltinJob(Job):
             raise InputError("--name", f"{self.model_name!r} is not a model name (lower-case letters, digits, - or _)")
         if self.guidance is not None and self.guidance < 0:
             raise InputError("--guidance", f"guidance must be at least 0, got {self.guidance}")
-        for option, dtype in (("--ae-dtype", self.dtypes["ae"]), ("--dtype", self.dtype)):
+        for option, dtype in (("--ae-dtype", self.dtypes["ae"]), ("--dtype", self.dtypes["ldm"])):
             if dtype not in WEIGHT_DTYPES:
                 raise InputError(option, f"{dtype!r}; use one of {', '.join(WEIGHT_DTYPES)}")
         run = training.load_trained(self.run_dir)  # the run must load (and pass its checks) before anything is written
@@ -113,7 +114,7 @@ class ExportBuiltinJob(Job):
     def _entry(self, config: RunConfig, steps: dict[str, int], check: dict[str, Any],
                folder: Path) -> dict[str, Any]:
         """The manifest.json record of this model."""
-        autoencoder = {"ae_weights_dtype": self.dtypes["ae"]} if self.dtypes["ae"] != self.dtype else {}
+        autoencoder = {"ae_weights_dtype": self.dtypes["ae"]} if self.dtypes["ae"] != self.dtypes["ldm"] else {}
         return {
             "name": self.model_name, "representation": config.representation, "cond": config.cond,
             "classes": config.classes, "preset": config.preset,
@@ -121,7 +122,7 @@ class ExportBuiltinJob(Job):
             "training_command": self.command or train_command(config, self.run_dir),
             "steps": steps, "train_seconds": train_seconds(self.run_dir / "metrics.jsonl"),
             "hardware": self.hardware or this_machine(),
-            "weights_dtype": self.dtype, **autoencoder, "bytes": _folder_bytes(folder), "export_check": check,
+            "weights_dtype": self.dtypes["ldm"], **autoencoder, "bytes": _folder_bytes(folder), "export_check": check,
             "guidance": self.guidance,  # the model's default: its quality figures are measured at it
             "metrics": None,  # filled by hand from `python -m core eval` runs (README's quality table)
         }

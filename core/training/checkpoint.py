@@ -155,6 +155,6 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     if manifest.get("format_version") != FORMAT_VERSION:
         raise InputError(path, f"checkpoint format version {manifest.get('format_version')} is not "
                                f"{FORMAT_VERSION}; it was written by another version of the code")
-    if manifest.get("weights_dtype") in QUANTIZED_DTYPES:  # an export stored as integers and scales (core.training.quantize)
+    if manifest.get("weights_dtype") in QUANTIZED_DTYPES:  # an export of integers and scales (core.training.quantize)
         tensors = dequantize(tensors)
     return Checkpoint(path, manifest, tensors)
