@@ -8,7 +8,7 @@ from torch import nn
 
 from core.errors import InputError
 from core.training.checkpoint import load_checkpoint, save_checkpoint, write_checkpoint
-from core.training.quantize import (INT4, INT4_GROUP, INT4_SCALE_SUFFIX, INT8, SCALE_SUFFIX, dequantize,
+from core.training.quantize import (GROUP, GROUP_FORMATS, INT4, INT6, INT8, SCALE_SUFFIX, dequantize,
                                     quantize)
 
 
@@ -91,26 +91,40 @@ def test_an_int8_export_stores_rows_with_scales_and_loads_back_as_float32(tmp_pa
     assert size < sum(v.numel() * 4 for v in ema.values()) / 3  # about a quarter of float32's bytes
 
 
-def test_an_int4_export_stores_groups_of_32_with_scales_and_loads_back_within_half_a_step():
+@pytest.mark.parametrize("dtype, bytes_per_weight, size_divisor", [(INT4, 1 / 2, 5.5), (INT6, 3 / 4, 4.2)])
+def test_a_grouped_export_stores_groups_of_32_with_scales_and_loads_back_within_half_a_step(
+        dtype, bytes_per_weight, size_divisor):
+    fmt = GROUP_FORMATS[dtype]
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(64, 32), nn.LayerNorm(32), nn.Linear(32, 8), nn.Linear(8, 4))
     model[2].weight.data[0] = 0.0  # an all-zero row (a fresh adaLN-Zero layer) must stay exactly zero
     model[0].weight.data[3, 5] = 40.0  # an outlier flattens only its own group of 32
     ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    stored = quantize(ema, INT4)
-    assert stored["0.weight"].dtype == torch.uint8 and stored["0.weight"].numel() == 64 * 32 // 2  # two per byte
-    assert stored["0.weight" + INT4_SCALE_SUFFIX].shape == (64 * 32 // INT4_GROUP,)
+    stored = quantize(ema, dtype)
+    assert stored["0.weight"].dtype == torch.uint8  # int4: two codes a byte, int6: four codes in three bytes
+    assert stored["0.weight"].numel() == 64 * 32 * bytes_per_weight
+    assert stored["0.weight" + fmt.scale_suffix].shape == (64 * 32 // GROUP,)
     assert stored["3.weight"].dtype == torch.int8 and "3.weight" + SCALE_SUFFIX in stored  # rows of 8: int8 rows
     assert stored["1.weight"].dtype == torch.float16
     restored = dequantize(stored)
     for name, original in ema.items():
         assert restored[name].shape == original.shape and restored[name].dtype == torch.float32, name
-    groups, back = ema["0.weight"].reshape(-1, INT4_GROUP), restored["0.weight"].reshape(-1, INT4_GROUP)
-    half_step = groups.abs().amax(1, keepdim=True) / 7 / 2
+    groups, back = ema["0.weight"].reshape(-1, GROUP), restored["0.weight"].reshape(-1, GROUP)
+    half_step = groups.abs().amax(1, keepdim=True) / fmt.max_code / 2
     assert torch.all((back - groups).abs() <= half_step * 1.01 + 1e-6)  # bfloat16 scales: within 1 %
     assert restored["0.weight"][3, 5] == pytest.approx(40.0, rel=0.01)
     assert torch.equal(restored["2.weight"][0], torch.zeros(32))
     other_rows = (restored["0.weight"][4:] - ema["0.weight"][4:]).abs().max()
-    assert other_rows < 40.0 / 7 / 10  # the outlier's scale did not reach the other rows
+    assert other_rows < 40.0 / fmt.max_code / 10  # the outlier's scale did not reach the other rows
     size = sum(v.numel() * v.element_size() for v in stored.values())
-    assert size < sum(v.numel() * 4 for v in ema.values()) / 5.5  # about a seventh of float32's bytes
+    assert size < sum(v.numel() * 4 for v in ema.values()) / size_divisor  # int4 about a seventh, int6 a fifth
+
+
+def test_int6_codes_use_every_level_and_sit_between_int8_and_int4_in_error():
+    torch.manual_seed(2)
+    weights = torch.randn(64, 256) * 0.02
+    errors = {dtype: ((dequantize(quantize({"w": weights}, dtype))["w"] - weights) ** 2).mean().sqrt()
+              for dtype in (INT8, INT6, INT4)}
+    assert errors[INT8] < errors[INT6] < errors[INT4] / 3  # six bits: about a quarter of int4's error
+    levels = torch.cat([torch.arange(-31, 1), torch.arange(0, 32)]).float()[None] / 32  # every int6 level, in order
+    assert torch.equal(dequantize(quantize({"w": levels}, INT6))["w"], levels)  # scales of 1/32 are exact

@@ -17,8 +17,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--name", required=True, help="model name: sample it as builtin:NAME")
     parser.add_argument("--dtype", choices=WEIGHT_DTYPES, default="float16",
                         help="stored weight type (int8: weight matrices as int8 with per-row scales, a quarter of "
-                             "float32; int4: 4-bit groups of 32 weights with a scale each, about a seventh; "
-                             "both read back as float32)")
+                             "float32; int6 / int4: 6- / 4-bit groups of 32 weights with a scale each, about a fifth / a "
+                             "seventh; all read back as float32)")
     parser.add_argument("--ae-dtype", choices=WEIGHT_DTYPES, default=None,
                         help="the autoencoder's stored weight type, where it should differ from --dtype (a voxel "
                              "decoder in int4 leaves more chairs in pieces)")
