@@ -7,6 +7,7 @@ processes interleaving there lose each other's entries. :func:`writing` serialis
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -20,6 +21,11 @@ MAX_RECENT = 10
 WRITE_LOCK_SUFFIX = ".writer.lock"
 #: another window holds the lock only for one small write; past this, write unlocked rather than hang the GUI
 WRITE_LOCK_TIMEOUT_MS = 5_000
+#: how often a waiting window looks at the lock again. QLockFile.tryLock(timeout) sleeps 100 ms, then twice as long
+#: each time, so a window waiting while others write in a burst looks only about six times in 5 s, and writes
+#: unlocked if it finds the lock taken each time: the likeliest way the shared-settings test lost one entry of 100
+#: in a fresh-clone CI run (2026-12-06; it passed 6 of 6 reruns before this change and 5 of 5 after)
+WRITE_LOCK_POLL_MS = 10
 
 
 def settings() -> QSettings:
@@ -35,7 +41,7 @@ def writing() -> Iterator[QSettings]:
     with suppress(OSError):  # a read-only config folder: QSettings then keeps values in memory, as it always did
         lock_path.parent.mkdir(parents=True, exist_ok=True)
     lock = QLockFile(str(lock_path))
-    locked = lock.tryLock(WRITE_LOCK_TIMEOUT_MS)  # a dead process's lock is stale and taken over
+    locked = _take(lock)
     try:
         store.sync()  # pick up what other processes wrote since this object's cache was filled
         yield store
@@ -43,6 +49,16 @@ def writing() -> Iterator[QSettings]:
     finally:
         if locked:
             lock.unlock()
+
+
+def _take(lock: QLockFile) -> bool:
+    """Whether ``lock`` was taken within :data:`WRITE_LOCK_TIMEOUT_MS`, looking every :data:`WRITE_LOCK_POLL_MS`
+    (a dead process's lock is stale and taken over)."""
+    deadline = time.monotonic() + WRITE_LOCK_TIMEOUT_MS / 1000
+    while not lock.tryLock(WRITE_LOCK_POLL_MS):
+        if time.monotonic() >= deadline:
+            return False
+    return True
 
 
 def _as_list(value: object) -> list[str]:
