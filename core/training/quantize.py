@@ -53,6 +53,10 @@ class GroupFormat:
         return math.lcm(self.bits, 8) // self.bits
 
     @property
+    def bytes_per_word(self) -> int:
+        return self.codes_per_word * self.bits // 8
+
+    @property
     def scale_suffix(self) -> str:
         return f".{self.dtype}_scale"
 
@@ -99,15 +103,14 @@ def _pack(codes: torch.Tensor, fmt: GroupFormat) -> torch.Tensor:
     words = codes.reshape(len(codes), -1, fmt.codes_per_word)
     shifts = torch.arange(fmt.codes_per_word) * fmt.bits
     packed = (words << shifts).sum(dim=-1)  # at most 24 bits: exact in int32
-    byte_shifts = torch.arange(fmt.codes_per_word * fmt.bits // 8) * 8
+    byte_shifts = torch.arange(fmt.bytes_per_word) * 8
     return ((packed[..., None] >> byte_shifts) & 0xFF).to(torch.uint8).reshape(len(codes), -1)
 
 
 def _unpack(packed: torch.Tensor, fmt: GroupFormat) -> torch.Tensor:
     """The inverse of :func:`_pack`: (N, GROUP) codes as float32, centred back to [-max_code, max_code]."""
-    n_bytes = fmt.codes_per_word * fmt.bits // 8
-    chunks = packed.to(torch.int32).reshape(len(packed), -1, n_bytes)
-    words = (chunks << (torch.arange(n_bytes) * 8)).sum(dim=-1)
+    chunks = packed.to(torch.int32).reshape(len(packed), -1, fmt.bytes_per_word)
+    words = (chunks << (torch.arange(fmt.bytes_per_word) * 8)).sum(dim=-1)
     codes = (words[..., None] >> (torch.arange(fmt.codes_per_word) * fmt.bits)) & (2 ** fmt.bits - 1)
     return codes.reshape(len(packed), -1).float() - fmt.max_code
 
