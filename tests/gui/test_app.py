@@ -97,7 +97,9 @@ def test_tiny_training_feeds_the_loss_curve(qtbot, window, shared_data, tmp_path
     _wait_idle(qtbot, window)
     assert page.curves.points("ldm") > 0
     assert (tmp_path / "run" / "config.json").is_file()
-    # the last stage-2 step writes a checkpoint, so one round of preview samples arrives and is drawn
+    # the last stage-2 step writes a checkpoint, so one round of preview samples arrives and is drawn; its signal is
+    # queued from the job's thread and may be delivered just after that thread has ended
+    qtbot.waitUntil(lambda: page.previews_shown > 0, timeout=JOB_TIMEOUT_MS)
     assert page.previews_shown == 1 and page.preview_strip.count() == 4
     assert isinstance(window.viewport.shape, PointCloud)
     qtbot.waitUntil(lambda: all(not page.preview_strip.item(i).icon().isNull() for i in range(4)),
