@@ -115,17 +115,26 @@ class ExportBuiltinJob(Job):
                folder: Path) -> dict[str, Any]:
         """The manifest.json record of this model."""
         autoencoder = {"ae_weights_dtype": self.dtypes["ae"]} if self.dtypes["ae"] != self.dtypes["ldm"] else {}
+        source = _source_entry(self.run_dir)
         return {
             "name": self.model_name, "representation": config.representation, "cond": config.cond,
             "classes": config.classes, "preset": config.preset,
             "source_data": _training().data_as_given(config),
-            "training_command": self.command or train_command(config, self.run_dir),
-            "steps": steps, "train_seconds": train_seconds(self.run_dir / "metrics.jsonl"),
-            "hardware": self.hardware or this_machine(),
+            "training_command": self.command or source.get("training_command") or train_command(config, self.run_dir),
+            "steps": steps,
+            "train_seconds": train_seconds(self.run_dir / "metrics.jsonl") or source.get("train_seconds"),
+            "hardware": self.hardware or source.get("hardware") or this_machine(),
             "weights_dtype": self.dtypes["ldm"], **autoencoder, "bytes": _folder_bytes(folder), "export_check": check,
             "guidance": self.guidance,  # the model's default: its quality figures are measured at it
             "metrics": None,  # filled by hand from `python -m core eval` runs (README's quality table)
         }
+
+
+def _source_entry(run_dir: Path) -> dict[str, Any]:
+    """The manifest entry of the built-in model ``run_dir`` is, or {} for a training run: re-exporting a shipped
+    model (in another storage type, say) keeps how, how long and where it was trained, which its folder (EMA
+    weights only, no metrics.jsonl) no longer records."""
+    return read_manifest(run_dir.parent)["models"].get(run_dir.name) or {}
 
 
 def _training() -> SimpleNamespace:

@@ -160,3 +160,20 @@ def test_a_builtin_models_manifest_guidance_is_its_default_and_survives_a_re_exp
     assert json.loads((tmp_path / "default" / "samples.json").read_text())["guidance"] == 0.5
     assert np.array_equal(default, _samples("builtin:guided", tmp_path / "half", guidance=0.5))
     assert not np.array_equal(default, _samples("builtin:guided", tmp_path / "three", guidance=3.0))
+
+
+def test_re_exporting_a_builtin_model_keeps_how_it_was_trained(tiny_run, tmp_path):
+    shipped = tmp_path / "shipped"
+    ExportBuiltinJob(tiny_run, "points", shipped, dtype="int8", command="python -m core train X",
+                     hardware="the training machine").run()
+    source = json.loads((shipped / "manifest.json").read_text())["models"]["points"]
+    assert source["train_seconds"]["ldm"] > 0
+    events = []
+    ExportBuiltinJob(shipped / "points", "points", tmp_path / "requantised", dtype="int4", ae_dtype="int8").run(
+        events.append)
+    assert isinstance(events[-1], Done), events[-1]
+    entry = json.loads((tmp_path / "requantised" / "manifest.json").read_text())["models"]["points"]
+    assert entry["weights_dtype"] == "int4" and entry["steps"] == source["steps"]
+    assert {key: entry[key] for key in ("training_command", "train_seconds", "hardware")} == {
+        "training_command": "python -m core train X", "train_seconds": source["train_seconds"],
+        "hardware": "the training machine"}
