@@ -1,6 +1,6 @@
 """Quality of a model against the ModelNet10 test split, per class, as the README's quality table reports it.
 
-For each class and seed: ``sample MODEL --class C --n N --guidance W --steps 20 --sampler dpmpp --seed S``
+For each class and seed: ``sample MODEL --class C --n N --guidance W --steps 20 --sampler X --seed S``
 then ``eval samples --ref REF --split test --class C`` (the same jobs the CLI runs, in one process), on the
 raw decoder output; then the mean over seeds, with the range. ``--oracle`` scores N random train shapes
 of each class in the model's representation instead (``eval --oracle --repr R``), the score no
@@ -9,7 +9,7 @@ model's autoencoder: the score its stage 1 allows a denoiser that lands on train
 for points and splats, ``cd,iou`` for voxels, plus ``floaters`` / ``one_piece`` for voxels and splats.
 
 Run: ``python benchmarks/quality.py builtin:voxels --classes chair,sofa,table --seeds 0,1,2,3 --guidance 2
-[--oracle | --recon] [--json OUT]`` (prints one JSON object).
+[--sampler dpmpp_sde] [--oracle | --recon] [--json OUT]`` (prints one JSON object).
 """
 from __future__ import annotations
 
@@ -25,11 +25,11 @@ SHARED_DATA = Path(os.environ.get("LATENT3D_SHARED_DATA", ROOT.parent / "shared"
 REFERENCE = SHARED_DATA / "modelnet10_pointclouds_1024"
 #: metrics per representation: Chamfer everywhere, IoU where the samples are grids
 METRICS = {"points": ("cd",), "voxels": ("cd", "iou"), "splats": ("cd",)}
-#: sampler settings of every figure in the table
-STEPS, SAMPLER = 20, "dpmpp"
+#: sampler steps of every figure in the table
+STEPS = 20
 
 
-def score(model: str, representation: str, class_name: str, seed: int, n: int, guidance: float,
+def score(model: str, representation: str, class_name: str, seed: int, n: int, guidance: float, sampler: str,
           source: str) -> dict[str, float]:
     """One class, one seed: the eval JSON's metrics of the model's samples, the oracle or the reconstructions."""
     import numpy as np
@@ -45,7 +45,7 @@ def score(model: str, representation: str, class_name: str, seed: int, n: int, g
         if source == "recon":
             np.save(Path(out) / "samples.npy", reconstructions(model, class_name, n, seed))
         else:
-            SampleJob(model, n, out, class_name=class_name, guidance=guidance, steps=STEPS, sampler=SAMPLER,
+            SampleJob(model, n, out, class_name=class_name, guidance=guidance, steps=STEPS, sampler=sampler,
                       seed=seed, fmt="npy").run()
         return EvalJob(Path(out) / "samples.npy", REFERENCE, class_name=class_name, metrics=metrics,
                        seed=seed).run().metrics
@@ -69,7 +69,7 @@ def reconstructions(model: str, class_name: str, n: int, seed: int):
         return adapter.to_array(trained.autoencoder.decode(trained.autoencoder.encode(adapter.model_input(stored))))
 
 
-def run(model: str, classes: list[str], seeds: list[int], n: int, guidance: float, source: str) -> dict:
+def run(model: str, classes: list[str], seeds: list[int], n: int, guidance: float, sampler: str, source: str) -> dict:
     """Every class over every seed, with the mean and range of each metric."""
     sys.path.insert(0, str(ROOT))
     from core.training import load_trained
@@ -77,7 +77,7 @@ def run(model: str, classes: list[str], seeds: list[int], n: int, guidance: floa
     representation = load_trained(model).config.representation
     table = {}
     for class_name in classes:
-        per_seed = {seed: score(model, representation, class_name, seed, n, guidance, source) for seed in seeds}
+        per_seed = {seed: score(model, representation, class_name, seed, n, guidance, sampler, source) for seed in seeds}
         names = next(iter(per_seed.values()))
         table[class_name] = {
             "seeds": per_seed,
@@ -89,7 +89,7 @@ def run(model: str, classes: list[str], seeds: list[int], n: int, guidance: floa
     sampled = source == "samples"
     return {"model": model, "source": source, "oracle": source == "oracle", "n": n,
             "guidance": guidance if sampled else None, "steps": STEPS,
-            "sampler": SAMPLER, "seeds": seeds, "reference": str(REFERENCE), "classes": table}
+            "sampler": sampler if sampled else None, "seeds": seeds, "reference": str(REFERENCE), "classes": table}
 
 
 def main() -> None:
@@ -99,6 +99,7 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2,3")
     parser.add_argument("--n", type=int, default=100, help="samples per class and seed (the test split has 100)")
     parser.add_argument("--guidance", type=float, default=1.0)
+    parser.add_argument("--sampler", default="dpmpp", help="the sampler of `sample --sampler`")
     sources = parser.add_mutually_exclusive_group()
     sources.add_argument("--oracle", action="store_true", help="score train shapes in the model's representation")
     sources.add_argument("--recon", action="store_true", help="score train shapes through the model's autoencoder")
@@ -106,7 +107,7 @@ def main() -> None:
     args = parser.parse_args()
     source = "oracle" if args.oracle else "recon" if args.recon else "samples"
     result = run(args.model, args.classes.split(","), [int(s) for s in args.seeds.split(",")], args.n, args.guidance,
-                 source)
+                 args.sampler, source)
     text = json.dumps(result, indent=2)
     if args.json:
         Path(args.json).write_text(text + "\n")

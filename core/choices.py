@@ -60,7 +60,7 @@ PREDICTIONS: tuple[str, ...] = ("epsilon", "v")
 DEFAULT_PREDICTION = "epsilon"
 
 #: samplers, the default (DPM-Solver++, fewest steps for a given quality) first (``--sampler``)
-SAMPLERS: tuple[str, ...] = ("dpmpp", "ddim", "euler", "ddpm")
+SAMPLERS: tuple[str, ...] = ("dpmpp", "dpmpp_sde", "ddim", "euler", "ddpm")
 DEFAULT_SAMPLER = SAMPLERS[0]
 #: sampler steps when none are asked for
 DEFAULT_SAMPLE_STEPS = 20

@@ -23,7 +23,7 @@ from core.jobs.nearest import NearestMatch, NearestShapeJob, training_data
 from core.jobs.results import SampleResult
 from core.jobs.sample import SampleJob
 from core.render.pairs import side_by_side
-from core.training.pretrained import builtin_folders, default_guidance, peek_config
+from core.training.pretrained import builtin_folders, default_guidance, default_sampler, peek_config
 
 #: guidance slider: 0 .. 10 in steps of 0.25 (CFG weights above ~10 over-saturate)
 GUIDANCE_STEPS_PER_UNIT, GUIDANCE_MAX = 4, 10
@@ -155,6 +155,7 @@ class SamplePage(Page):
         self._model_chosen = False
         #: a run folder's guidance (a built-in model takes its manifest's): the slider's starting value
         self._run_guidance = self.guidance.value()
+        self._run_sampler = self.sampler_combo.currentText()  # likewise: a built-in model may name its own
         self._builtin_folders = builtin_folders()  # read from disk at once: no torch, no job
         for name in self._builtin_folders:
             self.model_combo.addItem(icon("cube"), name)
@@ -194,11 +195,12 @@ class SamplePage(Page):
             self.add_run(path)
 
     def _model_changed(self, text: str) -> None:
-        """Fill the class combo from the run's config.json (no model is loaded for that) and set the guidance
-        the model was measured best at (a built-in model's manifest names it); offer "largest piece only" to voxel
-        and splat models."""
+        """Fill the class combo from the run's config.json (no model is loaded for that) and set the guidance and
+        sampler the model was measured with (a built-in model's manifest names them); offer "largest piece only" to
+        voxel and splat models."""
         own = default_guidance(text)
         self.guidance.setValue(self._run_guidance if own is None else round(own * GUIDANCE_STEPS_PER_UNIT))
+        self.sampler_combo.setCurrentText(default_sampler(text) or self._run_sampler)
         self.class_combo.clear()
         self.largest_piece.setEnabled(False)
         config = peek_config(text)

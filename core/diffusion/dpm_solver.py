@@ -1,16 +1,20 @@
-"""DPM-Solver++(2M), the default sampler, in plain torch: importing diffusers costs more than torch itself.
+"""DPM-Solver++(2M) and its SDE variant, in plain torch: importing diffusers costs more than torch itself.
 
 ``import diffusers`` plus its DPM-Solver++ module pulls ``torch._dynamo`` and ``scipy.stats`` and took
 2–6 s on the 2-core machines (more than ``import torch``), which alone broke the 5 s budget of
 ``python -m core sample``. This is an exact re-implementation of diffusers' ``DPMSolverMultistepScheduler``
 for the one schedule family runs are trained with (:func:`core.diffusion.noise_schedule_config`) and the
 options :func:`core.diffusion.build_scheduler` gives it (``algorithm_type="dpmsolver++"``, ``solver_order=2``,
-midpoint solver, final step to σ = 0): the same float32 arithmetic in the same order, so the same
+midpoint solver, final step to σ = 0; ``algorithm_type="sde-dpmsolver++"`` for ``dpmpp_sde``): the same
+float32 arithmetic and the same noise draws in the same order, so the same
 samples bit for bit, checked against diffusers step by step in ``tests/unit/test_dpm_solver.py``. diffusers stays the reference and the
 sampler for everything else (:func:`sampling_scheduler` falls back to it).
 
 Update rules: Lu et al. 2022, "DPM-Solver++" (arXiv:2211.01095), eq. (5) for the first-order step
-(= DDIM) and Algorithm 2 for the second-order multistep one, in the half-log-SNR λ = log(α/σ).
+(= DDIM) and Algorithm 2 for the second-order multistep one, in the half-log-SNR λ = log(α/σ). The SDE
+variant (Lu et al. 2022, appendix; diffusers' ``sde-dpmsolver++``) integrates the reverse SDE instead of the
+probability-flow ODE: each step keeps e^{-h} of the current noise and adds fresh noise of variance
+σ_t²(1 − e^{-2h}), so errors of earlier steps are partly forgotten rather than carried to the end.
 """
 from __future__ import annotations
 
@@ -45,16 +49,18 @@ def _log_snr(alpha: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
 class DPMSolverPlusPlus:
     """The part of the diffusers scheduler interface the pipeline uses, for DPM-Solver++(2M).
 
-    ``set_timesteps(n)``, then ``step(model_output, t, sample)`` once per entry of ``timesteps``, in order
-    (like diffusers the step counter is internal; ``t`` is accepted for the same call shape).
+    ``set_timesteps(n)``, then ``step(model_output, t, sample, generator)`` once per entry of ``timesteps``,
+    in order (like diffusers the step counter is internal; ``t`` is accepted for the same call shape).
+    ``stochastic=True`` is the SDE variant; its noise comes from ``generator``.
     """
 
     init_noise_sigma = 1.0
 
-    def __init__(self, config: dict[str, Any]) -> None:
+    def __init__(self, config: dict[str, Any], stochastic: bool = False) -> None:
         if not self.supports(config):
             raise ValueError(f"the built-in DPM-Solver++ does not cover the schedule {config}; use diffusers'")
         self.config = dict(config)
+        self.stochastic = stochastic
         steps = config["num_train_timesteps"]
         # "scaled_linear" betas exactly as diffusers builds them: linear in √β, in float32
         betas = torch.linspace(config["beta_start"] ** 0.5, config["beta_end"] ** 0.5, steps, dtype=torch.float32) ** 2
@@ -98,19 +104,39 @@ class DPMSolverPlusPlus:
         lambda_s = _log_snr(alpha_s, sigma_s)
         h = _log_snr(alpha_t, sigma_t) - lambda_s
         first_order = self._previous is None or i == len(self.timesteps) - 1
-        prev = (sigma_t / sigma_s) * sample - (alpha_t * (torch.exp(-h) - 1.0)) * x0
+        d1 = None
         if not first_order:
             x0_before, lambda_before = self._previous
             d1 = (1.0 / ((lambda_s - lambda_before) / h)) * (x0 - x0_before)
-            prev = prev - 0.5 * (alpha_t * (torch.exp(-h) - 1.0)) * d1
+        if self.stochastic:
+            prev = self._sde_update(sample, x0, d1, h, sigma_s, alpha_t, sigma_t, _noise(model_output, generator))
+        else:
+            prev = (sigma_t / sigma_s) * sample - (alpha_t * (torch.exp(-h) - 1.0)) * x0
+            if d1 is not None:
+                prev = prev - 0.5 * (alpha_t * (torch.exp(-h) - 1.0)) * d1
         self._previous = (x0, lambda_s)
         self._index += 1
         return StepOutput(prev.to(model_output.dtype))
+
+    @staticmethod
+    def _sde_update(sample, x0, d1, h, sigma_s, alpha_t, sigma_t, noise) -> torch.Tensor:
+        """One SDE-DPM-Solver++ step (first order where ``d1`` is None), term by term as diffusers adds them."""
+        prev = (sigma_t / sigma_s * torch.exp(-h)) * sample + (alpha_t * (1 - torch.exp(-2.0 * h))) * x0
+        if d1 is not None:
+            prev = prev + 0.5 * (alpha_t * (1 - torch.exp(-2.0 * h))) * d1
+        return prev + sigma_t * torch.sqrt(1.0 - torch.exp(-2 * h)) * noise
+
+
+def _noise(like: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    """Standard normal float32 noise shaped like ``like``, drawn where ``generator`` lives (diffusers'
+    ``randn_tensor``: a CPU generator gives the same draws whatever device the sample is on)."""
+    device = generator.device if generator is not None else like.device
+    return torch.randn(like.shape, generator=generator, device=device, dtype=torch.float32).to(like.device)
 
 
 def sampling_scheduler(config: dict[str, Any], sampler: str = "dpmpp"):
     """The scheduler the pipeline samples with: the built-in DPM-Solver++ where it reproduces diffusers'
     (it spares the 2–6 s diffusers import), else :func:`core.diffusion.schedulers.build_scheduler`."""
-    if sampler == "dpmpp" and DPMSolverPlusPlus.supports(config):
-        return DPMSolverPlusPlus(config)
+    if sampler in ("dpmpp", "dpmpp_sde") and DPMSolverPlusPlus.supports(config):
+        return DPMSolverPlusPlus(config, stochastic=sampler == "dpmpp_sde")
     return build_scheduler(config, sampler)

@@ -17,11 +17,15 @@ SAMPLERS: dict[str, str] = {
     "ddpm": "DDPMScheduler",
     "ddim": "DDIMScheduler",
     "dpmpp": "DPMSolverMultistepScheduler",
+    "dpmpp_sde": "DPMSolverMultistepScheduler",
     "euler": "EulerDiscreteScheduler",
 }
 #: extra settings per sampler; dpmpp is the data-prediction multistep solver of Lu et al. 2022
 #: ("DPM-Solver++", arXiv:2211.01095), second order as recommended there for guided sampling
-_SAMPLER_OPTIONS: dict[str, dict[str, Any]] = {"dpmpp": {"algorithm_type": "dpmsolver++", "solver_order": 2}}
+_SAMPLER_OPTIONS: dict[str, dict[str, Any]] = {
+    "dpmpp": {"algorithm_type": "dpmsolver++", "solver_order": 2},
+    "dpmpp_sde": {"algorithm_type": "sde-dpmsolver++", "solver_order": 2},
+}
 
 #: ``--prediction`` name -> diffusers ``prediction_type``
 PREDICTIONS: dict[str, str] = {"epsilon": "epsilon", "v": "v_prediction"}

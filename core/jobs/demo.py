@@ -1,7 +1,7 @@
 """``DemoJob``: generated shapes from the built-in pretrained models, with no training.
 
 For each built-in model (``builtin:points``, ``builtin:voxels``, ``builtin:splats``) and a few classes it
-samples a handful of shapes with the default sampler (20 guided DPM-Solver++ steps), writes them the way
+samples a handful of shapes with each model's own sampler and guidance (20 steps), writes them the way
 ``python -m core sample`` does (``samples.npy`` plus PLY / OBJ / 3DGS PLY per shape), renders them offscreen
 into one PNG contact sheet (a row per model and class) and times every step. A model that is not installed
 is one line in the log and the others go on; with none installed (or ``procedural=True``) it also runs the
@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from core.choices import DEFAULT_SAMPLE_STEPS, DEFAULT_SAMPLER
+from core.choices import DEFAULT_SAMPLE_STEPS
 from core.jobs.base import CancelToken, EventHandler, Job
 from core.jobs.demo_procedural import ProceduralDemoJob
 from core.jobs.events import Log, Progress
@@ -93,7 +93,7 @@ class DemoJob(Job):
         """One model's shapes of one class, written under ``out/MODEL/CLASS`` as ``sample`` writes them."""
         folder = self.out / model / (class_name or UNCONDITIONAL)
         job = SampleJob(f"builtin:{model}", self.n, folder, class_name=class_name, guidance=self.guidance,
-                        steps=self.steps, sampler=DEFAULT_SAMPLER, seed=self.seed, fmt=fmt, previews=False)
+                        steps=self.steps, seed=self.seed, fmt=fmt, previews=False)
         with self.timings.step(f"builtin:{model} {class_name or UNCONDITIONAL}: sample {self.n} + write {fmt}", emit):
             return job.execute(emit, cancel)
 

@@ -97,10 +97,10 @@ class _EditJob(SampleJob):
         shapes = [in_input_frame(shape, frame) for shape, frame in zip(rep.to_shapes(array), frames)]
         if rep.name == "points":  # point arrays carry their coordinates; grids keep theirs in samples.json
             array = np.stack([shape.points for shape in shapes]).astype(np.float32)
-        paths = self._write(array, shapes, self.fmt or DEFAULT_FORMAT[rep.name], guidance, emit)
+        paths = self._write(array, shapes, self.fmt or DEFAULT_FORMAT[rep.name], guidance, self.sampler, emit)
         summary = self.out_dir / "samples.json"
         written = json.loads(summary.read_text())
-        written.update(request, job=self.name, sampler="ddim",
+        written.update(request, job=self.name,
                        frames=[{"center": list(f.center), "scale": f.scale} for f in frames])
         with atomic_write(summary) as temporary:
             temporary.write_text(json.dumps(written, indent=2) + "\n")

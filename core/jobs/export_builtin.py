@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from core.choices import DEFAULT_GUIDANCE, DEFAULT_SAMPLER, SAMPLERS
 from core.errors import InputError
 from core.io import atomic_write
 from core.jobs.base import CancelToken, EventHandler, Job
@@ -52,8 +53,9 @@ class ExportBuiltinJob(Job):
 
     def __init__(self, run_dir: str | Path, name: str, dest: str | Path | None = None, dtype: str = "float16",
                  command: str | None = None, hardware: str | None = None, guidance: float | None = None,
-                 ae_dtype: str | None = None) -> None:
+                 ae_dtype: str | None = None, sampler: str | None = None) -> None:
         self.run_dir, self.model_name = Path(run_dir), name
+        self.sampler = sampler
         self.dest = Path(dest) if dest is not None else pretrained_dir()
         self.command, self.hardware, self.guidance = command, hardware, guidance
         # each stage's stored weight type: the decoder's output is thresholded into pieces, so it may need finer
@@ -67,6 +69,8 @@ class ExportBuiltinJob(Job):
             raise InputError("--name", f"{self.model_name!r} is not a model name (lower-case letters, digits, - or _)")
         if self.guidance is not None and self.guidance < 0:
             raise InputError("--guidance", f"guidance must be at least 0, got {self.guidance}")
+        if self.sampler is not None and self.sampler not in SAMPLERS:
+            raise InputError("--sampler", f"unknown sampler {self.sampler!r}; use one of {', '.join(SAMPLERS)}")
         for option, dtype in (("--ae-dtype", self.dtypes["ae"]), ("--dtype", self.dtypes["ldm"])):
             if dtype not in WEIGHT_DTYPES:
                 raise InputError(option, f"{dtype!r}; use one of {', '.join(WEIGHT_DTYPES)}")
@@ -125,7 +129,9 @@ class ExportBuiltinJob(Job):
             "train_seconds": train_seconds(self.run_dir / "metrics.jsonl") or source.get("train_seconds"),
             "hardware": self.hardware or source.get("hardware") or this_machine(),
             "weights_dtype": self.dtypes["ldm"], **autoencoder, "bytes": _folder_bytes(folder), "export_check": check,
-            "guidance": self.guidance,  # the model's default: its quality figures are measured at it
+            # the model's defaults: its quality figures are measured with them
+            "guidance": self.guidance if self.guidance is not None else source.get("guidance"),
+            "sampler": self.sampler or source.get("sampler"),
             "metrics": None,  # filled by hand from `python -m core eval` runs (README's quality table)
         }
 
@@ -254,15 +260,16 @@ def _folder_bytes(folder: Path) -> int:
 
 
 def _update_manifest(dest: Path, name: str, entry: dict[str, Any]) -> dict[str, Any]:
-    """Add or replace ``name`` in DEST/manifest.json, keeping the metrics already filled in (and the
-    default guidance, unless a new one is given)."""
+    """Add or replace ``name`` in DEST/manifest.json, keeping the default guidance and sampler unless new ones
+    are given, and the metrics already filled in while they still describe the model."""
     manifest = read_manifest(dest)
     previous = manifest["models"].get(name) or {}
-    same_weights = all(previous.get(key) == entry.get(key) for key in ("steps", "weights_dtype", "ae_weights_dtype"))
-    if previous.get("metrics") and same_weights:
-        entry["metrics"] = previous["metrics"]  # the same weights, stored alike: their measured quality still holds
-    if entry["guidance"] is None:
-        entry["guidance"] = previous.get("guidance")
+    for default in ("guidance", "sampler"):
+        if entry[default] is None:
+            entry[default] = previous.get(default)
+    measured_alike = ("steps", "weights_dtype", "ae_weights_dtype", "guidance", "sampler")
+    if previous.get("metrics") and all(previous.get(key) == entry.get(key) for key in measured_alike):
+        entry["metrics"] = previous["metrics"]  # the same weights, stored and sampled alike: their quality holds
     manifest["models"][name] = entry
     manifest["models"] = dict(sorted(manifest["models"].items()))
     with atomic_write(dest / MANIFEST_NAME) as temporary:
@@ -272,6 +279,11 @@ def _update_manifest(dest: Path, name: str, entry: dict[str, Any]) -> dict[str, 
 
 def _data_terms(sources: list[str]) -> list[str]:
     return [terms for key, terms in DATA_TERMS.items() if any(key in s.lower() for s in sources)]
+
+
+def _default_text(value: Any, fallback: str) -> str:
+    """A model's default setting for its README, or what ``sample`` uses where it names none."""
+    return f"none (sample uses {fallback})" if value is None else str(value)
 
 
 def write_readme(dest: Path, manifest: dict[str, Any]) -> Path:
@@ -294,7 +306,8 @@ def write_readme(dest: Path, manifest: dict[str, Any]) -> Path:
         check = m["export_check"]
         lines += ["", f"### `builtin:{m['name']}`", "", f"- data: `{m['source_data']}`",
                   f"- trained with: `{m['training_command']}`", f"- hardware: {m['hardware']}",
-                  f"- default guidance: {m.get('guidance') if m.get('guidance') is not None else 'none (sample uses 3)'}",
+                  f"- default guidance: {_default_text(m.get('guidance'), f'{DEFAULT_GUIDANCE:g}')}",
+                  f"- default sampler: {_default_text(m.get('sampler'), DEFAULT_SAMPLER)}",
                   f"- {_dtypes_text(m)} export vs the run, {check['shapes']} shapes, seed {check['seed']}: "
                   f"max |diff| {check['max_abs_diff']:.2e}, mean {check['mean_abs_diff']:.2e}"]
         if m.get("metrics"):

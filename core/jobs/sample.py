@@ -16,7 +16,7 @@ from core.jobs.base import CancelToken, EventHandler, Job
 from core.jobs.events import Log, Preview, Progress
 from core.jobs.export import write_sample
 from core.jobs.results import SampleResult
-from core.training.pretrained import default_guidance
+from core.training.pretrained import default_guidance, default_sampler
 
 #: per-shape file formats; every one holds every representation (see :func:`core.jobs.export.write_sample`)
 FORMATS = ("npy", "ply", "obj", "glb")
@@ -51,7 +51,7 @@ class SampleJob(Job):
 
     def __init__(self, run_dir: str | Path, n: int, out_dir: str | Path | None, class_name: str | None = None,
                  prompt: str | None = None, guidance: float | None = None, steps: int = DEFAULT_SAMPLE_STEPS,
-                 sampler: str = DEFAULT_SAMPLER, seed: int = 0, fmt: str | None = None, device: str = "cpu",
+                 sampler: str | None = None, seed: int = 0, fmt: str | None = None, device: str = "cpu",
                  preview_every: int | None = None, previews: bool = True, keep_largest_piece: bool = False) -> None:
         self.run_dir = Path(run_dir)
         self.out_dir = None if out_dir is None else Path(out_dir)
@@ -66,8 +66,9 @@ class SampleJob(Job):
         """Check everything, sample, then write (nothing is written when a check fails)."""
         if self.n < 1 or self.steps < 1:
             raise InputError("--n/--steps", f"need at least one shape and one step, got n={self.n}, steps={self.steps}")
-        if self.sampler not in SAMPLERS:
-            raise InputError("--sampler", f"unknown sampler {self.sampler!r}; use one of {', '.join(SAMPLERS)}")
+        sampler = self._sampler()
+        if sampler not in SAMPLERS:
+            raise InputError("--sampler", f"unknown sampler {sampler!r}; use one of {', '.join(SAMPLERS)}")
         if self.fmt not in (None, *FORMATS):
             raise InputError("--format", f"unknown format {self.fmt!r}; use one of {', '.join(FORMATS)}")
         model = _model_side()
@@ -87,7 +88,7 @@ class SampleJob(Job):
                 emit(Preview(step.step, step.total, rep.to_shapes(rep.to_array(step.decoded))))
 
         emit(Progress(0, self.steps, "sampling"))
-        decoded = run.pipeline()(self.n, cond, guidance, self.steps, self.sampler, self.seed,
+        decoded = run.pipeline()(self.n, cond, guidance, self.steps, sampler, self.seed,
                                  callback=on_step, callback_every=self.preview_every, decode_previews=self.previews)
         array = rep.to_array(decoded)
         if not np.isfinite(array).all():
@@ -95,7 +96,7 @@ class SampleJob(Job):
         if self.keep_largest_piece:
             array = model.keep_largest_piece(array, rep.name)
         shapes = rep.to_shapes(array)
-        paths = self._write(array, shapes, fmt, guidance, emit)
+        paths = self._write(array, shapes, fmt, guidance, sampler, emit)
         return SampleResult(array, shapes, [str(p) for p in paths], str(self.out_dir))
 
     def _condition(self, run) -> tuple[Any, float]:
@@ -148,7 +149,12 @@ class SampleJob(Job):
         own = default_guidance(self.run_dir)
         return DEFAULT_GUIDANCE if own is None else own
 
-    def _write(self, array: np.ndarray, shapes: list, fmt: str, guidance: float, emit: EventHandler) -> list[Path]:
+    def _sampler(self) -> str:
+        """The asked sampler, else a built-in model's own (its manifest's), else :data:`DEFAULT_SAMPLER`."""
+        return self.sampler or default_sampler(self.run_dir) or DEFAULT_SAMPLER
+
+    def _write(self, array: np.ndarray, shapes: list, fmt: str, guidance: float, sampler: str,
+               emit: EventHandler) -> list[Path]:
         out = self.out_dir
         out.mkdir(parents=True, exist_ok=True)
         paths = [out / "samples.npy"]
@@ -163,7 +169,7 @@ class SampleJob(Job):
                     continue
                 paths.append(path)
         request = {"run": str(self.run_dir), "n": self.n, "class": self.class_name, "prompt": self.prompt,
-                   "guidance": guidance, "steps": self.steps, "sampler": self.sampler, "seed": self.seed,
+                   "guidance": guidance, "steps": self.steps, "sampler": sampler, "seed": self.seed,
                    "format": fmt, "keep_largest_piece": self.keep_largest_piece}
         with atomic_write(out / "samples.json") as temporary:
             temporary.write_text(json.dumps(request, indent=2) + "\n")

@@ -76,11 +76,21 @@ def read_manifest(folder: Path | None = None) -> dict[str, Any]:
     return read_tagged_json(path, MANIFEST_FORMAT, "pretrained-model manifest")
 
 
+def _manifest_entry(spec: str | Path) -> dict[str, Any]:
+    """A built-in model's manifest entry; empty for a run folder or a model the manifest does not list."""
+    if not is_builtin(spec):
+        return {}
+    return read_manifest()["models"].get(str(spec)[len(BUILTIN_PREFIX):]) or {}
+
+
 def default_guidance(spec: str | Path) -> float | None:
     """A built-in model's guidance from its manifest entry (the one its quality was measured at);
     None for a run folder or a model whose entry names none."""
-    if not is_builtin(spec):
-        return None
-    entry = read_manifest()["models"].get(str(spec)[len(BUILTIN_PREFIX):]) or {}
-    guidance = entry.get("guidance")
+    guidance = _manifest_entry(spec).get("guidance")
     return None if guidance is None else float(guidance)
+
+
+def default_sampler(spec: str | Path) -> str | None:
+    """A built-in model's sampler from its manifest entry (the one its quality was measured with);
+    None for a run folder or a model whose entry names none."""
+    return _manifest_entry(spec).get("sampler")

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QImage
 
+from core.choices import DEFAULT_GUIDANCE, DEFAULT_SAMPLER
 from core.io import read_shape
 from core.shapes import PointCloud
 
@@ -289,6 +290,24 @@ def test_sampling_the_builtin_splat_model_shows_its_denoising_then_the_gaussian_
     assert page.previews_shown == 10 and during > 1
     qtbot.waitUntil(lambda: viewport.render_thread.idle, timeout=JOB_TIMEOUT_MS)
     assert viewport.frames_shown > before + during  # the final shape, and its refinement by the Gaussian shader
+    assert error_boxes == []
+
+
+@pytest.fixture
+def builtin_points_with_defaults(builtin_points):
+    """``builtin:points`` whose manifest names its own guidance and sampler."""
+    manifest = {"format": "latent3d-pretrained", "models": {"points": {"guidance": 1.5, "sampler": "dpmpp_sde"}}}
+    (builtin_points.parent / "manifest.json").write_text(json.dumps(manifest))
+    return builtin_points
+
+
+def test_sample_page_takes_a_builtin_models_own_guidance_and_sampler(qtbot, builtin_points_with_defaults, tiny_run,
+                                                                     window, error_boxes):
+    page = window.sample
+    qtbot.waitUntil(lambda: page.model_combo.currentText() == "builtin:points", timeout=JOB_TIMEOUT_MS)
+    assert (page.guidance_value, page.sampler_combo.currentText()) == (1.5, "dpmpp_sde")
+    window.open_run(tiny_run)  # a run folder names none: the page's defaults come back
+    assert (page.guidance_value, page.sampler_combo.currentText()) == (DEFAULT_GUIDANCE, DEFAULT_SAMPLER)
     assert error_boxes == []
 
 

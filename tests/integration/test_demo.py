@@ -162,6 +162,23 @@ def test_a_builtin_models_manifest_guidance_is_its_default_and_survives_a_re_exp
     assert not np.array_equal(default, _samples("builtin:guided", tmp_path / "three", guidance=3.0))
 
 
+def test_a_builtin_models_own_sampler_is_its_default_and_re_exports_carry_it(tiny_run, tmp_path, monkeypatch):
+    pretrained = tmp_path / "pretrained"
+    ExportBuiltinJob(tiny_run, "noisy", pretrained, dtype="float32", guidance=1.5, sampler="dpmpp_sde").run()
+    ExportBuiltinJob(tiny_run, "noisy", pretrained, dtype="float32").run()  # no --sampler: the manifest's is kept
+    assert json.loads((pretrained / "manifest.json").read_text())["models"]["noisy"]["sampler"] == "dpmpp_sde"
+    assert "default sampler: dpmpp_sde" in (pretrained / "README.md").read_text()
+    monkeypatch.setenv(RESOURCES_ENV, str(tmp_path))
+    default = _samples("builtin:noisy", tmp_path / "default")
+    assert json.loads((tmp_path / "default" / "samples.json").read_text())["sampler"] == "dpmpp_sde"
+    assert np.array_equal(default, _samples("builtin:noisy", tmp_path / "sde", sampler="dpmpp_sde"))
+    assert not np.array_equal(default, _samples("builtin:noisy", tmp_path / "ode", sampler="dpmpp"))
+    # into another folder, from the built-in model's own: its defaults go with it
+    ExportBuiltinJob(pretrained / "noisy", "noisy", tmp_path / "elsewhere", dtype="int8").run()
+    moved = json.loads((tmp_path / "elsewhere" / "manifest.json").read_text())["models"]["noisy"]
+    assert (moved["sampler"], moved["guidance"]) == ("dpmpp_sde", 1.5)
+
+
 def test_re_exporting_a_builtin_model_keeps_how_it_was_trained(tiny_run, tmp_path):
     shipped = tmp_path / "shipped"
     ExportBuiltinJob(tiny_run, "points", shipped, dtype="int8", command="python -m core train X",

@@ -30,9 +30,32 @@ def test_every_step_equals_diffusers(prediction, steps):
     assert torch.isfinite(x).all()
 
 
+@pytest.mark.parametrize("prediction", ["epsilon", "v"])
+@pytest.mark.parametrize("steps", [1, 2, 20])
+def test_the_sde_variant_equals_diffusers_with_the_same_noise(prediction, steps):
+    config = noise_schedule_config(prediction)
+    ours, reference = DPMSolverPlusPlus(config, stochastic=True), build_scheduler(config, "dpmpp_sde")
+    ours.set_timesteps(steps)
+    reference.set_timesteps(steps)
+    ours_noise, reference_noise = (torch.Generator().manual_seed(11) for _ in range(2))
+    x = torch.randn(3, 8, 4, generator=torch.Generator().manual_seed(steps))
+    x_ref = x.clone()
+    for t in ours.timesteps:
+        x = ours.step(_toy_output(x, t), t, x, generator=ours_noise).prev_sample
+        x_ref = reference.step(_toy_output(x_ref, t), t, x_ref, generator=reference_noise).prev_sample
+        assert torch.equal(x, x_ref)
+    deterministic = DPMSolverPlusPlus(config)
+    deterministic.set_timesteps(steps)
+    x_ode = torch.randn(3, 8, 4, generator=torch.Generator().manual_seed(steps))
+    for t in deterministic.timesteps:
+        x_ode = deterministic.step(_toy_output(x_ode, t), t, x_ode).prev_sample
+    assert steps == 1 or not torch.allclose(x, x_ode)  # the noise it adds changes the end point
+
+
 def test_pipeline_uses_it_only_where_it_reproduces_diffusers():
     config = noise_schedule_config()
     assert isinstance(sampling_scheduler(config, "dpmpp"), DPMSolverPlusPlus)
+    assert sampling_scheduler(config, "dpmpp_sde").stochastic and not sampling_scheduler(config, "dpmpp").stochastic
     other = {**config, "timestep_spacing": "leading"}
     assert not DPMSolverPlusPlus.supports(other)
     assert type(sampling_scheduler(other, "dpmpp")).__name__ == "DPMSolverMultistepScheduler"

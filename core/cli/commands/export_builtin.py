@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 
+from core.choices import SAMPLERS
 from core.cli.runner import run_in_terminal
 from core.jobs.export_builtin import WEIGHT_DTYPES, ExportBuiltinJob
 
@@ -29,13 +30,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--guidance", type=float, default=None,
                         help="the model's default guidance, the one its quality figures are measured at "
                              "(default: keep the manifest's)")
+    parser.add_argument("--sampler", choices=SAMPLERS, default=None,
+                        help="the model's default sampler, the one its quality figures are measured with "
+                             "(default: keep the manifest's)")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run an ExportBuiltinJob and print where the model went."""
     result = run_in_terminal(ExportBuiltinJob(args.run_dir, args.name, args.dest, args.dtype, args.train_command,
-                                              args.hardware, args.guidance, args.ae_dtype))
+                                              args.hardware, args.guidance, args.ae_dtype, args.sampler))
     entry = result["entry"]
     print(f"builtin:{entry['name']} -> {result['folder']} ({entry['bytes'] / 1e6:.2f} MB; "
           f"all built-in models {result['total_bytes'] / 1e6:.2f} MB)")

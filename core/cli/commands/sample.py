@@ -21,7 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="classifier-free guidance weight w (default: a built-in model's own, from its "
                              f"manifest; {DEFAULT_GUIDANCE:g} for a run)")
     parser.add_argument("--steps", type=int, default=DEFAULT_SAMPLE_STEPS)
-    parser.add_argument("--sampler", choices=SAMPLERS, default=DEFAULT_SAMPLER)
+    parser.add_argument("--sampler", choices=SAMPLERS, default=None,
+                        help=f"default: a built-in model's own, from its manifest; {DEFAULT_SAMPLER} for a run "
+                             "(dpmpp_sde adds fresh noise each step: fewer voxel and splat samples in pieces)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--format", dest="fmt", choices=FORMATS,
                         help="per-shape files besides samples.npy, for every representation (default: ply for points "
