@@ -9,7 +9,8 @@ model's autoencoder: the score its stage 1 allows a denoiser that lands on train
 for points and splats, ``cd,iou`` for voxels, plus ``floaters`` / ``one_piece`` for voxels and splats.
 
 Run: ``python benchmarks/quality.py builtin:voxels --classes chair,sofa,table --seeds 0,1,2,3 --guidance 2
-[--sampler dpmpp_sde] [--oracle | --recon] [--json OUT]`` (prints one JSON object).
+[--sampler S] [--oracle | --recon] [--json OUT]`` (prints one JSON object); the sampler is the model's own
+(its manifest's ``sampler``) unless ``--sampler`` names one.
 """
 from __future__ import annotations
 
@@ -99,15 +100,21 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2,3")
     parser.add_argument("--n", type=int, default=100, help="samples per class and seed (the test split has 100)")
     parser.add_argument("--guidance", type=float, default=1.0)
-    parser.add_argument("--sampler", default="dpmpp", help="the sampler of `sample --sampler`")
+    parser.add_argument("--sampler", default=None,
+                        help="the sampler of `sample --sampler` (default: a built-in model's own, else dpmpp)")
     sources = parser.add_mutually_exclusive_group()
     sources.add_argument("--oracle", action="store_true", help="score train shapes in the model's representation")
     sources.add_argument("--recon", action="store_true", help="score train shapes through the model's autoencoder")
     parser.add_argument("--json", help="also write the JSON here")
     args = parser.parse_args()
     source = "oracle" if args.oracle else "recon" if args.recon else "samples"
+    sys.path.insert(0, str(ROOT))
+    from core.choices import DEFAULT_SAMPLER
+    from core.training.pretrained import default_sampler
+
+    sampler = args.sampler or default_sampler(args.model) or DEFAULT_SAMPLER
     result = run(args.model, args.classes.split(","), [int(s) for s in args.seeds.split(",")], args.n, args.guidance,
-                 args.sampler, source)
+                 sampler, source)
     text = json.dumps(result, indent=2)
     if args.json:
         Path(args.json).write_text(text + "\n")
