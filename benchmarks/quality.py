@@ -70,10 +70,15 @@ def reconstructions(model: str, class_name: str, n: int, seed: int):
         return adapter.to_array(trained.autoencoder.decode(trained.autoencoder.encode(adapter.model_input(stored))))
 
 
-def run(model: str, classes: list[str], seeds: list[int], n: int, guidance: float, sampler: str, source: str) -> dict:
-    """Every class over every seed, with the mean and range of each metric."""
+def run(model: str, classes: list[str], seeds: list[int], n: int, guidance: float, sampler: str | None,
+        source: str) -> dict:
+    """Every class over every seed, with the mean and range of each metric; ``sampler`` None is the model's own."""
     sys.path.insert(0, str(ROOT))
+    from core.choices import DEFAULT_SAMPLER
     from core.training import load_trained
+    from core.training.pretrained import default_sampler
+
+    sampler = sampler or default_sampler(model) or DEFAULT_SAMPLER
 
     representation = load_trained(model).config.representation
     table = {}
@@ -108,13 +113,8 @@ def main() -> None:
     parser.add_argument("--json", help="also write the JSON here")
     args = parser.parse_args()
     source = "oracle" if args.oracle else "recon" if args.recon else "samples"
-    sys.path.insert(0, str(ROOT))
-    from core.choices import DEFAULT_SAMPLER
-    from core.training.pretrained import default_sampler
-
-    sampler = args.sampler or default_sampler(args.model) or DEFAULT_SAMPLER
     result = run(args.model, args.classes.split(","), [int(s) for s in args.seeds.split(",")], args.n, args.guidance,
-                 sampler, source)
+                 args.sampler, source)
     text = json.dumps(result, indent=2)
     if args.json:
         Path(args.json).write_text(text + "\n")
