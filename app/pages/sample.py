@@ -76,6 +76,9 @@ class SamplePage(Page):
         self.steps.valueChanged.connect(self._update_labels)
         self.sampler_combo = QComboBox()
         self.sampler_combo.addItems(SAMPLERS)
+        self.sampler_combo.setToolTip("dpmpp: DPM-Solver++, deterministic; dpmpp_sde: its SDE variant, fresh noise at "
+                                      "each step (more voxel samples in one piece); a built-in model opens with "
+                                      "its own")
         self.seed = QSpinBox(minimum=0, maximum=2**31 - 1, value=0)
         dice = QToolButton(icon=icon("dice"), toolTip="Random seed")
         dice.clicked.connect(lambda: self.seed.setValue(random.randrange(2**31 - 1)))
