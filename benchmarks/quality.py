@@ -74,11 +74,10 @@ def run(model: str, classes: list[str], seeds: list[int], n: int, guidance: floa
         source: str) -> dict:
     """Every class over every seed, with the mean and range of each metric; ``sampler`` None is the model's own."""
     sys.path.insert(0, str(ROOT))
-    from core.choices import DEFAULT_SAMPLER
+    from core.jobs.sample import sampler_for
     from core.training import load_trained
-    from core.training.pretrained import default_sampler
 
-    sampler = sampler or default_sampler(model) or DEFAULT_SAMPLER
+    sampler = sampler_for(model, sampler)
 
     representation = load_trained(model).config.representation
     table = {}

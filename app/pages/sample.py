@@ -15,7 +15,7 @@ from app.dialogs import show_error
 from app.icons import icon
 from app.pages.base import Page, Studio
 from app.tasks import FindRunsJob
-from core.choices import DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, SAMPLERS
+from core.choices import DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, DEFAULT_SAMPLER, SAMPLERS
 from core.data.pieces import GRID_REPRESENTATIONS
 from core.errors import InputError
 from core.jobs.export import ARRAY_FORMATS, EXPORT_FORMATS, ExportJob, describe_export
@@ -158,7 +158,6 @@ class SamplePage(Page):
         self._model_chosen = False
         #: a run folder's guidance (a built-in model takes its manifest's): the slider's starting value
         self._run_guidance = self.guidance.value()
-        self._run_sampler = self.sampler_combo.currentText()  # likewise: a built-in model may name its own
         self._builtin_folders = builtin_folders()  # read from disk at once: no torch, no job
         for name in self._builtin_folders:
             self.model_combo.addItem(icon("cube"), name)
@@ -203,7 +202,7 @@ class SamplePage(Page):
         voxel and splat models."""
         own = default_guidance(text)
         self.guidance.setValue(self._run_guidance if own is None else round(own * GUIDANCE_STEPS_PER_UNIT))
-        self.sampler_combo.setCurrentText(default_sampler(text) or self._run_sampler)
+        self.sampler_combo.setCurrentText(default_sampler(text) or DEFAULT_SAMPLER)
         self.class_combo.clear()
         self.largest_piece.setEnabled(False)
         config = peek_config(text)

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from core.choices import DEFAULT_GUIDANCE, DEFAULT_SAMPLER, SAMPLERS
+from core.choices import DEFAULT_GUIDANCE, DEFAULT_SAMPLER
 from core.errors import InputError
 from core.io import atomic_write
 from core.jobs.base import CancelToken, EventHandler, Job
 from core.jobs.events import Log, Progress
-from core.jobs.sample import SampleJob
+from core.jobs.sample import SampleJob, check_sampler
 from core.training.pretrained import MANIFEST_NAME, pretrained_dir, read_manifest
 
 if TYPE_CHECKING:
@@ -55,9 +55,8 @@ class ExportBuiltinJob(Job):
                  command: str | None = None, hardware: str | None = None, guidance: float | None = None,
                  ae_dtype: str | None = None, sampler: str | None = None) -> None:
         self.run_dir, self.model_name = Path(run_dir), name
-        self.sampler = sampler
         self.dest = Path(dest) if dest is not None else pretrained_dir()
-        self.command, self.hardware, self.guidance = command, hardware, guidance
+        self.command, self.hardware, self.guidance, self.sampler = command, hardware, guidance, sampler
         # each stage's stored weight type: the decoder's output is thresholded into pieces, so it may need finer
         # weights than the denoiser
         self.dtypes = {"ae": ae_dtype or dtype, "ldm": dtype}
@@ -69,8 +68,8 @@ class ExportBuiltinJob(Job):
             raise InputError("--name", f"{self.model_name!r} is not a model name (lower-case letters, digits, - or _)")
         if self.guidance is not None and self.guidance < 0:
             raise InputError("--guidance", f"guidance must be at least 0, got {self.guidance}")
-        if self.sampler is not None and self.sampler not in SAMPLERS:
-            raise InputError("--sampler", f"unknown sampler {self.sampler!r}; use one of {', '.join(SAMPLERS)}")
+        if self.sampler is not None:
+            check_sampler(self.sampler)
         for option, dtype in (("--ae-dtype", self.dtypes["ae"]), ("--dtype", self.dtypes["ldm"])):
             if dtype not in WEIGHT_DTYPES:
                 raise InputError(option, f"{dtype!r}; use one of {', '.join(WEIGHT_DTYPES)}")

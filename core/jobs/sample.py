@@ -28,6 +28,18 @@ _COND_WORDS = {"none": "unconditional (trained with --cond none)", "class": "con
 DEFAULT_PREVIEWS = 10
 
 
+
+def sampler_for(run_dir: str | Path, asked: str | None = None) -> str:
+    """The asked sampler, else a built-in model's own (its manifest's), else :data:`DEFAULT_SAMPLER`."""
+    return asked or default_sampler(run_dir) or DEFAULT_SAMPLER
+
+
+def check_sampler(sampler: str) -> str:
+    """``sampler`` if it is one of :data:`SAMPLERS`, else an InputError naming ``--sampler``."""
+    if sampler not in SAMPLERS:
+        raise InputError("--sampler", f"unknown sampler {sampler!r}; use one of {', '.join(SAMPLERS)}")
+    return sampler
+
 class SampleJob(Job):
     """Sample ``n`` shapes from the run in ``run_dir`` and write them into ``out_dir``.
 
@@ -66,9 +78,7 @@ class SampleJob(Job):
         """Check everything, sample, then write (nothing is written when a check fails)."""
         if self.n < 1 or self.steps < 1:
             raise InputError("--n/--steps", f"need at least one shape and one step, got n={self.n}, steps={self.steps}")
-        sampler = self._sampler()
-        if sampler not in SAMPLERS:
-            raise InputError("--sampler", f"unknown sampler {sampler!r}; use one of {', '.join(SAMPLERS)}")
+        sampler = check_sampler(sampler_for(self.run_dir, self.sampler))
         if self.fmt not in (None, *FORMATS):
             raise InputError("--format", f"unknown format {self.fmt!r}; use one of {', '.join(FORMATS)}")
         model = _model_side()
@@ -148,10 +158,6 @@ class SampleJob(Job):
             return float(self.guidance)
         own = default_guidance(self.run_dir)
         return DEFAULT_GUIDANCE if own is None else own
-
-    def _sampler(self) -> str:
-        """The asked sampler, else a built-in model's own (its manifest's), else :data:`DEFAULT_SAMPLER`."""
-        return self.sampler or default_sampler(self.run_dir) or DEFAULT_SAMPLER
 
     def _write(self, array: np.ndarray, shapes: list, fmt: str, guidance: float, sampler: str,
                emit: EventHandler) -> list[Path]:
