@@ -134,9 +134,13 @@ def _noise(like: torch.Tensor, generator: torch.Generator | None) -> torch.Tenso
     return torch.randn(like.shape, generator=generator, device=device, dtype=torch.float32).to(like.device)
 
 
+#: the ``--sampler`` names :class:`DPMSolverPlusPlus` reproduces -> whether it adds SDE noise
+BUILT_IN_SAMPLERS: dict[str, bool] = {"dpmpp": False, "dpmpp_sde": True}
+
+
 def sampling_scheduler(config: dict[str, Any], sampler: str = "dpmpp"):
     """The scheduler the pipeline samples with: the built-in DPM-Solver++ where it reproduces diffusers'
     (it spares the 2–6 s diffusers import), else :func:`core.diffusion.schedulers.build_scheduler`."""
-    if sampler in ("dpmpp", "dpmpp_sde") and DPMSolverPlusPlus.supports(config):
-        return DPMSolverPlusPlus(config, stochastic=sampler == "dpmpp_sde")
+    if sampler in BUILT_IN_SAMPLERS and DPMSolverPlusPlus.supports(config):
+        return DPMSolverPlusPlus(config, stochastic=BUILT_IN_SAMPLERS[sampler])
     return build_scheduler(config, sampler)
