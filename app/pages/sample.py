@@ -15,15 +15,15 @@ from app.dialogs import show_error
 from app.icons import icon
 from app.pages.base import Page, Studio
 from app.tasks import FindRunsJob
-from core.choices import DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, DEFAULT_SAMPLER, SAMPLERS
+from core.choices import DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, SAMPLERS
 from core.data.pieces import GRID_REPRESENTATIONS
 from core.errors import InputError
 from core.jobs.export import ARRAY_FORMATS, EXPORT_FORMATS, ExportJob, describe_export
 from core.jobs.nearest import NearestMatch, NearestShapeJob, training_data
 from core.jobs.results import SampleResult
-from core.jobs.sample import SampleJob
+from core.jobs.sample import SampleJob, sampler_for
 from core.render.pairs import side_by_side
-from core.training.pretrained import builtin_folders, default_guidance, default_sampler, peek_config
+from core.training.pretrained import builtin_folders, default_guidance, peek_config
 
 #: guidance slider: 0 .. 10 in steps of 0.25 (CFG weights above ~10 over-saturate)
 GUIDANCE_STEPS_PER_UNIT, GUIDANCE_MAX = 4, 10
@@ -202,7 +202,7 @@ class SamplePage(Page):
         voxel and splat models."""
         own = default_guidance(text)
         self.guidance.setValue(self._run_guidance if own is None else round(own * GUIDANCE_STEPS_PER_UNIT))
-        self.sampler_combo.setCurrentText(default_sampler(text) or DEFAULT_SAMPLER)
+        self.sampler_combo.setCurrentText(sampler_for(text))
         self.class_combo.clear()
         self.largest_piece.setEnabled(False)
         config = peek_config(text)

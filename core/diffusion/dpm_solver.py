@@ -111,12 +111,18 @@ class DPMSolverPlusPlus:
         if self.stochastic:
             prev = self._sde_update(sample, x0, d1, h, sigma_s, alpha_t, sigma_t, _noise(model_output, generator))
         else:
-            prev = (sigma_t / sigma_s) * sample - (alpha_t * (torch.exp(-h) - 1.0)) * x0
-            if d1 is not None:
-                prev = prev - 0.5 * (alpha_t * (torch.exp(-h) - 1.0)) * d1
+            prev = self._ode_update(sample, x0, d1, h, sigma_s, alpha_t, sigma_t)
         self._previous = (x0, lambda_s)
         self._index += 1
         return StepOutput(prev.to(model_output.dtype))
+
+    @staticmethod
+    def _ode_update(sample, x0, d1, h, sigma_s, alpha_t, sigma_t) -> torch.Tensor:
+        """One DPM-Solver++ step (first order where ``d1`` is None), term by term as diffusers adds them."""
+        prev = (sigma_t / sigma_s) * sample - (alpha_t * (torch.exp(-h) - 1.0)) * x0
+        if d1 is not None:
+            prev = prev - 0.5 * (alpha_t * (torch.exp(-h) - 1.0)) * d1
+        return prev
 
     @staticmethod
     def _sde_update(sample, x0, d1, h, sigma_s, alpha_t, sigma_t, noise) -> torch.Tensor:

@@ -28,7 +28,6 @@ _COND_WORDS = {"none": "unconditional (trained with --cond none)", "class": "con
 DEFAULT_PREVIEWS = 10
 
 
-
 def sampler_for(run_dir: str | Path, asked: str | None = None) -> str:
     """The asked sampler, else a built-in model's own (its manifest's), else :data:`DEFAULT_SAMPLER`."""
     return asked or default_sampler(run_dir) or DEFAULT_SAMPLER
@@ -39,6 +38,7 @@ def check_sampler(sampler: str) -> str:
     if sampler not in SAMPLERS:
         raise InputError("--sampler", f"unknown sampler {sampler!r}; use one of {', '.join(SAMPLERS)}")
     return sampler
+
 
 class SampleJob(Job):
     """Sample ``n`` shapes from the run in ``run_dir`` and write them into ``out_dir``.
