@@ -101,6 +101,7 @@ class RunForm(QTabWidget):
         self.width_spin = _preset_spin(WIDTH_STEP, maximum=4096)
         self.min_snr = QDoubleSpinBox(minimum=0.0, maximum=1000.0, value=0.0, singleStep=MIN_SNR_STEP, decimals=1)
         self.min_snr.setSpecialValueText("off")
+        self.zero_snr = QCheckBox("zero terminal SNR")
         self.loss_combo = _combo(VOXEL_LOSSES)
         self.ae_from_combo = QComboBox(editable=True)
         self.ae_from_combo.addItems(["", *builtin_folders()])
@@ -118,6 +119,8 @@ class RunForm(QTabWidget):
                                                 "(denoised by a UNet) or tokens (denoised by a DiT)"),
                             (self.width_spin, "--denoiser-width: the denoiser's base width"),
                             (self.min_snr, "--min-snr: Min-SNR-γ loss weighting of stage 2 (5 in the paper)"),
+                            (self.zero_snr, "--zero-terminal-snr: stage 2's last step is pure noise, as sampling "
+                                            "starts (Lin et al. 2024; needs v-prediction)"),
                             (self.loss_combo, "--ae-loss: a voxel autoencoder's reconstruction loss"),
                             (self.ae_from_combo, "--ae-from: skip stage 1 and reuse this run's (or built-in "
                                                  "model's) autoencoder; the form takes its representation, "
@@ -136,6 +139,7 @@ class RunForm(QTabWidget):
             grid.addWidget(QLabel(caption), row, column)
             grid.addWidget(field, row, column + 1)
         grid.addWidget(self.bf16, 1, 4, 1, 2)
+        grid.addWidget(self.zero_snr, 4, 0, 1, 2)
         grid.addWidget(QLabel("Stage 1 from"), 3, 2)
         grid.addLayout(ae_from_row, 3, 3, 1, 3)
         return tab
@@ -197,7 +201,7 @@ class RunForm(QTabWidget):
                        seed=self.seed.value(), prediction=self.prediction_combo.currentText(),
                        bf16=self.bf16.isChecked(), ae_from=ae_from, denoiser_width=_value_or_none(self.width_spin),
                        ae_latent=None if representation == "points" else self.latent_combo.currentText(),
-                       min_snr_gamma=_value_or_none(self.min_snr),
+                       min_snr_gamma=_value_or_none(self.min_snr), zero_terminal_snr=self.zero_snr.isChecked(),
                        ae_loss=self._voxel_loss(representation, ae_from))
 
     def resume_spec(self) -> ResumeSpec:

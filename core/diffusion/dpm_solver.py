@@ -3,7 +3,8 @@
 ``import diffusers`` plus its DPM-Solver++ module pulls ``torch._dynamo`` and ``scipy.stats`` and took
 2–6 s on the 2-core machines (more than ``import torch``), which alone broke the 5 s budget of
 ``python -m core sample``. This is an exact re-implementation of diffusers' ``DPMSolverMultistepScheduler``
-for the one schedule family runs are trained with (:func:`core.diffusion.noise_schedule_config`) and the
+for the one schedule family runs are trained with (:func:`core.diffusion.noise_schedule_config`, with or
+without its zero terminal SNR) and the
 options :func:`core.diffusion.build_scheduler` gives it (``algorithm_type="dpmsolver++"``, ``solver_order=2``,
 midpoint solver, final step to σ = 0; ``algorithm_type="sde-dpmsolver++"`` for ``dpmpp_sde``): the same
 float32 arithmetic and the same noise draws in the same order, so the same
@@ -25,7 +26,12 @@ import numpy as np
 import torch
 
 from core.diffusion.parameterization import data_prediction
-from core.diffusion.schedulers import PREDICTIONS, build_scheduler, noise_schedule_config
+from core.diffusion.schedulers import (PREDICTIONS, RESCALE_ZERO_SNR, build_scheduler, noise_schedule_config,
+                                       zero_terminal_snr_betas)
+
+#: ᾱ of the last step of a zero-terminal-SNR schedule as diffusers' DPM-Solver sets it: "close to 0 without
+#: being 0 so first sigma is not inf" (float16's smallest subnormal)
+ZERO_SNR_ALPHA_BAR = 2 ** -24
 
 
 @dataclass(frozen=True)
@@ -64,17 +70,22 @@ class DPMSolverPlusPlus:
         steps = config["num_train_timesteps"]
         # "scaled_linear" betas exactly as diffusers builds them: linear in √β, in float32
         betas = torch.linspace(config["beta_start"] ** 0.5, config["beta_end"] ** 0.5, steps, dtype=torch.float32) ** 2
+        if config.get(RESCALE_ZERO_SNR):
+            betas = zero_terminal_snr_betas(betas)
         self.alphas_cumprod = torch.cumprod(1.0 - betas, dim=0)
+        if config.get(RESCALE_ZERO_SNR):
+            self.alphas_cumprod[-1] = ZERO_SNR_ALPHA_BAR
         self.timesteps = torch.empty(0, dtype=torch.int64)
         self.sigmas = torch.empty(0)
         self._index, self._previous = 0, None
 
     @staticmethod
     def supports(config: dict[str, Any]) -> bool:
-        """Whether ``config`` is the schedule this solver reproduces (anything else goes to diffusers)."""
-        reference = noise_schedule_config()
-        other = {k: v for k, v in config.items() if k != "prediction_type"}
-        return other == {k: v for k, v in reference.items() if k != "prediction_type"} and \
+        """Whether ``config`` is a schedule this solver reproduces (anything else goes to diffusers): the runs'
+        own, with either prediction type, with or without a zero terminal SNR."""
+        free = ("prediction_type", RESCALE_ZERO_SNR)
+        other = {k: v for k, v in config.items() if k not in free}
+        return other == {k: v for k, v in noise_schedule_config().items() if k not in free} and \
             config.get("prediction_type") in PREDICTIONS.values()
 
     def set_timesteps(self, num_inference_steps: int) -> None:

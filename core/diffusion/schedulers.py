@@ -34,12 +34,23 @@ PREDICTIONS: dict[str, str] = {"epsilon": "epsilon", "v": "v_prediction"}
 #: config): 1,000 steps of "scaled_linear" betas from 0.00085 to 0.012
 NUM_TRAIN_TIMESTEPS = 1000
 BETA_START, BETA_END, BETA_SCHEDULE = 0.00085, 0.012, "scaled_linear"
+#: the schedule key (diffusers' name) of a run trained with ``--zero-terminal-snr``
+RESCALE_ZERO_SNR = "rescale_betas_zero_snr"
 
 
-def noise_schedule_config(prediction: str = "epsilon") -> dict[str, Any]:
-    """The schedule dict stored in a run; ``prediction`` is ``epsilon`` or ``v``."""
+def noise_schedule_config(prediction: str = "epsilon", zero_terminal_snr: bool = False) -> dict[str, Any]:
+    """The schedule dict stored in a run; ``prediction`` is ``epsilon`` or ``v``.
+
+    ``zero_terminal_snr`` rescales the betas so the last training step is pure noise (Lin et al. 2024,
+    Algorithm 1; diffusers' ``rescale_betas_zero_snr``): LDM's betas leave √ᾱ_T ≈ 0.068 of the latent in
+    x_T, which training sees and sampling from pure noise never gives. Only v-prediction can learn that
+    step (an ε-prediction of pure noise says nothing about x0), so it is refused with ε.
+    """
     if prediction not in PREDICTIONS:
         raise ValueError(f"prediction must be one of {sorted(PREDICTIONS)}, got {prediction!r}")
+    if zero_terminal_snr and prediction != "v":
+        raise ValueError("a zero terminal SNR needs v-prediction (Lin et al. 2024, sec. 3.2)")
+    rescale = {RESCALE_ZERO_SNR: True} if zero_terminal_snr else {}
     return {
         "num_train_timesteps": NUM_TRAIN_TIMESTEPS,
         "beta_start": BETA_START,
@@ -49,7 +60,20 @@ def noise_schedule_config(prediction: str = "epsilon") -> dict[str, Any]:
         # "trailing" spacing starts sampling at the last training step, which few-step samplers need
         # (Lin et al. 2024, "Common Diffusion Noise Schedules and Sample Steps are Flawed", table 2)
         "timestep_spacing": "trailing",
+        **rescale,
     }
+
+
+def zero_terminal_snr_betas(betas: torch.Tensor) -> torch.Tensor:
+    """``betas`` rescaled so √ᾱ keeps its first value and reaches exactly 0 at the last step (Lin et al. 2024,
+    Algorithm 1), in diffusers' float32 arithmetic and order (its ``rescale_zero_terminal_snr``)."""
+    alphas_bar_sqrt = torch.cumprod(1.0 - betas, dim=0).sqrt()
+    first, last = alphas_bar_sqrt[0].clone(), alphas_bar_sqrt[-1].clone()
+    alphas_bar_sqrt -= last
+    alphas_bar_sqrt *= first / (first - last)
+    alphas_bar = alphas_bar_sqrt ** 2
+    alphas = torch.cat([alphas_bar[0:1], alphas_bar[1:] / alphas_bar[:-1]])
+    return 1 - alphas
 
 
 def build_scheduler(config: dict[str, Any], sampler: str = "ddpm"):

@@ -145,6 +145,7 @@ def _source_entry(run_dir: Path) -> dict[str, Any]:
 def _training() -> SimpleNamespace:
     """The torch-backed training functions an export uses, imported when it runs: the CLI's parser imports this
     module, and must not import torch (issue 21's lazy point here)."""
+    from core.diffusion.schedulers import RESCALE_ZERO_SNR
     from core.models.presets import autoencoder_config, denoiser_config
     from core.training.checkpoint import checkpoint_path, load_checkpoint, write_checkpoint
     from core.training.run import load_trained
@@ -155,7 +156,8 @@ def _training() -> SimpleNamespace:
                            write_checkpoint=write_checkpoint, load_trained=load_trained, data_as_given=data_as_given,
                            shareable=shareable, write_run_config=write_run_config, QUANTIZED_DTYPES=QUANTIZED_DTYPES,
                            cast_floating=cast_floating, quantize=quantize,
-                           autoencoder_config=autoencoder_config, denoiser_config=denoiser_config)
+                           autoencoder_config=autoencoder_config, denoiser_config=denoiser_config,
+                           RESCALE_ZERO_SNR=RESCALE_ZERO_SNR)
 
 
 def _compare_samples(run_dir: Path, folder: Path, class_name: str | None) -> dict[str, Any]:
@@ -189,6 +191,7 @@ def train_command(config: RunConfig, run_dir: Path) -> str:
              f"--res {data['resolution']}", f"--points {data['n_points']}", f"--prediction {config.prediction}",
              *_changed_options(config, training),
              f"--min-snr {config.min_snr_gamma:g}" if config.min_snr_gamma is not None else "",
+             "--zero-terminal-snr" if config.schedule.get(training.RESCALE_ZERO_SNR) else "",
              f"--seed {config.seed}", "--bf16" if any(stage.get("bf16") for stage in train.values()) else "",
              f"--max-shapes {data['max_shapes']}" if data.get("max_shapes") else "", f"--out {run_dir}"]
     return " ".join(p for p in parts if p)

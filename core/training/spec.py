@@ -69,6 +69,8 @@ class RunSpec:
     ae_latent: str | None = None
     #: stage 2's Min-SNR-γ loss weighting (None: plain MSE; core.diffusion.objective.min_snr_weight)
     min_snr_gamma: float | None = None
+    #: stage 2's betas rescaled to a zero terminal SNR (core.diffusion.noise_schedule_config; needs v-prediction)
+    zero_terminal_snr: bool = False
     #: a voxel autoencoder's reconstruction loss (AutoencoderConfig.loss; None: the representation's default)
     ae_loss: str | None = None
 
@@ -109,6 +111,9 @@ class RunSpec:
             raise InputError("--ae-latent-noise", "changes stage 1, which --ae-from skips")
         if self.min_snr_gamma is not None and not self.min_snr_gamma > 0:
             raise InputError("--min-snr", f"γ must be positive (the paper's is 5), got {self.min_snr_gamma}")
+        if self.zero_terminal_snr and self.prediction != "v":
+            raise InputError("--zero-terminal-snr", "needs --prediction v: at zero SNR the noise is the whole input, "
+                                                    "so an ε-prediction says nothing about the shape")
         if self.ae_loss is not None:
             _check_choice("--ae-loss", self.ae_loss, VOXEL_LOSSES)
             if self.representation != "voxels":

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+from core.choices import SAMPLERS
 from core.cli import main
 from core.jobs import CancelToken, Failed, Metric, Preview, Progress
 from core.jobs.edit import CompleteJob
@@ -137,6 +138,21 @@ def test_a_token_latent_voxel_run_trains_a_dit_and_samples_grids(shared_data, tm
                             class_name="chair", steps=2, fmt="npy").run()
     assert np.load(tmp_path / "done" / "samples.npy").shape == (1, 32, 32, 32)
     assert isinstance(completed["shapes"][0], VoxelGrid)
+
+
+def test_a_zero_terminal_snr_run_samples_finite_shapes_with_every_sampler(shared_data, tmp_path):
+    """--zero-terminal-snr: the run's schedule ends in pure noise, and every sampler (the built-in DPM-Solver++
+    and diffusers' others, whose ᾱ_T is 0 or 2⁻²⁴) and every preview of the x0 estimate stays finite there."""
+    run = tmp_path / "run"
+    assert TrainJob(run, _spec(shared_data, "points", prediction="v", zero_terminal_snr=True)).run() is not None
+    assert json.loads((run / "config.json").read_text())["schedule"]["rescale_betas_zero_snr"] is True
+    for sampler in SAMPLERS:
+        events = []
+        result = SampleJob(run, 2, tmp_path / sampler, class_name="chair", steps=4, sampler=sampler, seed=0,
+                           preview_every=1).run(events.append)
+        assert np.isfinite(np.load(tmp_path / sampler / "samples.npy")).all() and len(result.shapes) == 2
+        previews = [s.points for e in events if isinstance(e, Preview) for s in e.shapes]
+        assert len(previews) == 4 * 2 and all(np.isfinite(p).all() for p in previews), sampler
 
 
 def test_unknown_class_exits_2_listing_the_valid_ones(points_run, tmp_path, capsys):

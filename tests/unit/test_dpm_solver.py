@@ -6,15 +6,20 @@ from core.diffusion import build_scheduler, noise_schedule_config
 from core.diffusion.dpm_solver import DPMSolverPlusPlus, sampling_scheduler
 
 
+#: every schedule a run can be trained with (core.diffusion.noise_schedule_config's arguments)
+SCHEDULES = [{"prediction": "epsilon"}, {"prediction": "v"}, {"prediction": "v", "zero_terminal_snr": True}]
+SCHEDULE_IDS = ["epsilon", "v", "v-zero-snr"]
+
+
 def _toy_output(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     """A deterministic stand-in for the network, different at every step (so multistep history matters)."""
     return torch.tanh(0.7 * x + 0.001 * t.float()) + 0.1 * torch.sin(3 * x)
 
 
-@pytest.mark.parametrize("prediction", ["epsilon", "v"])
+@pytest.mark.parametrize("schedule", SCHEDULES, ids=SCHEDULE_IDS)
 @pytest.mark.parametrize("steps", [1, 2, 7, 20, 50])
-def test_every_step_equals_diffusers(prediction, steps):
-    config = noise_schedule_config(prediction)
+def test_every_step_equals_diffusers(schedule, steps):
+    config = noise_schedule_config(**schedule)
     ours, reference = DPMSolverPlusPlus(config), build_scheduler(config, "dpmpp")
     assert torch.equal(ours.alphas_cumprod, reference.alphas_cumprod)
     ours.set_timesteps(steps)
@@ -30,10 +35,10 @@ def test_every_step_equals_diffusers(prediction, steps):
     assert torch.isfinite(x).all()
 
 
-@pytest.mark.parametrize("prediction", ["epsilon", "v"])
+@pytest.mark.parametrize("schedule", SCHEDULES, ids=SCHEDULE_IDS)
 @pytest.mark.parametrize("steps", [1, 2, 20])
-def test_the_sde_variant_equals_diffusers_with_the_same_noise(prediction, steps):
-    config = noise_schedule_config(prediction)
+def test_the_sde_variant_equals_diffusers_with_the_same_noise(schedule, steps):
+    config = noise_schedule_config(**schedule)
     ours, reference = DPMSolverPlusPlus(config, stochastic=True), build_scheduler(config, "dpmpp_sde")
     ours.set_timesteps(steps)
     reference.set_timesteps(steps)
@@ -62,3 +67,13 @@ def test_pipeline_uses_it_only_where_it_reproduces_diffusers():
     assert type(sampling_scheduler(config, "ddim")).__name__ == "DDIMScheduler"
     with pytest.raises(ValueError):
         DPMSolverPlusPlus(other)
+    assert isinstance(sampling_scheduler(noise_schedule_config("v", zero_terminal_snr=True)), DPMSolverPlusPlus)
+
+
+def test_a_zero_terminal_snr_schedule_ends_in_pure_noise_and_needs_v():
+    plain, rescaled = (build_scheduler(noise_schedule_config("v", zero_terminal_snr=z), "ddpm").alphas_cumprod
+                       for z in (False, True))
+    assert plain[-1] > 0.004 and rescaled[-1] == 0  # LDM's betas leave √ᾱ_T ≈ 0.068 of the latent in x_T
+    assert torch.isclose(rescaled[0], plain[0])  # the first step is unchanged (Lin et al. 2024, Algorithm 1)
+    with pytest.raises(ValueError, match="v-prediction"):
+        noise_schedule_config("epsilon", zero_terminal_snr=True)

@@ -10,6 +10,7 @@ import pytest
 from core.cli import main
 from core.errors import InputError
 from core.jobs.export_builtin import train_command, train_seconds, write_readme
+from core.diffusion import noise_schedule_config
 from core.models.presets import autoencoder_config, denoiser_config
 from core.training.run_config import RunConfig, shareable
 from core.resources import RESOURCES_ENV, resources_dir
@@ -108,7 +109,8 @@ def test_rebuilt_train_command_names_a_reused_autoencoder_and_every_size_the_pre
     ae = autoencoder_config("small", "splats", "ae", latent_layout="tokens").to_dict()
     denoiser = denoiser_config("small", (32, 8), "class", num_classes=2, width=384).to_dict()
     config = RunConfig(representation="splats", cond="class", classes=["chair", "sofa"], preset="small", seed=0,
-                       prediction="v", autoencoder=ae, denoiser=denoiser, schedule={}, min_snr_gamma=5.0,
+                       prediction="v", autoencoder=ae, denoiser=denoiser,
+                       schedule=noise_schedule_config("v", zero_terminal_snr=True), min_snr_gamma=5.0,
                        data={"path": "data.h5", "classes": ["chair", "sofa"], "resolution": 32, "n_points": 1024,
                              "max_shapes": None},
                        train={"ae": {"steps": 3000, "bf16": False}, "ldm": {"steps": 20000, "bf16": True}},
@@ -116,7 +118,8 @@ def test_rebuilt_train_command_names_a_reused_autoencoder_and_every_size_the_pre
     command = train_command(config, Path("runs/x"))
     assert command == ("python -m core train --data data.h5 --classes chair,sofa --repr splats --ae ae --cond class "
                        "--preset small --ae-from builtin:splats --ldm-steps 20000 --res 32 --points 1024 "
-                       "--prediction v --ae-latent tokens --denoiser-width 384 --min-snr 5 --seed 0 --bf16 "
+                       "--prediction v --ae-latent tokens --denoiser-width 384 --min-snr 5 --zero-terminal-snr --seed 0 "
+                       "--bf16 "
                        "--out runs/x")
 
 

@@ -61,6 +61,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--min-snr", type=float, metavar="G", dest="min_snr_gamma",
                         help="weight stage 2's loss by Min-SNR-γ (Hang et al. 2023; their γ is 5): the x0 error of "
                              "each step counts min(SNR, γ) times (default: plain MSE)")
+    parser.add_argument("--zero-terminal-snr", action="store_true",
+                        help="rescale stage 2's betas so its last step is pure noise, as sampling starts (Lin et al. "
+                             "2024; needs --prediction v)")
     parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast (faster on CPUs with AVX512-BF16)")
     parser.add_argument("--grad-checkpointing", action="store_true", help="recompute activations to save memory")
     parser.add_argument("--out", required=True, help="run folder")
@@ -97,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
                        gradient_checkpointing=args.grad_checkpointing, ae_from=args.ae_from, key=args.key,
                        denoiser_width=args.denoiser_width, denoiser_patch=args.denoiser_patch,
                        ae_latent_noise=args.ae_latent_noise, ae_latent=args.ae_latent, ae_loss=args.ae_loss,
-                       min_snr_gamma=args.min_snr_gamma)
+                       min_snr_gamma=args.min_snr_gamma, zero_terminal_snr=args.zero_terminal_snr)
     try:
         result = run_in_terminal(TrainJob(args.out, spec, args.device), interrupted_hint=resume_hint(args.out))
     except Interrupted as stop:
