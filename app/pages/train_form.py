@@ -51,6 +51,7 @@ class RunForm(QTabWidget):
         self.addTab(self._build_run_tab(), "New run")
         self.addTab(self._build_advanced_tab(), "Advanced")
         self.repr_combo.currentTextChanged.connect(self._sync_enabled)
+        self.prediction_combo.currentTextChanged.connect(self._sync_enabled)
         self.ae_from_combo.currentTextChanged.connect(self._adopt_autoencoder)
         self._sync_enabled()
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
@@ -147,12 +148,13 @@ class RunForm(QTabWidget):
     # -- reacting ------------------------------------------------------------------------------------------
     def _sync_enabled(self) -> None:
         """Offer only the options this run can use: a latent layout for grids, a loss for voxel autoencoders,
-        stage-1 settings only when stage 1 is trained here."""
+        stage-1 settings only when stage 1 is trained here, a zero terminal SNR only to a v-prediction."""
         representation = self.repr_combo.currentText()
         trains_stage_one = not self.ae_from_combo.currentText().strip()
         self.latent_combo.setEnabled(representation != "points")
         self.loss_combo.setEnabled(representation == "voxels" and trains_stage_one)
         self.ae_steps.setEnabled(trains_stage_one)
+        self.zero_snr.setEnabled(self.prediction_combo.currentText() == "v")
 
     def _adopt_autoencoder(self, run: str) -> None:
         """Stage 1 from ``run``: take the settings its autoencoder was built with, which this run must share."""
@@ -201,7 +203,8 @@ class RunForm(QTabWidget):
                        seed=self.seed.value(), prediction=self.prediction_combo.currentText(),
                        bf16=self.bf16.isChecked(), ae_from=ae_from, denoiser_width=_value_or_none(self.width_spin),
                        ae_latent=None if representation == "points" else self.latent_combo.currentText(),
-                       min_snr_gamma=_value_or_none(self.min_snr), zero_terminal_snr=self.zero_snr.isChecked(),
+                       min_snr_gamma=_value_or_none(self.min_snr),
+                       zero_terminal_snr=self.zero_snr.isEnabled() and self.zero_snr.isChecked(),
                        ae_loss=self._voxel_loss(representation, ae_from))
 
     def resume_spec(self) -> ResumeSpec:

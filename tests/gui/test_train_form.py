@@ -54,6 +54,8 @@ def test_the_advanced_tab_maps_onto_the_run_spec(window):
     form.repr_combo.setCurrentText("points")  # points have neither a latent layout nor a voxel loss
     assert not form.latent_combo.isEnabled() and not form.loss_combo.isEnabled()
     assert (form.spec().ae_latent, form.spec().ae_loss) == (None, None)
+    form.prediction_combo.setCurrentText("epsilon")  # only v can learn the pure-noise step
+    assert not form.zero_snr.isEnabled() and not form.spec().zero_terminal_snr
 
 
 def test_a_run_over_the_builtin_points_autoencoder_trains_the_asked_denoiser(qtbot, window, shared_data, tmp_path,
