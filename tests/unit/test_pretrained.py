@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from core.cli import main
+from core.diffusion import noise_schedule_config
 from core.errors import InputError
 from core.jobs.export_builtin import train_command, train_seconds, write_readme
-from core.diffusion import noise_schedule_config
 from core.models.presets import autoencoder_config, denoiser_config
 from core.training.run_config import RunConfig, shareable
 from core.resources import RESOURCES_ENV, resources_dir
@@ -118,9 +118,8 @@ def test_rebuilt_train_command_names_a_reused_autoencoder_and_every_size_the_pre
     command = train_command(config, Path("runs/x"))
     assert command == ("python -m core train --data data.h5 --classes chair,sofa --repr splats --ae ae --cond class "
                        "--preset small --ae-from builtin:splats --ldm-steps 20000 --res 32 --points 1024 "
-                       "--prediction v --ae-latent tokens --denoiser-width 384 --min-snr 5 --zero-terminal-snr --seed 0 "
-                       "--bf16 "
-                       "--out runs/x")
+                       "--prediction v --ae-latent tokens --denoiser-width 384 --min-snr 5 --zero-terminal-snr "
+                       "--seed 0 --bf16 --out runs/x")
 
 
 def test_a_shipped_config_names_the_data_as_given_not_this_machines_path():
