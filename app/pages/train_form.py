@@ -100,6 +100,7 @@ class RunForm(QTabWidget):
         self.bf16 = QCheckBox("bf16 autocast")
         self.latent_combo = _combo(LATENT_LAYOUTS)
         self.width_spin = _preset_spin(WIDTH_STEP, maximum=4096)
+        self.depth_spin = _preset_spin(1, maximum=64)
         self.min_snr = QDoubleSpinBox(minimum=0.0, maximum=1000.0, value=0.0, singleStep=MIN_SNR_STEP, decimals=1)
         self.min_snr.setSpecialValueText("off")
         self.zero_snr = QCheckBox("zero terminal SNR")
@@ -119,6 +120,7 @@ class RunForm(QTabWidget):
                             (self.latent_combo, "--ae-latent: a voxel or splat autoencoder's latent, an r³ grid "
                                                 "(denoised by a UNet) or tokens (denoised by a DiT)"),
                             (self.width_spin, "--denoiser-width: the denoiser's base width"),
+                            (self.depth_spin, "--denoiser-depth: DiT blocks, or a UNet's residual blocks per level"),
                             (self.min_snr, "--min-snr: Min-SNR-γ loss weighting of stage 2 (5 in the paper)"),
                             (self.zero_snr, "--zero-terminal-snr: stage 2's last step is pure noise, as sampling "
                                             "starts (Lin et al. 2024; needs v-prediction)"),
@@ -135,7 +137,8 @@ class RunForm(QTabWidget):
         cells = ((0, 0, "AE steps", self.ae_steps), (0, 2, "LDM steps", self.ldm_steps), (0, 4, "Seed", self.seed),
                  (1, 0, "Max shapes", self.max_shapes), (1, 2, "Prediction", self.prediction_combo),
                  (2, 0, "Latent", self.latent_combo), (2, 2, "Width", self.width_spin),
-                 (2, 4, "Min-SNR γ", self.min_snr), (3, 0, "AE loss", self.loss_combo))
+                 (2, 4, "Min-SNR γ", self.min_snr), (3, 0, "AE loss", self.loss_combo),
+                 (4, 2, "Depth", self.depth_spin))
         for row, column, caption, field in cells:
             grid.addWidget(QLabel(caption), row, column)
             grid.addWidget(field, row, column + 1)
@@ -202,6 +205,7 @@ class RunForm(QTabWidget):
                        ldm_steps=_value_or_none(self.ldm_steps), max_shapes=_value_or_none(self.max_shapes),
                        seed=self.seed.value(), prediction=self.prediction_combo.currentText(),
                        bf16=self.bf16.isChecked(), ae_from=ae_from, denoiser_width=_value_or_none(self.width_spin),
+                       denoiser_depth=_value_or_none(self.depth_spin),
                        ae_latent=None if representation == "points" else self.latent_combo.currentText(),
                        min_snr_gamma=_value_or_none(self.min_snr),
                        zero_terminal_snr=self.zero_snr.isEnabled() and self.zero_snr.isChecked(),

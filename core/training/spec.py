@@ -14,7 +14,8 @@ from core.choices import (AUTOENCODER_KINDS, CONDITIONINGS, DEFAULT_AUTOENCODER,
 from core.errors import InputError
 
 #: counts that, when given, must be at least one
-_POSITIVE_COUNTS = ("ae_steps", "ldm_steps", "n_points", "batch_size", "max_shapes", "denoiser_width")
+_POSITIVE_COUNTS = ("ae_steps", "ldm_steps", "n_points", "batch_size", "max_shapes", "denoiser_width",
+                    "denoiser_depth")
 #: noise beyond the latent's own std would leave the decoder nothing to read
 MAX_LATENT_NOISE = 1.0
 
@@ -60,8 +61,10 @@ class RunSpec:
     gradient_checkpointing: bool = False
     ae_from: str | None = None
     key: str | None = None
-    #: the denoiser's base width and, for a grid latent's UNet, its space-to-depth factor (None: the preset's)
+    #: the denoiser's base width, its depth (DiT blocks, or a UNet's residual blocks per level) and, for a grid
+    #: latent's UNet, its space-to-depth factor (None: the preset's)
     denoiser_width: int | None = None
+    denoiser_depth: int | None = None
     denoiser_patch: int | None = None
     #: noise-augmented decoding in stage 1 (AutoencoderConfig.latent_noise; None: off)
     ae_latent_noise: float | None = None
@@ -81,7 +84,7 @@ class RunSpec:
 
     def denoiser_overrides(self) -> dict[str, int]:
         """The denoiser sizes asked for, as :func:`core.models.denoiser_config` overrides."""
-        sizes = {"width": self.denoiser_width, "patch_size": self.denoiser_patch}
+        sizes = {"width": self.denoiser_width, "depth": self.denoiser_depth, "patch_size": self.denoiser_patch}
         return {name: value for name, value in sizes.items() if value is not None}
 
     def check(self) -> None:

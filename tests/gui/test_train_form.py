@@ -32,14 +32,15 @@ def test_the_advanced_tab_maps_onto_the_run_spec(window):
     form = window.train.form
     form.data_edit.setText("builtin")
     defaults = form.spec()
-    assert (defaults.ae_steps, defaults.ldm_steps, defaults.denoiser_width, defaults.min_snr_gamma,
-            defaults.max_shapes, defaults.bf16, defaults.ae_loss, defaults.zero_terminal_snr) == \
-        (None, None, None, None, None, False, None, False)
+    assert (defaults.ae_steps, defaults.ldm_steps, defaults.denoiser_width, defaults.denoiser_depth,
+            defaults.min_snr_gamma, defaults.max_shapes, defaults.bf16, defaults.ae_loss,
+            defaults.zero_terminal_snr) == (None, None, None, None, None, None, False, None, False)
     form.repr_combo.setCurrentText("voxels")
     form.latent_combo.setCurrentText("tokens")
     form.loss_combo.setCurrentText("focal_cldice")
     form.prediction_combo.setCurrentText("v")
     form.width_spin.setValue(384)
+    form.depth_spin.setValue(8)
     form.min_snr.setValue(5)
     form.bf16.setChecked(True)
     form.zero_snr.setChecked(True)
@@ -48,7 +49,8 @@ def test_the_advanced_tab_maps_onto_the_run_spec(window):
     spec.check()
     assert (spec.representation, spec.ae_latent, spec.ae_loss, spec.prediction) == ("voxels", "tokens",
                                                                                     "focal_cldice", "v")
-    assert (spec.denoiser_width, spec.min_snr_gamma, spec.bf16, spec.ldm_steps) == (384, 5.0, True, 20_000)
+    assert (spec.denoiser_width, spec.denoiser_depth, spec.min_snr_gamma, spec.bf16, spec.ldm_steps) == \
+        (384, 8, 5.0, True, 20_000)
     assert spec.zero_terminal_snr
     form.loss_combo.setCurrentText("focal")  # the default loss stays unset, as the CLI leaves it
     form.repr_combo.setCurrentText("points")  # points have neither a latent layout nor a voxel loss

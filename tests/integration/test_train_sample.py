@@ -181,10 +181,12 @@ def test_bad_checkpoint_exits_2_and_changes_nothing(points_run, voxels_run, tmp_
 def test_unsupported_and_conflicting_requests_exit_2(points_run, shared_data, tmp_path, capsys):
     data = str(shared_data / H5)
     for args, message in ((("--classes", "chair,boat", "--out", str(tmp_path / "a")), "unknown class 'boat'"),
-                          (("--out", str(points_run)), "--resume")):
+                          (("--out", str(points_run)), "--resume"),
+                          (("--denoiser-depth", "0", "--out", str(tmp_path / "d")),
+                           "--denoiser-depth: must be a positive integer, got 0")):
         code, err = _main(capsys, "train", "--data", data, *args)
         assert code == 2 and message in err, err
-    assert not (tmp_path / "a").exists()
+    assert not (tmp_path / "a").exists() and not (tmp_path / "d").exists()
 
 
 def test_resume_after_cancel_retraces_the_uninterrupted_run(points_run, shared_data, tmp_path):

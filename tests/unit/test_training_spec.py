@@ -17,7 +17,8 @@ from core.training.spec import ResumeSpec, RunSpec
     ({"max_shapes": 0}, "--max-shapes"), ({"lr": 0.0}, "--lr"), ({"representation": "mesh"}, "--repr"),
     ({"ae_kind": "gan"}, "--ae"), ({"preset": "huge"}, "--preset"), ({"resolution": 48}, "--res"),
     ({"ae_from": "builtin:points", "ae_steps": 10}, "--ae-from"), ({"data": " "}, "--data"),
-    ({"denoiser_width": 0}, "--denoiser-width"), ({"denoiser_patch": 3}, "--denoiser-patch"),
+    ({"denoiser_width": 0}, "--denoiser-width"), ({"denoiser_depth": 0}, "--denoiser-depth"),
+    ({"denoiser_patch": 3}, "--denoiser-patch"),
     ({"denoiser_patch": 1}, "--denoiser-patch"),  # points have no UNet
     ({"ae_latent_noise": -0.1}, "--ae-latent-noise"), ({"ae_latent_noise": 2.0}, "--ae-latent-noise"),
     ({"ae_latent_noise": 0.5, "ae_from": "builtin:points"}, "--ae-latent-noise"),  # stage 1 is skipped
@@ -61,17 +62,17 @@ def test_building_and_checking_a_spec_imports_no_torch() -> None:
 
 
 def test_denoiser_sizes_reach_the_run_config() -> None:
-    """--denoiser-width/--denoiser-patch (the width and space-to-depth ablations of the grid models) land in
+    """--denoiser-width/--denoiser-depth/--denoiser-patch (the size and space-to-depth ablations) land in
     config.json's denoiser, which every later command rebuilds the network from; unset, the preset's stay."""
     from core.training.run_config import build_run_config
 
     spec = RunSpec(data="builtin", representation="voxels", preset="small", cond="class", denoiser_width=64,
-                   denoiser_patch=1)
+                   denoiser_depth=3, denoiser_patch=1)
     spec.check()
     denoiser = build_run_config(spec, ["chair", "table"], "unit cube").denoiser
-    assert (denoiser["width"], denoiser["patch_size"]) == (64, 1)
+    assert (denoiser["width"], denoiser["depth"], denoiser["patch_size"]) == (64, 3, 1)
     preset = build_run_config(RunSpec(data="builtin", representation="voxels", preset="small"), ["chair"], "unit cube").denoiser
-    assert (preset["width"], preset["patch_size"]) == (48, 2)
+    assert (preset["width"], preset["depth"], preset["patch_size"]) == (48, 1, 2)
 
 
 def test_latent_noise_reaches_the_autoencoder_config() -> None:
