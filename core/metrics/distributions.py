@@ -31,19 +31,37 @@ def mmd_cov(dist: Tensor) -> tuple[float, float]:
     return mmd, cov
 
 
-def one_nn_accuracy(d_ref_ref: Tensor, d_ref_sample: Tensor, d_sample_sample: Tensor) -> float:
-    """Leave-one-out 1-NN accuracy over the union of references and samples (PointFlow's ``knn``, k=1).
+def nearest_in_own_set(d_ref_ref: Tensor, d_ref_sample: Tensor, d_sample_sample: Tensor) -> Tensor:
+    """Per shape (references first, then samples): is its nearest other shape in its own set?
 
-    Each shape is labelled by its nearest other shape; 50 % means the sets are indistinguishable,
-    100 % that every shape's nearest neighbour lies in its own set (over-fitting or collapse
-    lowers it below 50 %, garbage raises it to 100 %). Ties go to the lower index, like ``topk``.
+    Ties go to the lower index, like ``topk`` in PointFlow's ``knn``.
     """
     n_ref, n_sample = d_ref_ref.shape[0], d_sample_sample.shape[0]
     full = torch.cat([torch.cat([d_ref_ref, d_ref_sample], 1), torch.cat([d_ref_sample.T, d_sample_sample], 1)], 0)
     full = full + torch.diag(torch.full((n_ref + n_sample,), float("inf")))
     label = torch.cat([torch.ones(n_ref), torch.zeros(n_sample)])
-    predicted = label[full.argmin(dim=0)]
-    return (predicted == label).double().mean().item()
+    return label[full.argmin(dim=0)] == label
+
+
+def one_nn_accuracy(d_ref_ref: Tensor, d_ref_sample: Tensor, d_sample_sample: Tensor) -> float:
+    """Leave-one-out 1-NN accuracy over the union of references and samples (PointFlow's ``knn``, k=1).
+
+    Each shape is labelled by its nearest other shape; 50 % means the sets are indistinguishable,
+    100 % that every shape's nearest neighbour lies in its own set (over-fitting or collapse
+    lowers it below 50 %, garbage raises it to 100 %).
+    """
+    return nearest_in_own_set(d_ref_ref, d_ref_sample, d_sample_sample).double().mean().item()
+
+
+def one_nn_sides(d_ref_ref: Tensor, d_ref_sample: Tensor, d_sample_sample: Tensor) -> tuple[float, float]:
+    """1-NNA's two halves, (references, samples): the share of each set whose nearest other shape is its own.
+
+    They tell apart two failures one 1-NNA mixes: samples too alike (their own half high, the references'
+    near 50 %) and references the samples miss (the references' half high).
+    """
+    own = nearest_in_own_set(d_ref_ref, d_ref_sample, d_sample_sample).double()
+    n_ref = d_ref_ref.shape[0]
+    return own[:n_ref].mean().item(), own[n_ref:].mean().item()
 
 
 def _jsd_grid(resolution: int) -> tuple[Tensor, Tensor]:

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from core.metrics.distributions import (_jsd_grid, jensen_shannon_divergence, jsd_point_sets, jsd_voxel_sets,
-                                        mmd_cov, occupancy_counts, one_nn_accuracy, voxel_centres)
+                                        mmd_cov, occupancy_counts, one_nn_accuracy, one_nn_sides,
+                                        voxel_centres)
 from core.metrics.evaluation import point_set_metrics, voxel_set_metrics
 from core.metrics.normalisation import normalise_clouds
 
@@ -52,6 +53,16 @@ def test_one_nn_accuracy_by_hand():
     d_ss = torch.tensor([[0.0, 5.0], [5.0, 0.0]])
     d_rs = torch.tensor([[1.0, 9.0], [9.0, 9.0]])  # ref0 <-> sample0 close; ref1 and sample1 nearest their own set
     assert one_nn_accuracy(d_rr, d_rs, d_ss) == pytest.approx(0.5)
+
+
+def test_one_nn_sides_tell_samples_too_alike_from_references_missed():
+    """Two references far apart, two samples beside each other and beside reference 0: both samples find a
+    sample, reference 0 finds a sample and reference 1 (missed) only reference 0."""
+    d_rr = torch.tensor([[0.0, 9.0], [9.0, 0.0]])
+    d_ss = torch.tensor([[0.0, 1.0], [1.0, 0.0]])
+    d_rs = torch.tensor([[2.0, 2.0], [10.0, 10.0]])
+    assert one_nn_sides(d_rr, d_rs, d_ss) == (pytest.approx(0.5), pytest.approx(1.0))
+    assert one_nn_accuracy(d_rr, d_rs, d_ss) == pytest.approx(0.75)  # the mean of the halves for equal sets
 
 
 def test_jsd_grid_counts_match_brute_force_nearest_cell():

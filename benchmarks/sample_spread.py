@@ -1,0 +1,91 @@
+"""Why a point model's 1-NNA-CD is high: its two halves, against train shapes in the samples' place.
+
+1-NNA mixes two failures. Samples too alike find each other as nearest neighbours (the samples' half
+high, the references' half near 50 %); references the samples miss find each other (the references'
+half high). For N samples of a class (the model's own sampler and guidance, 20 steps) and N test shapes,
+this prints one JSON object: each half, and each set's mean Chamfer distance to its nearest other shape,
+for the samples and for N random train shapes of the class (the oracle: what a perfect generator scores).
+
+Run: ``python benchmarks/sample_spread.py builtin:points --class chair [--n 100] [--seed 0] [--guidance W]``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("LATENT3D_SHARED_DATA", ROOT.parent / "shared" / "data"))
+REFERENCE = SHARED_DATA / "modelnet10_pointclouds_1024"
+#: sampler steps of the quality table
+STEPS = 20
+
+
+def spread(samples, refs) -> dict[str, float]:
+    """1-NNA-CD of (n,P,3) samples against (m,P,3) references, its two halves and each set's nearest distance."""
+    import torch
+
+    from core.metrics.distances import pairwise_chamfer
+    from core.metrics.distributions import one_nn_accuracy, one_nn_sides
+
+    d_rr, d_rs = pairwise_chamfer(refs, refs), pairwise_chamfer(refs, samples)
+    d_ss = pairwise_chamfer(samples, samples)
+    refs_side, samples_side = one_nn_sides(d_rr, d_rs, d_ss)
+    nearest = torch.cat([torch.cat([d_rr, d_rs], 1), torch.cat([d_rs.T, d_ss], 1)], 0)
+    nearest = (nearest + torch.diag(torch.full((len(nearest),), float("inf")))).min(dim=1).values
+    return {"1-NNA-CD": one_nn_accuracy(d_rr, d_rs, d_ss), "references_own": refs_side, "samples_own": samples_side,
+            "references_nearest_cd": nearest[:len(refs)].mean().item(),
+            "samples_nearest_cd": nearest[len(refs):].mean().item()}
+
+
+def shapes(class_name: str, split: str, n: int, seed: int, run):
+    """n random clouds of the class and split, loaded as the run's training loaded them."""
+    import numpy as np
+    import torch
+
+    from core.data import open_dataset
+
+    subset = open_dataset(REFERENCE).subset(classes=[class_name], split=split)
+    stored = run.representation.load(subset, run.config.data["n_points"], run.config.data["resolution"])
+    rows = np.random.default_rng(seed).choice(len(subset), size=min(n, len(subset)), replace=False)
+    return stored[torch.from_numpy(rows)].float()
+
+
+def run(model: str, class_name: str, n: int, seed: int, guidance: float | None) -> dict:
+    """The samples' and the oracle's spread against the same n test shapes."""
+    import numpy as np
+    import torch
+
+    from core.jobs.sample import SampleJob
+    from core.training import load_trained
+
+    trained = load_trained(model)
+    if trained.config.representation != "points":
+        raise SystemExit(f"{model}: a {trained.config.representation} model; sample_spread scores point clouds")
+    refs = shapes(class_name, "test", n, seed, trained)
+    with tempfile.TemporaryDirectory() as out:
+        SampleJob(model, n, out, class_name=class_name, guidance=guidance, steps=STEPS, seed=seed, fmt="npy",
+                  previews=False).run()
+        samples = torch.from_numpy(np.load(Path(out) / "samples.npy")).float()
+    return {"model": model, "class": class_name, "n": n, "seed": seed, "samples": spread(samples, refs),
+            "oracle": spread(shapes(class_name, "train", n, seed + 1, trained), refs)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", help="a point model: builtin:points or a run folder")
+    parser.add_argument("--class", dest="class_name", required=True)
+    parser.add_argument("--n", type=int, default=100, help="samples and test shapes (default 100, as the quality table)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--guidance", type=float, help="default: the model's own")
+    args = parser.parse_args()
+    json.dump(run(args.model, args.class_name, args.n, args.seed, args.guidance), sys.stdout, indent=2)
+    print()
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    main()
