@@ -1,7 +1,8 @@
 """Frames the app's viewport shows while sampling one chair, and orbiting speed, per built-in model.
 
 In the real window (offscreen Qt, or Xvfb for a real one): the Sample page with MODEL, one chair, 20
-DPM-Solver++ steps; after the renderer process is up, each of three Generates is timed from the click to
+steps of the sampler the page picks for it (the model's own: DPM-Solver++ or its SDE variant, one network call
+a step either way); after the renderer process is up, each of three Generates is timed from the click to
 its first frame in the viewport, with the frames shown before the result and the previews sent; then 20
 orbit steps are drawn one after the other. Not part of ``python -m core bench`` (core never imports Qt).
 Run: ``QT_QPA_PLATFORM=offscreen python benchmarks/app_sampling_frames.py builtin:splats`` (one line each).
