@@ -26,16 +26,13 @@ STEPS = 20
 
 def spread(samples, refs) -> dict[str, float]:
     """1-NNA-CD of (n,P,3) samples against (m,P,3) references, its two halves and each set's nearest distance."""
-    import torch
-
     from core.metrics.distances import pairwise_chamfer
-    from core.metrics.distributions import one_nn_accuracy, one_nn_sides
+    from core.metrics.distributions import one_nn_accuracy, one_nn_sides, union_distances
 
     d_rr, d_rs = pairwise_chamfer(refs, refs), pairwise_chamfer(refs, samples)
     d_ss = pairwise_chamfer(samples, samples)
     refs_side, samples_side = one_nn_sides(d_rr, d_rs, d_ss)
-    nearest = torch.cat([torch.cat([d_rr, d_rs], 1), torch.cat([d_rs.T, d_ss], 1)], 0)
-    nearest = (nearest + torch.diag(torch.full((len(nearest),), float("inf")))).min(dim=1).values
+    nearest = union_distances(d_rr, d_rs, d_ss).min(dim=1).values
     return {"1-NNA-CD": one_nn_accuracy(d_rr, d_rs, d_ss), "references_own": refs_side, "samples_own": samples_side,
             "references_nearest_cd": nearest[:len(refs)].mean().item(),
             "samples_nearest_cd": nearest[len(refs):].mean().item()}

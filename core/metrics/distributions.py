@@ -31,15 +31,20 @@ def mmd_cov(dist: Tensor) -> tuple[float, float]:
     return mmd, cov
 
 
+def union_distances(d_ref_ref: Tensor, d_ref_sample: Tensor, d_sample_sample: Tensor) -> Tensor:
+    """Distances over the union of references and samples (references first), each shape's to itself infinite,
+    so a row's minimum is that shape's nearest other shape (leave-one-out)."""
+    full = torch.cat([torch.cat([d_ref_ref, d_ref_sample], 1), torch.cat([d_ref_sample.T, d_sample_sample], 1)], 0)
+    return full + torch.diag(torch.full((full.shape[0],), float("inf")))
+
+
 def nearest_in_own_set(d_ref_ref: Tensor, d_ref_sample: Tensor, d_sample_sample: Tensor) -> Tensor:
     """Per shape (references first, then samples): is its nearest other shape in its own set?
 
     Ties go to the lower index, like ``topk`` in PointFlow's ``knn``.
     """
-    n_ref, n_sample = d_ref_ref.shape[0], d_sample_sample.shape[0]
-    full = torch.cat([torch.cat([d_ref_ref, d_ref_sample], 1), torch.cat([d_ref_sample.T, d_sample_sample], 1)], 0)
-    full = full + torch.diag(torch.full((n_ref + n_sample,), float("inf")))
-    label = torch.cat([torch.ones(n_ref), torch.zeros(n_sample)])
+    full = union_distances(d_ref_ref, d_ref_sample, d_sample_sample)
+    label = torch.cat([torch.ones(d_ref_ref.shape[0]), torch.zeros(d_sample_sample.shape[0])])
     return label[full.argmin(dim=0)] == label
 
 
