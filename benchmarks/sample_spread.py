@@ -1,12 +1,15 @@
-"""Why a point model's 1-NNA-CD is high: its two halves, against train shapes in the samples' place.
+"""Why a model's 1-NNA is high: its two halves, against train shapes in the samples' place.
 
 1-NNA mixes two failures. Samples too alike find each other as nearest neighbours (the samples' half
 high, the references' half near 50 %); references the samples miss find each other (the references'
 half high). For N samples of a class (the model's own sampler and guidance, 20 steps) and N test shapes,
-this prints one JSON object: each half, and each set's mean Chamfer distance to its nearest other shape,
-for the samples and for N random train shapes of the class (the oracle: what a perfect generator scores).
+this prints one JSON object: per distance, each half and each set's mean distance to its nearest other
+shape, for the samples and for N random train shapes of the class (the oracle: what a perfect generator
+scores). The distances are `eval`'s: Chamfer for point models; Chamfer between occupied-voxel centres and
+1 - IoU for voxel models.
 
-Run: ``python benchmarks/sample_spread.py builtin:points --class chair [--n 100] [--seed 0] [--guidance W]``.
+Run: ``python benchmarks/sample_spread.py builtin:points|builtin:voxels --class chair [--n 100] [--seed 0]
+[--guidance W]``.
 """
 from __future__ import annotations
 
@@ -24,18 +27,28 @@ REFERENCE = SHARED_DATA / "modelnet10_pointclouds_1024"
 STEPS = 20
 
 
-def spread(samples, refs) -> dict[str, float]:
-    """1-NNA-CD of (n,P,3) samples against (m,P,3) references, its two halves and each set's nearest distance."""
-    from core.metrics.distances import pairwise_chamfer
+def spread(samples, refs, pairwise) -> dict[str, float]:
+    """1-NNA of n samples against m references under ``pairwise(x, y)`` (an (len x, len y) distance
+    matrix), its two halves and each set's mean distance to its nearest other shape."""
     from core.metrics.distributions import one_nn_accuracy, one_nn_sides, union_distances
 
-    d_rr, d_rs = pairwise_chamfer(refs, refs), pairwise_chamfer(refs, samples)
-    d_ss = pairwise_chamfer(samples, samples)
+    d_rr, d_rs, d_ss = pairwise(refs, refs), pairwise(refs, samples), pairwise(samples, samples)
     refs_side, samples_side = one_nn_sides(d_rr, d_rs, d_ss)
     nearest = union_distances(d_rr, d_rs, d_ss).min(dim=1).values
-    return {"1-NNA-CD": one_nn_accuracy(d_rr, d_rs, d_ss), "references_own": refs_side, "samples_own": samples_side,
-            "references_nearest_cd": nearest[:len(refs)].mean().item(),
-            "samples_nearest_cd": nearest[len(refs):].mean().item()}
+    return {"1-NNA": one_nn_accuracy(d_rr, d_rs, d_ss), "references_own": refs_side, "samples_own": samples_side,
+            "references_nearest": nearest[:len(refs)].mean().item(),
+            "samples_nearest": nearest[len(refs):].mean().item()}
+
+
+def distances(representation: str, model: str) -> dict:
+    """``eval``'s distances for a representation, by the suffix its metric keys carry."""
+    from core.metrics.distances import pairwise_chamfer, pairwise_iou, pairwise_voxel_chamfer
+
+    if representation == "points":
+        return {"CD": pairwise_chamfer}
+    if representation == "voxels":
+        return {"CD": pairwise_voxel_chamfer, "IoU": lambda x, y: 1.0 - pairwise_iou(x, y)}
+    raise SystemExit(f"{model}: a {representation} model; sample_spread scores point clouds and voxel grids")
 
 
 def shapes(class_name: str, split: str, n: int, seed: int, run):
@@ -52,7 +65,7 @@ def shapes(class_name: str, split: str, n: int, seed: int, run):
 
 
 def run(model: str, class_name: str, n: int, seed: int, guidance: float | None) -> dict:
-    """The samples' and the oracle's spread against the same n test shapes."""
+    """The samples' and the oracle's spread against the same n test shapes, per distance."""
     import numpy as np
     import torch
 
@@ -60,20 +73,21 @@ def run(model: str, class_name: str, n: int, seed: int, guidance: float | None) 
     from core.training import load_trained
 
     trained = load_trained(model)
-    if trained.config.representation != "points":
-        raise SystemExit(f"{model}: a {trained.config.representation} model; sample_spread scores point clouds")
+    pairwise = distances(trained.config.representation, model)
     refs = shapes(class_name, "test", n, seed, trained)
     with tempfile.TemporaryDirectory() as out:
         SampleJob(model, n, out, class_name=class_name, guidance=guidance, steps=STEPS, seed=seed, fmt="npy",
                   previews=False).run()
         samples = torch.from_numpy(np.load(Path(out) / "samples.npy")).float()
-    return {"model": model, "class": class_name, "n": n, "seed": seed, "samples": spread(samples, refs),
-            "oracle": spread(shapes(class_name, "train", n, seed + 1, trained), refs)}
+    oracle = shapes(class_name, "train", n, seed + 1, trained)
+    return {"model": model, "class": class_name, "n": n, "seed": seed,
+            "samples": {name: spread(samples, refs, d) for name, d in pairwise.items()},
+            "oracle": {name: spread(oracle, refs, d) for name, d in pairwise.items()}}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("model", help="a point model: builtin:points or a run folder")
+    parser.add_argument("model", help="a point or voxel model: builtin:NAME or a run folder")
     parser.add_argument("--class", dest="class_name", required=True)
     parser.add_argument("--n", type=int, default=100, help="samples and test shapes (default 100, as the quality table)")
     parser.add_argument("--seed", type=int, default=0)

@@ -1,4 +1,4 @@
-"""``benchmarks/sample_spread.py``: 1-NNA-CD's two halves, which tell samples too alike from references missed."""
+"""``benchmarks/sample_spread.py``: 1-NNA's two halves, which tell samples too alike from references missed."""
 from __future__ import annotations
 
 import pytest
@@ -11,26 +11,43 @@ def spread_benchmark(load_benchmark):
 
 
 def test_copies_of_the_references_are_indistinguishable_and_one_shape_repeated_finds_itself(spread_benchmark):
+    from core.metrics.distances import pairwise_chamfer
     from core.training import load_trained
 
     model = load_trained("builtin:points")
     refs = spread_benchmark.shapes("chair", "test", 8, 0, model)
     jitter = 1e-4 * torch.randn(refs.shape, generator=torch.Generator().manual_seed(0))
-    copies = spread_benchmark.spread(refs + jitter, refs)
-    assert copies["1-NNA-CD"] == 0 and copies["samples_own"] == 0 and copies["references_own"] == 0
+    copies = spread_benchmark.spread(refs + jitter, refs, pairwise_chamfer)
+    assert copies["1-NNA"] == 0 and copies["samples_own"] == 0 and copies["references_own"] == 0
     one_train_chair = spread_benchmark.shapes("chair", "train", 1, 0, model)
-    alike = spread_benchmark.spread(one_train_chair.repeat(8, 1, 1) + jitter, refs)
-    assert alike["samples_own"] == 1 and alike["samples_nearest_cd"] < alike["references_nearest_cd"]
+    alike = spread_benchmark.spread(one_train_chair.repeat(8, 1, 1) + jitter, refs, pairwise_chamfer)
+    assert alike["samples_own"] == 1 and alike["samples_nearest"] < alike["references_nearest"]
 
 
 def test_a_point_model_is_scored_beside_its_oracle(spread_benchmark):
     report = spread_benchmark.run("builtin:points", "chair", 8, 0, None)
     for side in ("samples", "oracle"):
-        scores = report[side]
-        assert scores["1-NNA-CD"] == pytest.approx((scores["samples_own"] + scores["references_own"]) / 2)
-        assert scores["samples_nearest_cd"] > 0 and scores["references_nearest_cd"] > 0
+        assert set(report[side]) == {"CD"}
+        scores = report[side]["CD"]
+        assert scores["1-NNA"] == pytest.approx((scores["samples_own"] + scores["references_own"]) / 2)
+        assert scores["samples_nearest"] > 0 and scores["references_nearest"] > 0
 
 
-def test_a_voxel_model_is_refused_by_name(spread_benchmark):
-    with pytest.raises(SystemExit, match="builtin:voxels: a voxels model"):
-        spread_benchmark.run("builtin:voxels", "chair", 4, 0, None)
+def test_a_voxel_model_is_scored_by_chamfer_and_iou_as_eval_scores_it(spread_benchmark):
+    from core.metrics.evaluation import voxel_set_metrics
+    from core.training import load_trained
+
+    report = spread_benchmark.run("builtin:voxels", "sofa", 6, 0, None)
+    assert set(report["samples"]) == set(report["oracle"]) == {"CD", "IoU"}
+    model = load_trained("builtin:voxels")
+    refs = spread_benchmark.shapes("sofa", "test", 6, 0, model)
+    oracle = spread_benchmark.shapes("sofa", "train", 6, 1, model)
+    scores = voxel_set_metrics(oracle, refs, ("cd", "iou")).scores
+    for name in ("CD", "IoU"):
+        assert report["oracle"][name]["1-NNA"] == pytest.approx(scores[f"1-NNA-{name}"])
+        assert 0 < report["oracle"][name]["references_nearest"]
+
+
+def test_a_splat_model_is_refused_by_name(spread_benchmark):
+    with pytest.raises(SystemExit, match="builtin:splats: a splats model"):
+        spread_benchmark.run("builtin:splats", "chair", 4, 0, None)
