@@ -19,15 +19,18 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("LATENT3D_SHARED_DATA", ROOT.parent / "shared" / "data"))
 REFERENCE = SHARED_DATA / "modelnet10_pointclouds_1024"
 #: sampler steps of the quality table
 STEPS = 20
+#: (x, y) -> the (len x, len y) distance matrix between two shape sets (torch tensors)
+Pairwise = Callable[[Any, Any], Any]
 
 
-def spread(samples, refs, pairwise) -> dict[str, float]:
+def spread(samples, refs, pairwise: Pairwise) -> dict[str, float]:
     """1-NNA of n samples against m references under ``pairwise(x, y)`` (an (len x, len y) distance
     matrix), its two halves and each set's mean distance to its nearest other shape."""
     from core.metrics.distributions import one_nn_accuracy, one_nn_sides, union_distances
@@ -40,7 +43,7 @@ def spread(samples, refs, pairwise) -> dict[str, float]:
             "samples_nearest": nearest[len(refs):].mean().item()}
 
 
-def distances(representation: str, model: str) -> dict:
+def distances(representation: str, model: str) -> dict[str, Pairwise]:
     """``eval``'s distances for a representation, by the suffix its metric keys carry."""
     from core.metrics.distances import pairwise_chamfer, pairwise_iou, pairwise_voxel_chamfer
 
