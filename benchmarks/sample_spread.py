@@ -5,8 +5,9 @@ high, the references' half near 50 %); references the samples miss find each oth
 half high). For N samples of a class (the model's own sampler and guidance, 20 steps) and N test shapes,
 this prints one JSON object: per distance, each half and each set's mean distance to its nearest other
 shape, for the samples and for N random train shapes of the class (the oracle: what a perfect generator
-scores). The distances are `eval`'s: Chamfer for point models; Chamfer between occupied-voxel centres and
-1 - IoU for voxel models.
+scores); and, against all train shapes of the class, how near the samples and the test shapes lie to
+them (copies of train shapes, or shapes between them). The distances are `eval`'s: Chamfer for point
+models; Chamfer between occupied-voxel centres and 1 - IoU for voxel models.
 
 Run: ``python benchmarks/sample_spread.py builtin:points|builtin:voxels --class chair [--n 100] [--seed 0]
 [--guidance W]``.
@@ -28,6 +29,8 @@ REFERENCE = SHARED_DATA / "modelnet10_pointclouds_1024"
 STEPS = 20
 #: (x, y) -> the (len x, len y) distance matrix between two shape sets (torch tensors)
 Pairwise = Callable[[Any, Any], Any]
+#: ``shapes``' n for every shape of the class and split
+ALL = 1_000_000
 
 
 def spread(samples, refs, pairwise: Pairwise) -> dict[str, float]:
@@ -41,6 +44,15 @@ def spread(samples, refs, pairwise: Pairwise) -> dict[str, float]:
     return {"1-NNA": one_nn_accuracy(d_rr, d_rs, d_ss), "references_own": refs_side, "samples_own": samples_side,
             "references_nearest": nearest[:len(refs)].mean().item(),
             "samples_nearest": nearest[len(refs):].mean().item()}
+
+
+def closeness_to_train(shapes, train, pairwise: Pairwise) -> dict[str, float]:
+    """How near a set lies to the class's train shapes: the median distance to the nearest one and how many
+    distinct train shapes are someone's nearest. Samples nearer than test shapes are copies of train shapes
+    (memorised); farther, they fall between them."""
+    nearest = pairwise(shapes, train).min(dim=1)
+    return {"train_nearest_median": nearest.values.median().item(),
+            "train_shapes_hit": len(set(nearest.indices.tolist()))}
 
 
 def distances(representation: str, model: str) -> dict[str, Pairwise]:
@@ -83,9 +95,12 @@ def run(model: str, class_name: str, n: int, seed: int, guidance: float | None) 
                   previews=False).run()
         samples = torch.from_numpy(np.load(Path(out) / "samples.npy")).float()
     oracle = shapes(class_name, "train", n, seed + 1, trained)
+    train = shapes(class_name, "train", ALL, seed, trained)
     return {"model": model, "class": class_name, "n": n, "seed": seed,
             "samples": {name: spread(samples, refs, d) for name, d in pairwise.items()},
-            "oracle": {name: spread(oracle, refs, d) for name, d in pairwise.items()}}
+            "oracle": {name: spread(oracle, refs, d) for name, d in pairwise.items()},
+            "to_train": {name: {"samples": closeness_to_train(samples, train, d),
+                                "references": closeness_to_train(refs, train, d)} for name, d in pairwise.items()}}
 
 
 def main() -> None:

@@ -24,8 +24,22 @@ def test_copies_of_the_references_are_indistinguishable_and_one_shape_repeated_f
     assert alike["samples_own"] == 1 and alike["samples_nearest"] < alike["references_nearest"]
 
 
+def test_train_shapes_are_their_own_nearest_train_shapes(spread_benchmark):
+    from core.metrics.distances import pairwise_chamfer
+    from core.training import load_trained
+
+    model = load_trained("builtin:points")
+    train = spread_benchmark.shapes("sofa", "train", 12, 0, model)
+    copies = spread_benchmark.closeness_to_train(train[:5], train, pairwise_chamfer)
+    assert copies == {"train_nearest_median": 0.0, "train_shapes_hit": 5}
+    one_shape = spread_benchmark.closeness_to_train(train[:1].repeat(4, 1, 1), train, pairwise_chamfer)
+    assert one_shape["train_shapes_hit"] == 1
+
+
 def test_a_point_model_is_scored_beside_its_oracle(spread_benchmark):
     report = spread_benchmark.run("builtin:points", "chair", 8, 0, None)
+    near = report["to_train"]["CD"]
+    assert near["samples"]["train_nearest_median"] > 0 and 1 <= near["references"]["train_shapes_hit"] <= 8
     for side in ("samples", "oracle"):
         assert set(report[side]) == {"CD"}
         scores = report[side]["CD"]
