@@ -13,6 +13,7 @@ import os
 import platform
 import re
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -53,10 +54,11 @@ class ExportBuiltinJob(Job):
 
     def __init__(self, run_dir: str | Path, name: str, dest: str | Path | None = None, dtype: str = "float16",
                  command: str | None = None, hardware: str | None = None, guidance: float | None = None,
-                 ae_dtype: str | None = None, sampler: str | None = None) -> None:
+                 ae_dtype: str | None = None, sampler: str | None = None, occupancy_logit: float | None = None) -> None:
         self.run_dir, self.model_name = Path(run_dir), name
         self.dest = Path(dest) if dest is not None else pretrained_dir()
         self.command, self.hardware, self.guidance, self.sampler = command, hardware, guidance, sampler
+        self.occupancy_logit = occupancy_logit
         # each stage's stored weight type: the decoder's output is thresholded into pieces, so it may need finer
         # weights than the denoiser
         self.dtypes = {"ae": ae_dtype or dtype, "ldm": dtype}
@@ -74,16 +76,21 @@ class ExportBuiltinJob(Job):
             if dtype not in WEIGHT_DTYPES:
                 raise InputError(option, f"{dtype!r}; use one of {', '.join(WEIGHT_DTYPES)}")
         run = training.load_trained(self.run_dir)  # the run must load (and pass its checks) before anything is written
+        config = run.config
+        if self.occupancy_logit is not None:
+            training.with_occupancy_logit(run.representation, self.occupancy_logit, "--occupancy-logit")
+            config = replace(config, occupancy_logit=float(self.occupancy_logit))
         folder = self.dest / self.model_name
-        training.write_run_config(folder, training.shareable(run.config))
+        training.write_run_config(folder, training.shareable(config))
         data = training.data_as_given(run.config)
         steps = {stage: self._export_stage(stage, folder, data) for stage in STAGES}
         emit(Progress(1, 2, "export"))
         cancel.raise_if_cancelled()
-        check = _compare_samples(self.run_dir, folder, run.classes[0] if run.config.cond == "class" else None)
+        check = _compare_samples(self.run_dir, folder, run.classes[0] if config.cond == "class" else None,
+                                 config.occupancy_logit)
         emit(Log(f"samples of the export vs the run: max |diff| {check['max_abs_diff']:.2e}, "
                  f"mean {check['mean_abs_diff']:.2e}"))
-        entry = self._entry(run.config, steps, check, folder)
+        entry = self._entry(config, steps, check, folder)
         manifest = _update_manifest(self.dest, self.model_name, entry)
         write_readme(self.dest, manifest)
         total = _folder_bytes(self.dest)
@@ -131,6 +138,7 @@ class ExportBuiltinJob(Job):
             # the model's defaults: its quality figures are measured with them
             "guidance": self.guidance if self.guidance is not None else source.get("guidance"),
             "sampler": self.sampler or source.get("sampler"),
+            **({"occupancy_logit": config.occupancy_logit} if config.occupancy_logit is not None else {}),
             "metrics": None,  # filled by hand from `python -m core eval` runs (README's quality table)
         }
 
@@ -148,6 +156,7 @@ def _training() -> SimpleNamespace:
     from core.diffusion.schedulers import RESCALE_ZERO_SNR
     from core.models.presets import autoencoder_config, denoiser_config
     from core.training.checkpoint import checkpoint_path, load_checkpoint, write_checkpoint
+    from core.training.representations import with_occupancy_logit
     from core.training.run import load_trained
     from core.training.quantize import QUANTIZED_DTYPES, cast_floating, quantize
     from core.training.run_config import data_as_given, shareable, write_run_config
@@ -157,16 +166,19 @@ def _training() -> SimpleNamespace:
                            shareable=shareable, write_run_config=write_run_config, QUANTIZED_DTYPES=QUANTIZED_DTYPES,
                            cast_floating=cast_floating, quantize=quantize,
                            autoencoder_config=autoencoder_config, denoiser_config=denoiser_config,
-                           RESCALE_ZERO_SNR=RESCALE_ZERO_SNR)
+                           RESCALE_ZERO_SNR=RESCALE_ZERO_SNR, with_occupancy_logit=with_occupancy_logit)
 
 
-def _compare_samples(run_dir: Path, folder: Path, class_name: str | None) -> dict[str, Any]:
-    """Sample the run and the export with one seed; how far apart their arrays are."""
+def _compare_samples(run_dir: Path, folder: Path, class_name: str | None,
+                     occupancy_logit: float | None) -> dict[str, Any]:
+    """Sample the run and the export with one seed (voxel cells read alike, at the export's occupancy logit);
+    how far apart their arrays are: what storing the weights changed."""
     arrays = []
     with tempfile.TemporaryDirectory() as scratch:
         for source in (run_dir, folder):
             job = SampleJob(source, CHECK_SHAPES, Path(scratch) / str(len(arrays)), class_name=class_name,
-                            steps=CHECK_STEPS, seed=CHECK_SEED, fmt="npy", previews=False)
+                            steps=CHECK_STEPS, seed=CHECK_SEED, fmt="npy", previews=False,
+                            occupancy_logit=occupancy_logit)
             arrays.append(job.execute(lambda e: None, CancelToken()).array.astype(np.float64))
     diff = np.abs(arrays[0] - arrays[1])
     return {"shapes": CHECK_SHAPES, "steps": CHECK_STEPS, "seed": CHECK_SEED, "class": class_name,
@@ -269,7 +281,7 @@ def _update_manifest(dest: Path, name: str, entry: dict[str, Any]) -> dict[str, 
     for default in ("guidance", "sampler"):
         if entry[default] is None:
             entry[default] = previous.get(default)
-    measured_alike = ("steps", "weights_dtype", "ae_weights_dtype", "guidance", "sampler")
+    measured_alike = ("steps", "weights_dtype", "ae_weights_dtype", "guidance", "sampler", "occupancy_logit")
     if previous.get("metrics") and all(previous.get(key) == entry.get(key) for key in measured_alike):
         entry["metrics"] = previous["metrics"]  # the same weights, stored and sampled alike: their quality holds
     manifest["models"][name] = entry
@@ -310,6 +322,8 @@ def write_readme(dest: Path, manifest: dict[str, Any]) -> Path:
                   f"- trained with: `{m['training_command']}`", f"- hardware: {m['hardware']}",
                   f"- default guidance: {_default_text(m.get('guidance'), f'{DEFAULT_GUIDANCE:g}')}",
                   f"- default sampler: {_default_text(m.get('sampler'), DEFAULT_SAMPLER)}",
+                  *([f"- voxel cells occupied where the decoder's logit exceeds {m['occupancy_logit']:g}"]
+                    if m.get("occupancy_logit") is not None else []),
                   f"- {_dtypes_text(m)} export vs the run, {check['shapes']} shapes, seed {check['seed']}: "
                   f"max |diff| {check['max_abs_diff']:.2e}, mean {check['mean_abs_diff']:.2e}"]
         if m.get("metrics"):

@@ -57,6 +57,7 @@ class SampleJob(Job):
     the result (a :class:`~core.jobs.results.SampleResult`) holds the array, the shapes and the written paths.
     ``keep_largest_piece`` (voxels and splats, off by default) empties every cell outside each sample's largest
     26-connected piece before anything is written (:mod:`core.data.pieces`); ``samples.json`` records it.
+    ``occupancy_logit`` (voxels) reads cells at that decoder logit instead of the model's own (config.json's, else 0).
     """
 
     name = "sample"
@@ -64,7 +65,8 @@ class SampleJob(Job):
     def __init__(self, run_dir: str | Path, n: int, out_dir: str | Path | None, class_name: str | None = None,
                  prompt: str | None = None, guidance: float | None = None, steps: int = DEFAULT_SAMPLE_STEPS,
                  sampler: str | None = None, seed: int = 0, fmt: str | None = None, device: str = "cpu",
-                 preview_every: int | None = None, previews: bool = True, keep_largest_piece: bool = False) -> None:
+                 preview_every: int | None = None, previews: bool = True, keep_largest_piece: bool = False,
+                 occupancy_logit: float | None = None) -> None:
         self.run_dir = Path(run_dir)
         self.out_dir = None if out_dir is None else Path(out_dir)
         self.n, self.class_name, self.prompt = n, class_name, prompt
@@ -72,6 +74,7 @@ class SampleJob(Job):
         self.fmt, self.device = fmt, device
         self.previews = previews
         self.keep_largest_piece = keep_largest_piece
+        self.occupancy_logit = occupancy_logit
         self.preview_every = (preview_every or max(1, steps // DEFAULT_PREVIEWS)) if previews else 1
 
     def execute(self, emit: EventHandler, cancel: CancelToken) -> SampleResult:
@@ -85,7 +88,7 @@ class SampleJob(Job):
         run = model.load_trained(self.run_dir, self.device)
         if self.out_dir is None:
             self.out_dir = self._default_out_dir()
-        rep = run.representation
+        rep = model.with_occupancy_logit(run.representation, self.occupancy_logit, "--occupancy-logit")
         if self.keep_largest_piece:
             model.require_grid(rep.name)  # before sampling, not after
         fmt = self.fmt or DEFAULT_FORMAT[rep.name]
@@ -106,7 +109,7 @@ class SampleJob(Job):
         if self.keep_largest_piece:
             array = model.keep_largest_piece(array, rep.name)
         shapes = rep.to_shapes(array)
-        paths = self._write(array, shapes, fmt, guidance, sampler, emit)
+        paths = self._write(array, shapes, fmt, guidance, sampler, getattr(rep, "occupancy_logit", None), emit)
         return SampleResult(array, shapes, [str(p) for p in paths], str(self.out_dir))
 
     def _condition(self, run) -> tuple[Any, float]:
@@ -160,7 +163,7 @@ class SampleJob(Job):
         return DEFAULT_GUIDANCE if own is None else own
 
     def _write(self, array: np.ndarray, shapes: list, fmt: str, guidance: float, sampler: str,
-               emit: EventHandler) -> list[Path]:
+               occupancy_logit: float | None, emit: EventHandler) -> list[Path]:
         out = self.out_dir
         out.mkdir(parents=True, exist_ok=True)
         paths = [out / "samples.npy"]
@@ -177,6 +180,8 @@ class SampleJob(Job):
         request = {"run": str(self.run_dir), "n": self.n, "class": self.class_name, "prompt": self.prompt,
                    "guidance": guidance, "steps": self.steps, "sampler": sampler, "seed": self.seed,
                    "format": fmt, "keep_largest_piece": self.keep_largest_piece}
+        if occupancy_logit is not None:
+            request["occupancy_logit"] = occupancy_logit
         with atomic_write(out / "samples.json") as temporary:
             temporary.write_text(json.dumps(request, indent=2) + "\n")
         return [*paths, out / "samples.json"]
@@ -190,8 +195,9 @@ def _model_side() -> SimpleNamespace:
     from core.data.pieces import keep_largest_piece, require_grid
     from core.models.text_encoder import TEXT_DIM, embed_prompts, normalize_prompt
     from core.training.captions import caption
+    from core.training.representations import with_occupancy_logit
     from core.training.run import load_trained
 
     return SimpleNamespace(load_trained=load_trained, caption=caption, TEXT_DIM=TEXT_DIM, embed_prompts=embed_prompts,
                            normalize_prompt=normalize_prompt, require_grid=require_grid,
-                           keep_largest_piece=keep_largest_piece)
+                           keep_largest_piece=keep_largest_piece, with_occupancy_logit=with_occupancy_logit)

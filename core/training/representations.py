@@ -59,8 +59,16 @@ class Points(Representation):
         return [PointCloud(points) for points in array]
 
 
+@dataclass(frozen=True)
 class Voxels(Representation):
-    """Occupancy stored as bool (B, R, R, R), fed as (B, 1, R, R, R) in {0, 1}, exported as uint8."""
+    """Occupancy stored as bool (B, R, R, R), fed as (B, 1, R, R, R) in {0, 1}, exported as uint8.
+
+    ``occupancy_logit``: a cell is occupied where the decoder's logit exceeds it (0: probability 0.5). A model
+    may read its cells a little below 0.5 (config.json's ``occupancy_logit``, set by ``export-builtin
+    --occupancy-logit``): thin legs and struts the decoder is unsure of then stay joined to the shape.
+    """
+
+    occupancy_logit: float = 0.0
 
     def load(self, dataset, n_points: int, resolution: int) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(dataset.voxels(resolution), dtype=bool))
@@ -69,8 +77,8 @@ class Voxels(Representation):
         return stored.float().unsqueeze(1)
 
     def to_array(self, decoded: torch.Tensor) -> np.ndarray:
-        """uint8 (N, R, R, R): logit 0 = probability 0.5."""
-        return (decoded.detach()[:, 0] > 0).to(torch.uint8).cpu().numpy()
+        """uint8 (N, R, R, R): the cells whose logit exceeds ``occupancy_logit``."""
+        return (decoded.detach()[:, 0] > self.occupancy_logit).to(torch.uint8).cpu().numpy()
 
     def to_shapes(self, array: np.ndarray) -> list[VoxelGrid]:
         return [VoxelGrid(grid.astype(bool)) for grid in array]
@@ -120,3 +128,15 @@ def representation(name: str, source: str | None = None, resolution: int = 32) -
     if name not in REPRESENTATIONS:
         raise InputError(source, f"representation {name!r} is not supported (supported: {', '.join(REPRESENTATIONS)})")
     return replace(REPRESENTATIONS[name], resolution=resolution)
+
+
+def with_occupancy_logit(rep: Representation, logit: float | None, source: str | None) -> Representation:
+    """``rep`` reading voxel occupancy at decoder logit > ``logit`` (None: unchanged); a finite number, and only
+    for voxels, else an InputError naming ``source``."""
+    if logit is None:
+        return rep
+    if not isinstance(rep, Voxels):
+        raise InputError(source, f"an occupancy logit applies to voxel models, not to {rep.name}")
+    if not np.isfinite(logit):
+        raise InputError(source, f"the occupancy logit must be a finite number, got {logit}")
+    return replace(rep, occupancy_logit=float(logit))

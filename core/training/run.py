@@ -29,7 +29,7 @@ from core.training.captions import caption_table
 from core.training.checkpoint import checkpoint_path, load_checkpoint
 from core.training.distributed import DistInfo, barrier, device_for, setup_distributed
 from core.training.pretrained import resolve_run
-from core.training.representations import Representation, representation
+from core.training.representations import Representation, representation, with_occupancy_logit
 from core.training.result import TrainResult
 from core.training.reuse import copy_autoencoder, reuse_autoencoder
 from core.training.run_config import (CONFIG_NAME, ResumeSpec, RunConfig, RunSpec, build_run_config,
@@ -272,7 +272,8 @@ def load_trained(run_dir: str | Path, device: str = "cpu") -> TrainedRun:
     run_dir = resolve_run(run_dir)
     check_device(device)
     config = read_run_config(run_dir)
-    rep = representation(config.representation, run_dir / CONFIG_NAME, config.data["resolution"])
+    rep = with_occupancy_logit(representation(config.representation, run_dir / CONFIG_NAME, config.data["resolution"]),
+                               config.occupancy_logit, run_dir / CONFIG_NAME)
     try:
         ae = build_autoencoder(AutoencoderConfig.from_dict(config.autoencoder))
         denoiser = build_denoiser(DenoiserConfig.from_dict(config.denoiser))

@@ -36,7 +36,8 @@ class RunConfig:
     the noise schedule, each stage's :class:`~core.training.TrainConfig` dict and where the data is.
 
     ``captions`` is set for text runs, ``autoencoder_from`` when stage 1 came from another run (``--ae-from``),
-    ``min_snr_gamma`` when stage 2's loss is Min-SNR weighted (``--min-snr``).
+    ``min_snr_gamma`` when stage 2's loss is Min-SNR weighted (``--min-snr``), ``occupancy_logit`` when a voxel
+    model reads its cells at another decoder logit than 0 (``export-builtin --occupancy-logit``).
     :meth:`to_dict` writes the same JSON object :meth:`from_dict` reads, keys in the order runs always had.
     """
 
@@ -54,6 +55,7 @@ class RunConfig:
     captions: dict[str, Any] | None = None
     autoencoder_from: dict[str, Any] | None = None
     min_snr_gamma: float | None = None
+    occupancy_logit: float | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunConfig:

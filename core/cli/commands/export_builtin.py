@@ -33,13 +33,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--sampler", choices=SAMPLERS, default=None,
                         help="the model's default sampler, the one its quality figures are measured with "
                              "(default: keep the manifest's)")
+    parser.add_argument("--occupancy-logit", type=float, default=None,
+                        help="voxel models: the decoder logit above which a cell is occupied, stored in the model's "
+                             "config.json (default: keep the run's, else 0 = probability 0.5)")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run an ExportBuiltinJob and print where the model went."""
     result = run_in_terminal(ExportBuiltinJob(args.run_dir, args.name, args.dest, args.dtype, args.train_command,
-                                              args.hardware, args.guidance, args.ae_dtype, args.sampler))
+                                              args.hardware, args.guidance, args.ae_dtype, args.sampler,
+                                              args.occupancy_logit))
     entry = result["entry"]
     print(f"builtin:{entry['name']} -> {result['folder']} ({entry['bytes'] / 1e6:.2f} MB; "
           f"all built-in models {result['total_bytes'] / 1e6:.2f} MB)")

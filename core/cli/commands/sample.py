@@ -32,6 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--keep-largest-piece", action="store_true",
                         help="voxels and splats: empty every cell outside each sample's largest 26-connected piece "
                              "before writing (off by default: it hides the floaters eval measures)")
+    parser.add_argument("--occupancy-logit", type=float, default=None,
+                        help="voxels: a cell is occupied where the decoder's logit exceeds this (default: the model's "
+                             "own, config.json's occupancy_logit, else 0 = probability 0.5)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--out", required=True, help="output folder")
     parser.set_defaults(handler=run)
@@ -42,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     job = SampleJob(args.run_dir, args.n, args.out, class_name=args.class_name, prompt=args.prompt,
                     guidance=args.guidance, steps=args.steps, sampler=args.sampler, seed=args.seed, fmt=args.fmt,
                     device=args.device, previews=False,  # a terminal shows progress, not shapes
-                    keep_largest_piece=args.keep_largest_piece)
+                    keep_largest_piece=args.keep_largest_piece, occupancy_logit=args.occupancy_logit)
     result = run_in_terminal(job)
     print("\n".join(result.paths))
     return 0
