@@ -109,7 +109,7 @@ class SampleJob(Job):
         if self.keep_largest_piece:
             array = model.keep_largest_piece(array, rep.name)
         shapes = rep.to_shapes(array)
-        paths = self._write(array, shapes, fmt, guidance, sampler, getattr(rep, "occupancy_logit", None), emit)
+        paths = self._write(array, shapes, fmt, guidance, sampler, emit, getattr(rep, "occupancy_logit", None))
         return SampleResult(array, shapes, [str(p) for p in paths], str(self.out_dir))
 
     def _condition(self, run) -> tuple[Any, float]:
@@ -163,7 +163,7 @@ class SampleJob(Job):
         return DEFAULT_GUIDANCE if own is None else own
 
     def _write(self, array: np.ndarray, shapes: list, fmt: str, guidance: float, sampler: str,
-               occupancy_logit: float | None, emit: EventHandler) -> list[Path]:
+               emit: EventHandler, occupancy_logit: float | None = None) -> list[Path]:
         out = self.out_dir
         out.mkdir(parents=True, exist_ok=True)
         paths = [out / "samples.npy"]

@@ -107,6 +107,8 @@ def test_grid_models_edit_in_the_input_frame(files, chairs, tmp_path, model):
     from core.jobs.edit_inputs import surface_points
 
     shape = VaryJob(model, files["a"], 0.2, tmp_path / "out", n=1, **{**FAST, "steps": 3}).run()["shapes"][0]
+    written = json.loads((tmp_path / "out" / "samples.json").read_text())
+    assert (written.get("occupancy_logit") is not None) == (model == "builtin:voxels")  # how its cells were read
     points = surface_points(shape)
     low, high = chairs[0].min(axis=0), chairs[0].max(axis=0)
     assert np.abs((points.min(axis=0) + points.max(axis=0)) / 2 - (low + high) / 2).max() < 0.15 * SCALE
