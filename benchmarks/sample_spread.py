@@ -10,7 +10,7 @@ them (copies of train shapes, or shapes between them). The distances are `eval`'
 models; Chamfer between occupied-voxel centres and 1 - IoU for voxel models.
 
 Run: ``python benchmarks/sample_spread.py builtin:points|builtin:voxels --class chair [--n 100] [--seed 0]
-[--guidance W]``.
+[--guidance W] [--occupancy-logit T]``.
 """
 from __future__ import annotations
 
@@ -79,7 +79,8 @@ def shapes(class_name: str, split: str, n: int, seed: int, run):
     return stored[torch.from_numpy(rows)].float()
 
 
-def run(model: str, class_name: str, n: int, seed: int, guidance: float | None) -> dict:
+def run(model: str, class_name: str, n: int, seed: int, guidance: float | None,
+        occupancy_logit: float | None = None) -> dict:
     """The samples' and the oracle's spread against the same n test shapes, per distance."""
     import numpy as np
     import torch
@@ -92,7 +93,7 @@ def run(model: str, class_name: str, n: int, seed: int, guidance: float | None) 
     refs = shapes(class_name, "test", n, seed, trained)
     with tempfile.TemporaryDirectory() as out:
         SampleJob(model, n, out, class_name=class_name, guidance=guidance, steps=STEPS, seed=seed, fmt="npy",
-                  previews=False).run()
+                  previews=False, occupancy_logit=occupancy_logit).run()
         samples = torch.from_numpy(np.load(Path(out) / "samples.npy")).float()
     oracle = shapes(class_name, "train", n, seed + 1, trained)
     train = shapes(class_name, "train", ALL, seed, trained)
@@ -110,8 +111,10 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100, help="samples and test shapes (default 100, as the quality table)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--guidance", type=float, help="default: the model's own")
+    parser.add_argument("--occupancy-logit", type=float, help="voxel models: default the model's own")
     args = parser.parse_args()
-    json.dump(run(args.model, args.class_name, args.n, args.seed, args.guidance), sys.stdout, indent=2)
+    json.dump(run(args.model, args.class_name, args.n, args.seed, args.guidance, args.occupancy_logit), sys.stdout,
+              indent=2)
     print()
 
 

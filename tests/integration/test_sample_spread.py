@@ -51,7 +51,7 @@ def test_a_voxel_model_is_scored_by_chamfer_and_iou_as_eval_scores_it(spread_ben
     from core.metrics.evaluation import voxel_set_metrics
     from core.training import load_trained
 
-    report = spread_benchmark.run("builtin:voxels", "sofa", 6, 0, None)
+    report = spread_benchmark.run("builtin:voxels", "sofa", 6, 0, None, occupancy_logit=0.0)
     assert set(report["samples"]) == set(report["oracle"]) == {"CD", "IoU"}
     model = load_trained("builtin:voxels")
     refs = spread_benchmark.shapes("sofa", "test", 6, 0, model)
