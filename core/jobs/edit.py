@@ -97,8 +97,7 @@ class _EditJob(SampleJob):
         shapes = [in_input_frame(shape, frame) for shape, frame in zip(rep.to_shapes(array), frames)]
         if rep.name == "points":  # point arrays carry their coordinates; grids keep theirs in samples.json
             array = np.stack([shape.points for shape in shapes]).astype(np.float32)
-        paths = self._write(array, shapes, self.fmt or DEFAULT_FORMAT[rep.name], guidance, self.sampler, emit,
-                            getattr(rep, "occupancy_logit", None))
+        paths = self._write(array, shapes, rep, self.fmt or DEFAULT_FORMAT[rep.name], guidance, self.sampler, emit)
         summary = self.out_dir / "samples.json"
         written = json.loads(summary.read_text())
         written.update(request, job=self.name,

@@ -77,9 +77,9 @@ class ExportBuiltinJob(Job):
                 raise InputError(option, f"{dtype!r}; use one of {', '.join(WEIGHT_DTYPES)}")
         run = training.load_trained(self.run_dir)  # the run must load (and pass its checks) before anything is written
         config = run.config
-        if self.occupancy_logit is not None:
-            training.with_occupancy_logit(run.representation, self.occupancy_logit, "--occupancy-logit")
-            config = replace(config, occupancy_logit=float(self.occupancy_logit))
+        if self.occupancy_logit is not None:  # checked (voxels, finite) as sampling checks it
+            reading = training.with_occupancy_logit(run.representation, self.occupancy_logit, "--occupancy-logit")
+            config = replace(config, occupancy_logit=reading.occupancy_logit)
         folder = self.dest / self.model_name
         training.write_run_config(folder, training.shareable(config))
         data = training.data_as_given(run.config)

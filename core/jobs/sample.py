@@ -5,7 +5,7 @@ import json
 import tempfile
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,6 +17,9 @@ from core.jobs.events import Log, Preview, Progress
 from core.jobs.export import write_sample
 from core.jobs.results import SampleResult
 from core.training.pretrained import default_guidance, default_sampler
+
+if TYPE_CHECKING:  # torch-backed: imported when a job runs, not with this module
+    from core.training.representations import Representation
 
 #: per-shape file formats; every one holds every representation (see :func:`core.jobs.export.write_sample`)
 FORMATS = ("npy", "ply", "obj", "glb")
@@ -109,7 +112,7 @@ class SampleJob(Job):
         if self.keep_largest_piece:
             array = model.keep_largest_piece(array, rep.name)
         shapes = rep.to_shapes(array)
-        paths = self._write(array, shapes, fmt, guidance, sampler, emit, getattr(rep, "occupancy_logit", None))
+        paths = self._write(array, shapes, rep, fmt, guidance, sampler, emit)
         return SampleResult(array, shapes, [str(p) for p in paths], str(self.out_dir))
 
     def _condition(self, run) -> tuple[Any, float]:
@@ -162,8 +165,9 @@ class SampleJob(Job):
         own = default_guidance(self.run_dir)
         return DEFAULT_GUIDANCE if own is None else own
 
-    def _write(self, array: np.ndarray, shapes: list, fmt: str, guidance: float, sampler: str,
-               emit: EventHandler, occupancy_logit: float | None = None) -> list[Path]:
+    def _write(self, array: np.ndarray, shapes: list, rep: Representation, fmt: str, guidance: float, sampler: str,
+               emit: EventHandler) -> list[Path]:
+        """Write the arrays, per-shape files and samples.json (with how ``rep``, a voxel model's, read its cells)."""
         out = self.out_dir
         out.mkdir(parents=True, exist_ok=True)
         paths = [out / "samples.npy"]
@@ -180,8 +184,8 @@ class SampleJob(Job):
         request = {"run": str(self.run_dir), "n": self.n, "class": self.class_name, "prompt": self.prompt,
                    "guidance": guidance, "steps": self.steps, "sampler": sampler, "seed": self.seed,
                    "format": fmt, "keep_largest_piece": self.keep_largest_piece}
-        if occupancy_logit is not None:
-            request["occupancy_logit"] = occupancy_logit
+        if hasattr(rep, "occupancy_logit"):
+            request["occupancy_logit"] = rep.occupancy_logit
         with atomic_write(out / "samples.json") as temporary:
             temporary.write_text(json.dumps(request, indent=2) + "\n")
         return [*paths, out / "samples.json"]
