@@ -46,7 +46,7 @@ H5_TEST = SHARED_DATA / "modelnet10_pointclouds_1024" / "modelnet10_pcd1024_test
 import torch  # noqa: E402
 
 from core.choices import DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, MODEL_REPRESENTATIONS  # noqa: E402
-from core.diffusion import LatentDiffusionPipeline  # noqa: E402
+from core.diffusion import LatentDiffusionPipeline, LatentNorm  # noqa: E402
 from core.jobs import CancelToken  # noqa: E402
 from core.training.presets import training_preset  # noqa: E402
 from core.training.run_config import RunConfig  # noqa: E402
@@ -60,7 +60,7 @@ CLI_SHAPES, CLI_TARGET_S = 8, 5.0
 TRAIN_STEPS = 5
 
 
-def _stand_in(name: str) -> tuple[dict, torch.nn.Module, torch.nn.Module, float]:
+def _stand_in(name: str) -> tuple[dict, torch.nn.Module, torch.nn.Module, LatentNorm]:
     """A run config for ``name`` with the tiny preset, and its networks with random weights."""
     from core.models import AutoencoderConfig, DenoiserConfig, build_autoencoder, build_denoiser
     from core.training import RunSpec
@@ -70,22 +70,24 @@ def _stand_in(name: str) -> tuple[dict, torch.nn.Module, torch.nn.Module, float]
     spec = RunSpec(data="random", representation=name, classes=CLASSES, cond="class", preset="tiny")
     config = build_run_config(spec, CLASSES, representation(name).normalization)
     return (config, build_autoencoder(AutoencoderConfig.from_dict(config.autoencoder)).eval(),
-            build_denoiser(DenoiserConfig.from_dict(config.denoiser)).eval(), 1.0)
+            build_denoiser(DenoiserConfig.from_dict(config.denoiser)).eval(),
+            LatentNorm.global_factor(1.0))
 
 
-def model_for(name: str) -> tuple[str, dict, torch.nn.Module, torch.nn.Module, float]:
-    """The built-in model ``name`` if installed, else the tiny stand-in: (label, config, ae, denoiser, scale)."""
+def model_for(name: str) -> tuple[str, dict, torch.nn.Module, torch.nn.Module, LatentNorm]:
+    """The built-in model ``name`` if installed, else the tiny stand-in: (label, config, ae, denoiser, latent
+    normalisation)."""
     from core.training import load_trained
     from core.training.pretrained import builtin_names
 
     if name in builtin_names():
         run = load_trained(f"builtin:{name}")
-        return f"builtin:{name}", run.config, run.autoencoder, run.denoiser, run.scale_factor
+        return f"builtin:{name}", run.config, run.autoencoder, run.denoiser, run.latent_norm
     return ("tiny preset, random weights (builtin:%s not installed)" % name, *_stand_in(name))
 
 
-def _pipeline(config: RunConfig, ae, denoiser, scale: float) -> LatentDiffusionPipeline:
-    return LatentDiffusionPipeline(ae, denoiser, config.schedule, scale, config.denoiser["num_classes"])
+def _pipeline(config: RunConfig, ae, denoiser, norm: LatentNorm) -> LatentDiffusionPipeline:
+    return LatentDiffusionPipeline(ae, denoiser, config.schedule, norm, config.denoiser["num_classes"])
 
 
 def _sampling_seconds(pipeline: LatentDiffusionPipeline, n: int, steps: int, sampler: str) -> float:
@@ -96,9 +98,9 @@ def _sampling_seconds(pipeline: LatentDiffusionPipeline, n: int, steps: int, sam
     return time.perf_counter() - start
 
 
-def sampling_speed(config: RunConfig, ae, denoiser, scale: float, baseline_steps: int) -> dict:
+def sampling_speed(config: RunConfig, ae, denoiser, norm: LatentNorm, baseline_steps: int) -> dict:
     """Seconds for 1 and 16 guided shapes, decoded: 20 DPM-Solver++ steps and DDPM (same process)."""
-    pipeline = _pipeline(config, ae, denoiser, scale)
+    pipeline = _pipeline(config, ae, denoiser, norm)
     for sampler in ("dpmpp", "ddpm"):  # warm-up: first-call kernels, the diffusers import of DDPM
         pipeline(2, torch.zeros(2, dtype=torch.long), GUIDANCE, 2, sampler, seed=0)
 
@@ -112,12 +114,12 @@ def sampling_speed(config: RunConfig, ae, denoiser, scale: float, baseline_steps
     return result
 
 
-def compiled_speed(config: RunConfig, ae, denoiser, scale: float) -> dict:
+def compiled_speed(config: RunConfig, ae, denoiser, norm: LatentNorm) -> dict:
     """16 guided shapes, 20 DPM-Solver++ steps: eager denoiser vs ``torch.compile``'d, same process."""
     n = SHAPE_COUNTS[-1]
 
     def timed(network: torch.nn.Module) -> float:
-        return _sampling_seconds(_pipeline(config, ae, network, scale), n, FAST_STEPS, "dpmpp")
+        return _sampling_seconds(_pipeline(config, ae, network, norm), n, FAST_STEPS, "dpmpp")
 
     # a cold compile, as a user's first run has: no kernels cached on disk or from the previous model
     torch._dynamo.reset()
@@ -214,11 +216,11 @@ def cli_sample(name: str, class_name: str) -> dict:
 
 def benchmark(name: str, quick: bool) -> dict:
     """Every speed figure of one representation."""
-    label, config, ae, denoiser, scale = model_for(name)
-    report = {"model": label, "sampling": sampling_speed(config, ae, denoiser, scale, 100 if quick else 1000),
+    label, config, ae, denoiser, norm = model_for(name)
+    report = {"model": label, "sampling": sampling_speed(config, ae, denoiser, norm, 100 if quick else 1000),
               "train": train_speed(config, ae, denoiser)}
     if not quick:
-        report["compiled"] = compiled_speed(config, ae, denoiser, scale)
+        report["compiled"] = compiled_speed(config, ae, denoiser, norm)
     if label.startswith("builtin:"):
         report["cli_sample"] = cli_sample(name, config.classes[0] if "chair" not in config.classes else "chair")
     return report

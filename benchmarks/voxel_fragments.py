@@ -205,7 +205,7 @@ def decoder_finetune(run, classes: list[str], steps: int) -> dict:
         return {c: fragmentation((sample_logits(run, c) > 0).numpy()) for c in classes}
 
     before = measure()
-    ae, scale = run.autoencoder, run.scale_factor
+    ae, norm = run.autoencoder, run.latent_norm
     data = open_dataset(REFERENCE).subset(classes=run.classes, split="train")
     voxels = torch.from_numpy(data.voxels(resolution=32).astype(np.float32))[:, None]
     labels = torch.from_numpy(data.labels())
@@ -219,10 +219,10 @@ def decoder_finetune(run, classes: list[str], steps: int) -> dict:
     for _ in range(steps):
         i = torch.randint(0, len(voxels), (BATCH,), generator=generator)
         with torch.no_grad():
-            clean = ae.encode(voxels[i]) * scale
+            clean = norm.normalize(ae.encode(voxels[i]))
             estimate = x0_estimates(run, clean, labels[i], alphas, allowed, generator)
             keep_clean = (torch.rand(BATCH, generator=generator) < CLEAN_SHARE).view(-1, 1, 1, 1, 1)
-            inputs = torch.where(keep_clean, clean, estimate) / scale
+            inputs = norm.denormalize(torch.where(keep_clean, clean, estimate))
         loss, _ = ae.loss_fn(ae.decode(inputs), voxels[i])
         optimizer.zero_grad()
         loss.backward()
@@ -262,7 +262,7 @@ def noise_tolerance(run, classes: list[str]) -> dict:
                      callback=lambda step: sampled.update(latents=step.latents), decode_previews=False)
             data = open_dataset(REFERENCE).subset(classes=[class_name], split="train")
             voxels = torch.from_numpy(data.voxels(resolution=32)[:TRAIN_LATENTS].astype(np.float32))[:, None]
-            train = run.autoencoder.encode(voxels) * run.scale_factor
+            train = run.latent_norm.normalize(run.autoencoder.encode(voxels))
             generator = torch.Generator().manual_seed(SEED)
             decoded = {str(level): fragmentation((pipeline.decode(
                 train[:N] + level * torch.randn(train[:N].shape, generator=generator))[:, 0] > 0).numpy())

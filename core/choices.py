@@ -59,6 +59,11 @@ PREDICTIONS: tuple[str, ...] = ("epsilon", "v")
 #: equal cost, so it is the default; v stays selectable (it matters for zero-terminal-SNR schedules).
 DEFAULT_PREDICTION = "epsilon"
 
+#: how stage 2 brings latents to unit scale (``train --latent-norm``): one factor for all elements (LDM's), or
+#: each element shifted by its training mean and divided by its std (:mod:`core.diffusion.latent_norm`)
+LATENT_NORMS: tuple[str, ...] = ("global", "element")
+DEFAULT_LATENT_NORM = "global"
+
 #: samplers, the default (DPM-Solver++, fewest steps for a given quality) first (``--sampler``)
 SAMPLERS: tuple[str, ...] = ("dpmpp", "dpmpp_sde", "ddim", "euler", "ddpm")
 DEFAULT_SAMPLER = SAMPLERS[0]

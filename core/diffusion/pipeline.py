@@ -1,6 +1,6 @@
 """Latent diffusion sampling: noise → denoised latents → decoded shapes, with a preview hook.
 
-Like MONAI's ``LatentDiffusionInferer`` the pipeline owns the autoencoder, the latent scale factor
+Like MONAI's ``LatentDiffusionInferer`` the pipeline owns the autoencoder, the latent normalisation
 and the scheduler; the denoiser is a bare network ``denoiser(x_t, t, cond)``. Like k-diffusion's
 samplers it reports progress through one ``callback``: the live preview of the app is that hook.
 """
@@ -14,6 +14,7 @@ from torch import nn
 
 from core.diffusion.guidance import classifier_free_guidance, null_condition
 from core.diffusion.dpm_solver import sampling_scheduler
+from core.diffusion.latent_norm import LatentNorm
 from core.diffusion.schedulers import alpha_bar_at, predicted_x0
 
 
@@ -31,16 +32,17 @@ class PipelineStep:
 class LatentDiffusionPipeline:
     """Turns (n, condition, guidance, steps, sampler, seed) into decoded shapes.
 
-    ``scale_factor`` is 1/std of the training latents (LDM, Rombach et al. 2022, sec. 4.3.2): the
-    denoiser works on ``z * scale_factor`` and the decoder gets ``z / scale_factor`` back.
+    ``latent_norm`` brings the training latents to unit scale (:class:`~core.diffusion.latent_norm.LatentNorm`:
+    LDM's one factor, or per-element statistics): the denoiser works on ``latent_norm.normalize(z)`` and the
+    decoder gets ``latent_norm.denormalize`` of the sampled latents back.
     """
 
     def __init__(self, autoencoder: nn.Module, denoiser: nn.Module, schedule: dict[str, Any],
-                 scale_factor: float, num_classes: int = 0) -> None:
+                 latent_norm: LatentNorm, num_classes: int = 0) -> None:
         self.autoencoder = autoencoder.eval()
         self.denoiser = denoiser.eval()
         self.schedule = dict(schedule)
-        self.scale_factor = float(scale_factor)
+        self.latent_norm = latent_norm
         self.num_classes = num_classes
 
     @property
@@ -49,8 +51,8 @@ class LatentDiffusionPipeline:
         return next(self.denoiser.parameters()).device
 
     def decode(self, latents: torch.Tensor) -> torch.Tensor:
-        """Scaled latents → the autoencoder's output: points (B,P,3) or voxel logits (B,1,R,R,R)."""
-        return self.autoencoder.decode(latents / self.scale_factor)
+        """Normalised latents → the autoencoder's output: points (B,P,3) or voxel logits (B,1,R,R,R)."""
+        return self.autoencoder.decode(self.latent_norm.denormalize(latents))
 
     @torch.inference_mode()
     def __call__(self, n: int, cond: torch.Tensor | None = None, guidance: float = 1.0, steps: int = 20,

@@ -81,11 +81,11 @@ class _EditJob(SampleJob):
         return denoise, guidance
 
     def _encode(self, run, source: Source, reference: np.ndarray | None = None, shape: Shape | None = None):
-        """The input's model input, frame (fitted to ``reference`` points when given) and scaled latent (1, …);
+        """The input's model input, frame (fitted to ``reference`` points when given) and normalised latent (1, …);
         ``shape`` is the input already read."""
         framed = framed_input(read_input(source) if shape is None else shape, run, source, self.seed, reference)
         latent = run.autoencoder.encode(torch.from_numpy(framed.array).to(next(run.autoencoder.parameters()).device))
-        return framed, latent.float() * run.scale_factor
+        return framed, run.latent_norm.normalize(latent.float())
 
     def _finish(self, run, latents: torch.Tensor, frames: list[Normalization], guidance: float,
                 emit: EventHandler, request: dict[str, Any]) -> dict[str, Any]:

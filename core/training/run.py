@@ -5,7 +5,7 @@ Run folder::
     RUN/config.json                     everything to rebuild networks, schedule and data (run_config.py)
     RUN/metrics.jsonl                   one JSON per logged step: stage, step, epoch, losses, lr, time
     RUN/checkpoints/ae_{last,best}.safetensors  (+ .json manifest copies)   stage 1
-    RUN/checkpoints/ldm_{last,best}.safetensors (+ .json)                   stage 2; holds scale_factor
+    RUN/checkpoints/ldm_{last,best}.safetensors (+ .json)                   stage 2; holds the latent statistics
 """
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ import torch
 from torch import nn
 
 from core.cancel import CancelToken
+from core.choices import DEFAULT_LATENT_NORM
 from core.data import open_dataset
-from core.diffusion import LatentDiffusionPipeline
+from core.diffusion import LatentDiffusionPipeline, LatentNorm
 from core.diffusion.schedulers import alphas_cumprod
 from core.errors import InputError
 from core.events import EventHandler, Log
@@ -34,7 +35,7 @@ from core.training.result import TrainResult
 from core.training.reuse import copy_autoencoder, reuse_autoencoder
 from core.training.run_config import (CONFIG_NAME, ResumeSpec, RunConfig, RunSpec, build_run_config,
                                       check_data_found, read_run_config, with_data, with_steps, write_run_config)
-from core.training.stages import autoencoder_loss, denoiser_loss, encode_all, latent_scale_factor
+from core.training.stages import autoencoder_loss, denoiser_loss, encode_all
 from core.training.trainer import Trainer, TrainConfig
 
 #: below this many shapes in a single-split dataset none is held out: validation uses the training
@@ -193,7 +194,7 @@ def train_run(run_dir: str | Path, spec: RunSpec | ResumeSpec | None = None, dev
     :class:`ResumeSpec`, or None to continue it as it is).
 
     Under ``torchrun`` every rank calls this; data is sharded per rank and only rank 0 writes.
-    Returns paths of the final checkpoints and the latent scale factor.
+    Returns paths of the final checkpoints and the latents' global scale factor.
     """
     run_dir, cancel = Path(run_dir), cancel or CancelToken()
     check_device(device)
@@ -225,8 +226,8 @@ def train_run(run_dir: str | Path, spec: RunSpec | ResumeSpec | None = None, dev
     emit(Log("encoding the training shapes into latents"))
     train_z = encode_all(ae.ema, rep, data.train[0], torch_device)
     val_z = encode_all(ae.ema, rep, data.val[0], torch_device)
-    scale = latent_scale_factor(train_z)
-    stats = {**data.stats, "scale_factor": scale, "latent_std": 1.0 / scale, "autoencoder_step": ae.step}
+    norm = LatentNorm.fit(train_z, config.latent_norm or DEFAULT_LATENT_NORM)
+    stats = {**data.stats, **norm.to_stats(), "autoencoder_step": ae.step}
 
     den_config = DenoiserConfig.from_dict(config.denoiser)
     torch.manual_seed(config.seed + 1)
@@ -235,12 +236,13 @@ def train_run(run_dir: str | Path, spec: RunSpec | ResumeSpec | None = None, dev
     loss = denoiser_loss(alphas_cumprod(config.schedule), config.schedule["prediction_type"],
                          den_config.cond, den_config.num_classes, _caption_table(config, emit),
                          min_snr_gamma=config.min_snr_gamma)
-    ldm_trainer = Trainer("ldm", build_denoiser(den_config), loss, [train_z * scale, data.train[1]],
-                          [val_z * scale, data.val[1]], TrainConfig.from_dict(config.train["ldm"]), run_dir,
+    ldm_trainer = Trainer("ldm", build_denoiser(den_config), loss, [norm.normalize(train_z), data.train[1]],
+                          [norm.normalize(val_z), data.val[1]], TrainConfig.from_dict(config.train["ldm"]), run_dir,
                           ldm_manifest, torch_device, emit, cancel, info)
     _resume(ldm_trainer, {"kind": "denoiser", **common, "model_config": config.denoiser}, emit)
     ldm = ldm_trainer.fit()
-    return TrainResult(run_dir=str(run_dir), autoencoder=str(ae.last), denoiser=str(ldm.last), scale_factor=scale,
+    return TrainResult(run_dir=str(run_dir), autoencoder=str(ae.last), denoiser=str(ldm.last),
+                       scale_factor=stats["scale_factor"],
                        metrics=str(run_dir / "metrics.jsonl"))
 
 
@@ -253,7 +255,7 @@ class TrainedRun:
     representation: Representation
     autoencoder: nn.Module
     denoiser: nn.Module
-    scale_factor: float
+    latent_norm: LatentNorm
 
     @property
     def classes(self) -> list[str]:
@@ -262,7 +264,7 @@ class TrainedRun:
 
     def pipeline(self):
         """The :class:`~core.diffusion.LatentDiffusionPipeline` over this run's networks."""
-        return LatentDiffusionPipeline(self.autoencoder, self.denoiser, self.config.schedule, self.scale_factor,
+        return LatentDiffusionPipeline(self.autoencoder, self.denoiser, self.config.schedule, self.latent_norm,
                                        num_classes=self.config.num_classes)
 
 
@@ -286,6 +288,9 @@ def load_trained(run_dir: str | Path, device: str = "cpu") -> TrainedRun:
     ldm_checkpoint.expect(stage="ldm", kind="denoiser", model_config=config.denoiser, **common)
     ae_checkpoint.load_weights(ae, "ema")
     ldm_checkpoint.load_weights(denoiser, "ema")
+    try:
+        norm = LatentNorm.from_stats(ldm_checkpoint.manifest["data"], ae.latent_shape)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise InputError(checkpoint_path(run_dir, "ldm"), f"unreadable latent statistics ({exc})") from None
     torch_device = torch.device(device)
-    return TrainedRun(run_dir, config, rep, ae.to(torch_device).eval(), denoiser.to(torch_device).eval(),
-                      float(ldm_checkpoint.manifest["data"]["scale_factor"]))
+    return TrainedRun(run_dir, config, rep, ae.to(torch_device).eval(), denoiser.to(torch_device).eval(), norm)

@@ -37,7 +37,8 @@ class RunConfig:
 
     ``captions`` is set for text runs, ``autoencoder_from`` when stage 1 came from another run (``--ae-from``),
     ``min_snr_gamma`` when stage 2's loss is Min-SNR weighted (``--min-snr``), ``occupancy_logit`` when a voxel
-    model reads its cells at another decoder logit than 0 (``export-builtin --occupancy-logit``).
+    model reads its cells at another decoder logit than 0 (``export-builtin --occupancy-logit``), ``latent_norm``
+    when stage 2 normalises latents per element (``--latent-norm element``; unset: one global factor).
     :meth:`to_dict` writes the same JSON object :meth:`from_dict` reads, keys in the order runs always had.
     """
 
@@ -56,6 +57,7 @@ class RunConfig:
     autoencoder_from: dict[str, Any] | None = None
     min_snr_gamma: float | None = None
     occupancy_logit: float | None = None
+    latent_norm: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunConfig:
@@ -175,7 +177,8 @@ def build_run_config(spec: RunSpec, classes: list[str], normalization: str) -> R
         train={"ae": _stage_config(ae_steps, spec.batch_size or preset.ae_batch_size, spec.lr or preset.ae_lr, spec),
                "ldm": _stage_config(ldm_steps, spec.batch_size or preset.ldm_batch_size,
                                     spec.lr or preset.ldm_lr, spec)},
-        captions=captions if spec.cond == "text" else None, min_snr_gamma=spec.min_snr_gamma)
+        captions=captions if spec.cond == "text" else None, min_snr_gamma=spec.min_snr_gamma,
+        latent_norm=spec.latent_norm)
 
 
 def write_run_config(run_dir: Path, config: RunConfig) -> Path:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from core.choices import (AUTOENCODER_KINDS, CONDITIONINGS, DEFAULT_AUTOENCODER, DEFAULT_CONDITIONING,
                           DEFAULT_PREDICTION, DEFAULT_PRESET, DENOISER_PATCHES, GRID_RESOLUTIONS, LATENT_LAYOUTS,
-                          MODEL_REPRESENTATIONS, PREDICTIONS, PRESETS, VOXEL_LOSSES)
+                          LATENT_NORMS, MODEL_REPRESENTATIONS, PREDICTIONS, PRESETS, VOXEL_LOSSES)
 from core.errors import InputError
 
 #: counts that, when given, must be at least one
@@ -76,6 +76,8 @@ class RunSpec:
     zero_terminal_snr: bool = False
     #: a voxel autoencoder's reconstruction loss (AutoencoderConfig.loss; None: the representation's default)
     ae_loss: str | None = None
+    #: how stage 2 normalises latents (core.diffusion.latent_norm; None: one global factor, as runs always had)
+    latent_norm: str | None = None
 
     def autoencoder_overrides(self) -> dict[str, float | str]:
         """The stage-1 settings asked for, as :func:`core.models.autoencoder_config` overrides."""
@@ -117,6 +119,8 @@ class RunSpec:
         if self.zero_terminal_snr and self.prediction != "v":
             raise InputError("--zero-terminal-snr", "needs --prediction v: at zero SNR the noise is the whole input, "
                                                     "so an ε-prediction says nothing about the shape")
+        if self.latent_norm is not None:
+            _check_choice("--latent-norm", self.latent_norm, LATENT_NORMS)
         if self.ae_loss is not None:
             _check_choice("--ae-loss", self.ae_loss, VOXEL_LOSSES)
             if self.representation != "voxels":

@@ -59,8 +59,3 @@ def encode_all(autoencoder: nn.Module, rep: Representation, shapes: torch.Tensor
     parts = [autoencoder.encode(rep.model_input(shapes[i:i + ENCODE_BATCH].to(device))).float().cpu()
              for i in range(0, len(shapes), ENCODE_BATCH)]
     return torch.cat(parts)
-
-
-def latent_scale_factor(latents: torch.Tensor) -> float:
-    """1/std of the training latents, so the denoiser sees unit-variance data (LDM, sec. 4.3.2)."""
-    return float(1.0 / latents.double().std().clamp_min(1e-8))

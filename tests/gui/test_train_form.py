@@ -34,7 +34,8 @@ def test_the_advanced_tab_maps_onto_the_run_spec(window):
     defaults = form.spec()
     assert (defaults.ae_steps, defaults.ldm_steps, defaults.denoiser_width, defaults.denoiser_depth,
             defaults.min_snr_gamma, defaults.max_shapes, defaults.bf16, defaults.ae_loss,
-            defaults.zero_terminal_snr) == (None, None, None, None, None, None, False, None, False)
+            defaults.zero_terminal_snr, defaults.latent_norm) == (None, None, None, None, None, None, False, None, False,
+                                                                  None)
     form.repr_combo.setCurrentText("voxels")
     form.latent_combo.setCurrentText("tokens")
     form.loss_combo.setCurrentText("focal_cldice")
@@ -45,13 +46,14 @@ def test_the_advanced_tab_maps_onto_the_run_spec(window):
     form.bf16.setChecked(True)
     form.zero_snr.setChecked(True)
     form.ldm_steps.setValue(20_000)
+    form.latent_norm_combo.setCurrentText("element")
     spec = form.spec()
     spec.check()
     assert (spec.representation, spec.ae_latent, spec.ae_loss, spec.prediction) == ("voxels", "tokens",
                                                                                     "focal_cldice", "v")
     assert (spec.denoiser_width, spec.denoiser_depth, spec.min_snr_gamma, spec.bf16, spec.ldm_steps) == \
         (384, 8, 5.0, True, 20_000)
-    assert spec.zero_terminal_snr
+    assert spec.zero_terminal_snr and spec.latent_norm == "element"
     form.loss_combo.setCurrentText("focal")  # the default loss stays unset, as the CLI leaves it
     form.repr_combo.setCurrentText("points")  # points have neither a latent layout nor a voxel loss
     assert not form.latent_combo.isEnabled() and not form.loss_combo.isEnabled()
@@ -74,6 +76,7 @@ def test_a_run_over_the_builtin_points_autoencoder_trains_the_asked_denoiser(qtb
     form.min_snr.setValue(5)
     form.bf16.setChecked(True)
     form.zero_snr.setChecked(True)
+    form.latent_norm_combo.setCurrentText("element")
     form.out_edit.setText(str(tmp_path / "run"))
     page.start_button.click()
     qtbot.waitUntil(lambda: page.runner is None, timeout=JOB_TIMEOUT_MS)
@@ -82,7 +85,9 @@ def test_a_run_over_the_builtin_points_autoencoder_trains_the_asked_denoiser(qtb
     assert config["autoencoder_from"]["run"] == "builtin:points" and config["representation"] == "points"
     assert (config["denoiser"]["width"], config["prediction"], config["min_snr_gamma"]) == (64, "v", 5.0)
     assert config["train"]["ldm"]["bf16"] is True and config["train"]["ldm"]["steps"] == 2
-    assert config["schedule"]["rescale_betas_zero_snr"] is True
+    assert config["schedule"]["rescale_betas_zero_snr"] is True and config["latent_norm"] == "element"
+    stats = json.loads((tmp_path / "run" / "checkpoints" / "ldm_last.json").read_text())["data"]
+    assert stats["latent_norm"] == "element" and len(stats["latent_shift"]) == len(stats["latent_scale"]) > 0
     assert page.curves.points("ldm") > 0 and page.curves.points("ae") == 0  # stage 1 was reused, not trained
 
 

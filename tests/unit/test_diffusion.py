@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from core.diffusion import (SAMPLERS, LatentDiffusionPipeline, build_scheduler, classifier_free_guidance,
+from core.diffusion import (SAMPLERS, LatentDiffusionPipeline, LatentNorm, build_scheduler, classifier_free_guidance,
                             diffusion_loss, noise_schedule_config, predicted_x0)
 from core.diffusion.guidance import drop_condition, null_condition
 from core.diffusion.schedulers import alpha_bar_at, alphas_cumprod
@@ -114,7 +114,8 @@ def test_min_snr_weights_each_step_so_its_x0_error_counts_min_snr_gamma(predicti
 
 def _pipeline(prediction="epsilon") -> LatentDiffusionPipeline:
     torch.manual_seed(0)
-    return LatentDiffusionPipeline(ToyAutoencoder(), ToyDenoiser(), noise_schedule_config(prediction), 2.0,
+    return LatentDiffusionPipeline(ToyAutoencoder(), ToyDenoiser(), noise_schedule_config(prediction),
+                                   LatentNorm.global_factor(2.0),
                                    num_classes=NUM_CLASSES)
 
 

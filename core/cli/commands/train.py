@@ -8,7 +8,7 @@ from pathlib import Path
 
 from core.choices import (AUTOENCODER_KINDS, CONDITIONINGS, DEFAULT_AUTOENCODER, DEFAULT_CONDITIONING, DEFAULT_PREDICTION,
                           DEFAULT_PRESET, DEFAULT_REPRESENTATION, DENOISER_PATCHES, GRID_RESOLUTIONS, LATENT_LAYOUTS,
-                          MODEL_REPRESENTATIONS, PREDICTIONS, PRESETS, VOXEL_LOSSES)
+                          LATENT_NORMS, MODEL_REPRESENTATIONS, PREDICTIONS, PRESETS, VOXEL_LOSSES)
 from core.cli.options import add_key_option, add_strict_option, check_strict
 from core.cli.runner import Interrupted, run_in_terminal
 from core.errors import InputError
@@ -67,6 +67,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--zero-terminal-snr", action="store_true",
                         help="rescale stage 2's betas so its last step is pure noise, as sampling starts (Lin et al. "
                              "2024; needs --prediction v)")
+    parser.add_argument("--latent-norm", choices=LATENT_NORMS,
+                        help="how stage 2 brings latents to unit scale: one factor for all (global, the default; "
+                             "LDM's) or each element shifted by its training mean and divided by its std (element; "
+                             "EDM2's per-channel normalisation, for latents whose elements differ)")
     parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast (faster on CPUs with AVX512-BF16)")
     parser.add_argument("--grad-checkpointing", action="store_true", help="recompute activations to save memory")
     parser.add_argument("--out", required=True, help="run folder")
@@ -104,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
                        denoiser_width=args.denoiser_width, denoiser_depth=args.denoiser_depth,
                        denoiser_patch=args.denoiser_patch,
                        ae_latent_noise=args.ae_latent_noise, ae_latent=args.ae_latent, ae_loss=args.ae_loss,
-                       min_snr_gamma=args.min_snr_gamma, zero_terminal_snr=args.zero_terminal_snr)
+                       min_snr_gamma=args.min_snr_gamma, zero_terminal_snr=args.zero_terminal_snr,
+                       latent_norm=args.latent_norm)
     try:
         result = run_in_terminal(TrainJob(args.out, spec, args.device), interrupted_hint=resume_hint(args.out))
     except Interrupted as stop:
