@@ -1,8 +1,11 @@
-"""Shared test fixtures: the real data folder, benchmark scripts as modules, an isolated cache, headless Qt."""
+"""Shared test fixtures: the real data folder, benchmark scripts as modules, the CLI as a process, an isolated
+cache, headless Qt."""
 from __future__ import annotations
 
 import importlib.util
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -20,6 +23,20 @@ def shared_data() -> Path:
     """The real data folder beside the checkout; CI always has it, so its absence is a failure."""
     assert SHARED_DATA.is_dir(), f"real data folder missing: {SHARED_DATA} (set LATENT3D_SHARED_DATA)"
     return SHARED_DATA
+
+
+#: how long one ``python -m core`` process of a test may take
+CLI_TIMEOUT_S = 300
+
+
+@pytest.fixture(scope="session")
+def core_cli():
+    """``core_cli("sample", ...)``: a real ``python -m core`` process from the checkout (for what must hold across
+    processes: exit codes, one-line errors on stderr)."""
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True,
+                              timeout=CLI_TIMEOUT_S)
+    return run
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,7 @@
 and a checkpoint whose statistics do not fit is refused in one line."""
 from __future__ import annotations
 
-import subprocess
-import sys
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -15,13 +14,7 @@ from core.training import RunSpec, load_checkpoint, load_trained
 from core.training.checkpoint import checkpoint_path, write_checkpoint
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
 H5 = "modelnet10_pointclouds_1024/modelnet10_pcd1024_train.h5"
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -57,17 +50,15 @@ def test_the_training_latents_reach_the_denoiser_standardised(element_run):
         assert torch.allclose(run.pipeline().decode(normalised), run.autoencoder.decode(latents), atol=1e-4)
 
 
-def test_sampling_an_element_normalised_run_gives_finite_shapes(element_run, tmp_path):
-    result = _cli("sample", str(element_run), "--n", "2", "--class", "chair", "--steps", "3", "--seed", "1",
+def test_sampling_an_element_normalised_run_gives_finite_shapes(element_run, tmp_path, core_cli):
+    result = core_cli("sample", str(element_run), "--n", "2", "--class", "chair", "--steps", "3", "--seed", "1",
                   "--format", "npy", "--out", str(tmp_path / "s"))
     assert result.returncode == 0, result.stderr
     samples = np.load(tmp_path / "s" / "samples.npy")
     assert samples.shape == (2, 256, 3) and np.isfinite(samples).all()
 
 
-def test_statistics_that_do_not_fit_the_latent_are_one_line_exit_2(element_run, tmp_path):
-    import shutil
-
+def test_statistics_that_do_not_fit_the_latent_are_one_line_exit_2(element_run, tmp_path, core_cli):
     broken = tmp_path / "broken"
     shutil.copytree(element_run, broken)
     path = checkpoint_path(broken, "ldm")
@@ -75,15 +66,15 @@ def test_statistics_that_do_not_fit_the_latent_are_one_line_exit_2(element_run, 
     manifest = checkpoint.manifest
     manifest["data"] = {**manifest["data"], "latent_shift": manifest["data"]["latent_shift"][:-1]}
     write_checkpoint(path, manifest, checkpoint.tensors)
-    result = _cli("sample", str(broken), "--n", "1", "--class", "chair", "--steps", "2", "--out", str(tmp_path / "o"))
+    result = core_cli("sample", str(broken), "--n", "1", "--class", "chair", "--steps", "2", "--out", str(tmp_path / "o"))
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "ldm_last.safetensors" in lines[0] and "latent statistics" in lines[0]
     assert not (tmp_path / "o").exists()
 
 
-def test_an_unknown_latent_norm_is_refused_before_any_work(tmp_path):
-    result = _cli("train", "--data", "builtin:primitives", "--repr", "points", "--latent-norm", "channel",
+def test_an_unknown_latent_norm_is_refused_before_any_work(tmp_path, core_cli):
+    result = core_cli("train", "--data", "builtin:primitives", "--repr", "points", "--latent-norm", "channel",
                   "--out", str(tmp_path / "run"))
     assert result.returncode == 2 and "--latent-norm" in result.stderr
     assert not (tmp_path / "run").exists()

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +14,6 @@ from core.models import text_encoder
 from core.training import RunSpec, load_checkpoint, train_run
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
 H5 = "modelnet10_pointclouds_1024/modelnet10_pcd1024_train.h5"
 AE_STEPS, LDM_STEPS = 30, 30
 
@@ -27,11 +24,6 @@ def _spec(shared_data, **extra) -> RunSpec:
     return RunSpec(**{**values, **extra})
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300)
-
-
 @pytest.fixture(scope="module")
 def text_run(shared_data, tmp_path_factory) -> Path:
     run = tmp_path_factory.mktemp("text") / "run"
@@ -40,12 +32,12 @@ def text_run(shared_data, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def class_run_from_text_ae(shared_data, text_run, tmp_path_factory) -> Path:
+def class_run_from_text_ae(shared_data, text_run, tmp_path_factory, core_cli) -> Path:
     """A class-conditioned run that starts from the text run's autoencoder, through the CLI."""
     run = tmp_path_factory.mktemp("reuse") / "run"
-    result = _cli("train", "--data", str(shared_data / H5), "--classes", "chair,sofa", "--repr", "points",
-                  "--preset", "tiny", "--cond", "class", "--ldm-steps", "10", "--ae-from", str(text_run),
-                  "--out", str(run))
+    result = core_cli("train", "--data", str(shared_data / H5), "--classes", "chair,sofa", "--repr", "points",
+                      "--preset", "tiny", "--cond", "class", "--ldm-steps", "10", "--ae-from", str(text_run),
+                      "--out", str(run))
     assert result.returncode == 0, result.stderr
     return run
 
@@ -79,10 +71,10 @@ def test_no_prompt_samples_the_null_prompt_without_loading_the_encoder(text_run,
 
 
 def test_class_on_a_text_run_and_prompt_on_a_class_run_exit_2_in_one_line(text_run, class_run_from_text_ae,
-                                                                          tmp_path):
+                                                                          tmp_path, core_cli):
     for run, option, value, hint in ((text_run, "--class", "chair", '--prompt "a chair"'),
                                      (class_run_from_text_ae, "--prompt", "a chair", "--class")):
-        result = _cli("sample", str(run), "--n", "1", option, value, "--out", str(tmp_path / "s"))
+        result = core_cli("sample", str(run), "--n", "1", option, value, "--out", str(tmp_path / "s"))
         lines = result.stderr.strip().splitlines()
         assert result.returncode == 2 and len(lines) == 1, result.stderr
         assert str(run) in lines[0] and hint in lines[0]
