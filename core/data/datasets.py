@@ -26,7 +26,7 @@ from core.data.representations import (CONVERTERS, DEFAULT_SPLATS, REPRESENTATIO
                                        points_from_stack, shape_arrays, shape_points, shape_seed, shape_splats,
                                        shape_voxels)
 from core.data.sources.arrays import ARRAY_SUFFIXES, is_array_file, open_arrays
-from core.data.sources.base import NO_SPLIT, ShapeRecord, ShapeSource
+from core.data.sources.base import NO_SPLIT, ShapeRecord, ShapeSource, SkippedFile
 from core.data.sources.files import SHAPE_SUFFIXES, is_shape_file, open_files
 from core.data.sources.pointnet import H5_SUFFIXES, is_h5_file, open_pointnet
 from core.errors import InputError, during
@@ -302,15 +302,27 @@ def _open_folder(root: Path, key: str | None) -> ShapeSource:
     except OSError as exc:
         raise InputError(root, f"cannot list folder ({exc.strerror})") from None
     if h5 := [p for p in top if is_h5_file(p)]:
-        return _open_h5(root, h5)
+        return _with_unread(_open_h5(root, h5), "HDF5", [p for p in top if p not in h5])
     if arrays := [p for p in top if is_array_file(p)]:
-        return open_arrays(root, arrays, key)
+        return _with_unread(open_arrays(root, arrays, key), "array", [p for p in top if p not in arrays])
     if files := [p for p in sorted(root.rglob("*")) if is_shape_file(p)]:
         return open_files(root, files)
     if not any(root.iterdir()):
         raise InputError(root, "folder is empty")
     raise InputError(root, f"no shape files in folder (looked for {', '.join(H5_SUFFIXES + ARRAY_SUFFIXES)} "
                            f"at the top and {', '.join(SHAPE_SUFFIXES + ARRAY_SUFFIXES)} anywhere below)")
+
+
+def _with_unread(source: ShapeSource, kind: str, others: list[Path]) -> ShapeSource:
+    """``source`` with the shape and array files beside the ones it read listed as skipped: a folder is read as
+    one kind, so a user's OBJ next to an .npy is named in the report (and refused by ``--strict``), not silently
+    left out. Subfolders are not looked at: datasets ship example files there (ModelNet's ``pcd_samples/``)."""
+    unread = [p for p in others if is_h5_file(p) or is_array_file(p) or is_shape_file(p)]
+    source.skipped += [SkippedFile(str(p), f"not read: the folder's top holds {kind} files and a folder is read as "
+                                           f"one kind (open this file on its own, or move it to a folder of its own)")
+                       for p in unread]
+    source.file_count += len(unread)
+    return source
 
 
 def _open_h5(root: Path, files: list[Path]) -> ShapeSource:

@@ -68,6 +68,27 @@ def test_strict_makes_a_skipped_file_exit_2(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
+def test_shape_files_beside_an_array_are_named_not_silently_left_out(tmp_path, capsys):
+    """A folder whose top holds a point-cloud .npy is read as arrays; an OBJ (UTF-8 name) and a PLY beside it are
+    listed as skipped with the reason, and --strict refuses the folder; example files in subfolders are not."""
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    np.save(folder / "wolke.npy", RNG.normal(size=(512, 3)).astype(np.float32))
+    trimesh.creation.box().export(folder / "stühl_ß.obj")
+    trimesh.creation.icosphere(1).export(folder / "ball.ply")
+    (folder / "samples").mkdir()
+    trimesh.creation.box().export(folder / "samples" / "example.obj")
+    dataset = open_dataset(folder)
+    assert len(dataset) == 1 and dataset.representation == "points"
+    skipped = {s.path: s.reason for s in dataset.source.skipped}
+    assert sorted(skipped) == [str(folder / "ball.ply"), str(folder / "stühl_ß.obj")]
+    assert all("holds array files" in reason for reason in skipped.values())
+    code, out, _ = _run(capsys, "datasets", "inspect", folder)
+    assert code == 0 and f"{folder}: skipped 2 of 3 files" in out and "stühl_ß.obj: not read" in out
+    code, out, err = _run(capsys, "datasets", "inspect", folder, "--strict")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and "2 of 3 files" in err
+
+
 def test_a_folder_where_nothing_loads_is_exit_2(tmp_path, capsys):
     folder = tmp_path / "junk"
     folder.mkdir()
