@@ -31,11 +31,11 @@ CLI_TIMEOUT_S = 300
 
 @pytest.fixture(scope="session")
 def core_cli():
-    """``core_cli("sample", ...)``: a real ``python -m core`` process from the checkout (for what must hold across
-    processes: exit codes, one-line errors on stderr)."""
-    def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True,
-                              timeout=CLI_TIMEOUT_S)
+    """``core_cli("sample", ...)``: a real ``python -m core`` process from the checkout, as a user runs it (for what
+    must hold across processes: exit codes, one-line errors on stderr); paths and numbers are passed as text."""
+    def run(*args: str | os.PathLike | int | float) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "core", *map(str, args)], cwd=ROOT, capture_output=True,
+                              text=True, timeout=CLI_TIMEOUT_S)
     return run
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +21,6 @@ from core.shapes import PointCloud, VoxelGrid
 from core.training import RunSpec, load_checkpoint
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
 H5 = "modelnet10_pointclouds_1024/modelnet10_pcd1024_train.h5"
 AE_STEPS, LDM_STEPS = 6, 6
 MAX_SHAPES = 40
@@ -33,12 +30,6 @@ def _spec(shared_data, representation: str, **extra) -> RunSpec:
     return RunSpec(data=str(shared_data / H5), representation=representation, classes=["chair", "sofa"],
                    cond="class", preset="tiny", ae_steps=AE_STEPS, ldm_steps=LDM_STEPS, n_points=256,
                    batch_size=4, max_shapes=MAX_SHAPES, **extra)
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    """A real ``python -m core`` process (for what must hold across processes)."""
-    return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300)
 
 
 def _main(capsys, *args: str) -> tuple[int, str]:
@@ -85,11 +76,11 @@ def test_run_folder_layout(points_run):
     assert {r[0] for r in _losses(points_run)} == {"ae", "ldm"}
 
 
-def test_cli_sample_twice_gives_identical_finite_arrays(points_run, tmp_path):
+def test_cli_sample_twice_gives_identical_finite_arrays(points_run, tmp_path, core_cli):
     outputs = []
     for name in ("a", "b"):
-        result = _cli("sample", str(points_run), "--n", "3", "--class", "chair", "--guidance", "3", "--steps", "4",
-                      "--sampler", "dpmpp", "--seed", "7", "--format", "npy", "--out", str(tmp_path / name))
+        result = core_cli("sample", str(points_run), "--n", "3", "--class", "chair", "--guidance", "3", "--steps",
+                          "4", "--sampler", "dpmpp", "--seed", "7", "--format", "npy", "--out", str(tmp_path / name))
         assert result.returncode == 0, result.stderr
         outputs.append((tmp_path / name / "samples.npy").read_bytes())
     assert outputs[0] == outputs[1]
