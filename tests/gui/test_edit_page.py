@@ -33,9 +33,11 @@ def page(window):
 
 
 def _finish(qtbot, window, runner) -> None:
-    with qtbot.waitSignal(runner.finished, timeout=JOB_TIMEOUT_MS):
-        pass
-    qtbot.waitUntil(lambda: not window.jobs.busy, timeout=JOB_TIMEOUT_MS)
+    """Wait until the jobs panel has seen ``runner``'s thread end, so its results reached the page. A condition, not
+    ``waitSignal(runner.finished)``: a short job can end before the test starts waiting, and the signal is then gone
+    (the CI of 2026-12-07 timed out so, the runner already deleted)."""
+    qtbot.waitUntil(lambda: all(r is not runner for r in window.jobs.runners) and not window.jobs.busy,
+                    timeout=JOB_TIMEOUT_MS)
 
 
 def test_interpolation_is_computed_once_and_scrubbing_shows_each_shape(qtbot, window, page, chair_files,
