@@ -14,9 +14,9 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
                                QLineEdit, QPushButton, QSizePolicy, QSpinBox, QTabWidget, QWidget)
 
 from app.icons import icon
-from core.choices import (AUTOENCODER_KINDS, CONDITIONINGS, DEFAULT_LATENT_NORM, DEFAULT_PREDICTION,
-                          DEFAULT_VOXEL_LOSS, LATENT_LAYOUTS, LATENT_NORMS, MODEL_REPRESENTATIONS, PREDICTIONS,
-                          PRESETS, VOXEL_LOSSES)
+from core.choices import (AUTOENCODER_KINDS, BETA_SCHEDULES, CONDITIONINGS, DEFAULT_BETA_SCHEDULE,
+                          DEFAULT_LATENT_NORM, DEFAULT_PREDICTION, DEFAULT_VOXEL_LOSS, LATENT_LAYOUTS, LATENT_NORMS,
+                          MODEL_REPRESENTATIONS, PREDICTIONS, PRESETS, VOXEL_LOSSES)
 from core.training.pretrained import builtin_folders, peek_config
 from core.training.spec import ResumeSpec, RunSpec
 
@@ -112,6 +112,7 @@ class RunForm(QTabWidget):
         self.zero_snr = QCheckBox("zero terminal SNR")
         self.loss_combo = _combo(VOXEL_LOSSES)
         self.latent_norm_combo = _combo(LATENT_NORMS, DEFAULT_LATENT_NORM)
+        self.betas_combo = _combo(BETA_SCHEDULES, DEFAULT_BETA_SCHEDULE)
         self.ae_from_combo = QComboBox(editable=True)
         self.ae_from_combo.addItems(["", *builtin_folders()])
         self.ae_from_combo.lineEdit().setPlaceholderText(TRAIN_STAGE_ONE)
@@ -134,6 +135,8 @@ class RunForm(QTabWidget):
                             (self.loss_combo, "--ae-loss: a voxel autoencoder's reconstruction loss"),
                             (self.latent_norm_combo, "--latent-norm: stage 2 scales all latents by one factor "
                                                      "(global) or standardises each element (element)"),
+                            (self.betas_combo, "--beta-schedule: stage 2's betas, LDM's scaled_linear or DDPM's "
+                                               "linear (more steps at high noise)"),
                             (self.ae_from_combo, "--ae-from: skip stage 1 and reuse this run's (or built-in "
                                                  "model's) autoencoder; the form takes its representation, "
                                                  "preset, kind and latent layout")):
@@ -147,7 +150,8 @@ class RunForm(QTabWidget):
                  (1, 0, "Max shapes", self.max_shapes), (1, 2, "Prediction", self.prediction_combo),
                  (2, 0, "Latent", self.latent_combo), (2, 2, "Width", self.width_spin),
                  (2, 4, "Min-SNR γ", self.min_snr), (3, 0, "AE loss", self.loss_combo),
-                 (4, 2, "Depth", self.depth_spin), (4, 4, "Latent norm", self.latent_norm_combo))
+                 (4, 2, "Depth", self.depth_spin), (4, 4, "Latent norm", self.latent_norm_combo),
+                 (5, 0, "Betas", self.betas_combo))
         for row, column, caption, field in cells:
             grid.addWidget(QLabel(caption), row, column)
             grid.addWidget(field, row, column + 1)
@@ -219,7 +223,8 @@ class RunForm(QTabWidget):
                        min_snr_gamma=_value_or_none(self.min_snr),
                        zero_terminal_snr=self.zero_snr.isEnabled() and self.zero_snr.isChecked(),
                        ae_loss=self._voxel_loss(representation, ae_from),
-                       latent_norm=_value_unless_default(self.latent_norm_combo.currentText(), DEFAULT_LATENT_NORM))
+                       latent_norm=_value_unless_default(self.latent_norm_combo.currentText(), DEFAULT_LATENT_NORM),
+                       beta_schedule=_value_unless_default(self.betas_combo.currentText(), DEFAULT_BETA_SCHEDULE))
 
     def resume_spec(self) -> ResumeSpec:
         """Resuming a run: the AE and LDM steps asked for, where set, become its stages' new totals (a finished run

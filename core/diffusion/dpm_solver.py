@@ -3,8 +3,8 @@
 ``import diffusers`` plus its DPM-Solver++ module pulls ``torch._dynamo`` and ``scipy.stats`` and took
 2–6 s on the 2-core machines (more than ``import torch``), which alone broke the 5 s budget of
 ``python -m core sample``. This is an exact re-implementation of diffusers' ``DPMSolverMultistepScheduler``
-for the one schedule family runs are trained with (:func:`core.diffusion.noise_schedule_config`, with or
-without its zero terminal SNR) and the
+for the schedules runs are trained with (:func:`core.diffusion.noise_schedule_config`: either beta schedule,
+with or without its zero terminal SNR) and the
 options :func:`core.diffusion.build_scheduler` gives it (``algorithm_type="dpmsolver++"``, ``solver_order=2``,
 midpoint solver, final step to σ = 0; ``algorithm_type="sde-dpmsolver++"`` for ``dpmpp_sde``): the same
 float32 arithmetic and the same noise draws in the same order, so the same
@@ -26,8 +26,8 @@ import numpy as np
 import torch
 
 from core.diffusion.parameterization import data_prediction
-from core.diffusion.schedulers import (PREDICTIONS, RESCALE_ZERO_SNR, build_scheduler, noise_schedule_config,
-                                       zero_terminal_snr_betas)
+from core.diffusion.schedulers import (BETA_RANGES, PREDICTIONS, RESCALE_ZERO_SNR, build_scheduler,
+                                       noise_schedule_config, zero_terminal_snr_betas)
 
 #: ᾱ of the last step of a zero-terminal-SNR schedule as diffusers' DPM-Solver sets it: "close to 0 without
 #: being 0 so first sigma is not inf" (float16's smallest subnormal)
@@ -68,8 +68,7 @@ class DPMSolverPlusPlus:
         self.config = dict(config)
         self.stochastic = stochastic
         steps = config["num_train_timesteps"]
-        # "scaled_linear" betas exactly as diffusers builds them: linear in √β, in float32
-        betas = torch.linspace(config["beta_start"] ** 0.5, config["beta_end"] ** 0.5, steps, dtype=torch.float32) ** 2
+        betas = _betas(config["beta_schedule"], config["beta_start"], config["beta_end"], steps)
         if config.get(RESCALE_ZERO_SNR):
             betas = zero_terminal_snr_betas(betas)
         self.alphas_cumprod = torch.cumprod(1.0 - betas, dim=0)
@@ -82,11 +81,12 @@ class DPMSolverPlusPlus:
     @staticmethod
     def supports(config: dict[str, Any]) -> bool:
         """Whether ``config`` is a schedule this solver reproduces (anything else goes to diffusers): the runs'
-        own, with either prediction type, with or without a zero terminal SNR."""
+        own, of either beta schedule and prediction type, with or without a zero terminal SNR."""
+        if config.get("beta_schedule") not in BETA_RANGES or config.get("prediction_type") not in PREDICTIONS.values():
+            return False
         free = ("prediction_type", RESCALE_ZERO_SNR)
-        other = {k: v for k, v in config.items() if k not in free}
-        return other == {k: v for k, v in noise_schedule_config().items() if k not in free} and \
-            config.get("prediction_type") in PREDICTIONS.values()
+        runs_own = noise_schedule_config(beta_schedule=config["beta_schedule"])
+        return {k: v for k, v in config.items() if k not in free} == {k: v for k, v in runs_own.items() if k not in free}
 
     def set_timesteps(self, num_inference_steps: int) -> None:
         """Trailing timesteps (the run's ``timestep_spacing``) and their noise levels, ending at σ = 0."""
@@ -142,6 +142,14 @@ class DPMSolverPlusPlus:
         if d1 is not None:
             prev = prev + 0.5 * (alpha_t * (1 - torch.exp(-2.0 * h))) * d1
         return prev + sigma_t * torch.sqrt(1.0 - torch.exp(-2 * h)) * noise
+
+
+def _betas(schedule: str, start: float, end: float, steps: int) -> torch.Tensor:
+    """The betas exactly as diffusers builds them, in float32: "linear" from ``start`` to ``end``,
+    "scaled_linear" linear in √β."""
+    if schedule == "scaled_linear":
+        return torch.linspace(start ** 0.5, end ** 0.5, steps, dtype=torch.float32) ** 2
+    return torch.linspace(start, end, steps, dtype=torch.float32)
 
 
 def _noise(like: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:

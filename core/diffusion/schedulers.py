@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from core.choices import DEFAULT_BETA_SCHEDULE
 from core.diffusion.parameterization import data_prediction
 
 #: ``--sampler`` name -> diffusers scheduler class
@@ -30,32 +31,45 @@ _SAMPLER_OPTIONS: dict[str, dict[str, Any]] = {
 #: ``--prediction`` name -> diffusers ``prediction_type``
 PREDICTIONS: dict[str, str] = {"epsilon": "epsilon", "v": "v_prediction"}
 
-#: the latent-diffusion schedule of Rombach et al. 2022 (LDM, arXiv:2112.10752, Stable Diffusion's
-#: config): 1,000 steps of "scaled_linear" betas from 0.00085 to 0.012
 NUM_TRAIN_TIMESTEPS = 1000
-BETA_START, BETA_END, BETA_SCHEDULE = 0.00085, 0.012, "scaled_linear"
+#: ``--beta-schedule`` name (diffusers' ``beta_schedule``) -> (β_1, β_T) over 1,000 steps: the latent-diffusion
+#: schedule of Rombach et al. 2022 (LDM, arXiv:2112.10752, Stable Diffusion's config), linear in √β, and DDPM's
+#: linear betas (Ho et al. 2020, sec. 4). ᾱ_T is 0.0047 for the first and 4.3e-5 for the second.
+BETA_RANGES: dict[str, tuple[float, float]] = {"scaled_linear": (0.00085, 0.012), "linear": (1e-4, 0.02)}
 #: the schedule key (diffusers' name) of a run trained with ``--zero-terminal-snr``
 RESCALE_ZERO_SNR = "rescale_betas_zero_snr"
 
 
-def noise_schedule_config(prediction: str = "epsilon", zero_terminal_snr: bool = False) -> dict[str, Any]:
-    """The schedule dict stored in a run; ``prediction`` is ``epsilon`` or ``v``.
+def noise_schedule_config(prediction: str = "epsilon", zero_terminal_snr: bool = False,
+                          beta_schedule: str = DEFAULT_BETA_SCHEDULE) -> dict[str, Any]:
+    """The schedule dict stored in a run; ``prediction`` is ``epsilon`` or ``v``, ``beta_schedule`` a key of
+    :data:`BETA_RANGES`.
 
     ``zero_terminal_snr`` rescales the betas so the last training step is pure noise (Lin et al. 2024,
     Algorithm 1; diffusers' ``rescale_betas_zero_snr``): LDM's betas leave √ᾱ_T ≈ 0.068 of the latent in
     x_T, which training sees and sampling from pure noise never gives. Only v-prediction can learn that
     step (an ε-prediction of pure noise says nothing about x0), so it is refused with ε.
+
+    ``linear`` spends more of the 1,000 steps at high noise. Under one global scale a latent whose variance sits
+    in a few directions keeps those directions visible until late: ``builtin:points``' train latents have their
+    3 main principal components (64 % of the variance) at stds 5.1, 4.1 and 3.3, and with LDM's betas the first
+    one's signal-to-noise ratio falls below 1 only after step 800 (the average element's after step 354), so
+    the steps that decide which kind of shape a sample becomes are the last fifth of training's timesteps; with
+    DDPM's betas it does so after step 569 (``python benchmarks/latent_spectrum.py builtin:points``).
     """
     if prediction not in PREDICTIONS:
         raise ValueError(f"prediction must be one of {sorted(PREDICTIONS)}, got {prediction!r}")
     if zero_terminal_snr and prediction != "v":
         raise ValueError("a zero terminal SNR needs v-prediction (Lin et al. 2024, sec. 3.2)")
+    if beta_schedule not in BETA_RANGES:
+        raise ValueError(f"beta_schedule must be one of {sorted(BETA_RANGES)}, got {beta_schedule!r}")
+    beta_start, beta_end = BETA_RANGES[beta_schedule]
     rescale = {RESCALE_ZERO_SNR: True} if zero_terminal_snr else {}
     return {
         "num_train_timesteps": NUM_TRAIN_TIMESTEPS,
-        "beta_start": BETA_START,
-        "beta_end": BETA_END,
-        "beta_schedule": BETA_SCHEDULE,
+        "beta_start": beta_start,
+        "beta_end": beta_end,
+        "beta_schedule": beta_schedule,
         "prediction_type": PREDICTIONS[prediction],
         # "trailing" spacing starts sampling at the last training step, which few-step samplers need
         # (Lin et al. 2024, "Common Diffusion Noise Schedules and Sample Steps are Flawed", table 2)

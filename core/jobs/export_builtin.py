@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from core.choices import DEFAULT_GUIDANCE, DEFAULT_SAMPLER
+from core.choices import DEFAULT_BETA_SCHEDULE, DEFAULT_GUIDANCE, DEFAULT_LATENT_NORM, DEFAULT_SAMPLER
 from core.errors import InputError
 from core.io import atomic_write
 from core.jobs.base import CancelToken, EventHandler, Job
@@ -204,6 +204,9 @@ def train_command(config: RunConfig, run_dir: Path) -> str:
              *_changed_options(config, training),
              f"--min-snr {config.min_snr_gamma:g}" if config.min_snr_gamma is not None else "",
              "--zero-terminal-snr" if config.schedule.get(training.RESCALE_ZERO_SNR) else "",
+             f"--beta-schedule {config.schedule['beta_schedule']}"
+             if config.schedule.get("beta_schedule", DEFAULT_BETA_SCHEDULE) != DEFAULT_BETA_SCHEDULE else "",
+             f"--latent-norm {config.latent_norm}" if config.latent_norm not in (None, DEFAULT_LATENT_NORM) else "",
              f"--seed {config.seed}", "--bf16" if any(stage.get("bf16") for stage in train.values()) else "",
              f"--max-shapes {data['max_shapes']}" if data.get("max_shapes") else "", f"--out {run_dir}"]
     return " ".join(p for p in parts if p)

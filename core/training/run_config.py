@@ -11,6 +11,7 @@ from dataclasses import MISSING, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from core.choices import DEFAULT_BETA_SCHEDULE
 from core.data.builtin import is_builtin_name
 from core.data.splat_grid import CHANNELS
 from core.diffusion import noise_schedule_config
@@ -173,7 +174,8 @@ def build_run_config(spec: RunSpec, classes: list[str], normalization: str) -> R
               "resolution": spec.resolution, "normalization": normalization, "max_shapes": spec.max_shapes,
               "val_examples": preset.val_examples},
         autoencoder=ae.to_dict(), denoiser=denoiser.to_dict(), prediction=spec.prediction,
-        schedule=noise_schedule_config(spec.prediction, spec.zero_terminal_snr),
+        schedule=noise_schedule_config(spec.prediction, spec.zero_terminal_snr,
+                                       spec.beta_schedule or DEFAULT_BETA_SCHEDULE),
         train={"ae": _stage_config(ae_steps, spec.batch_size or preset.ae_batch_size, spec.lr or preset.ae_lr, spec),
                "ldm": _stage_config(ldm_steps, spec.batch_size or preset.ldm_batch_size,
                                     spec.lr or preset.ldm_lr, spec)},

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.choices import (AUTOENCODER_KINDS, CONDITIONINGS, DEFAULT_AUTOENCODER, DEFAULT_CONDITIONING,
+from core.choices import (AUTOENCODER_KINDS, BETA_SCHEDULES, CONDITIONINGS, DEFAULT_AUTOENCODER, DEFAULT_CONDITIONING,
                           DEFAULT_PREDICTION, DEFAULT_PRESET, DENOISER_PATCHES, GRID_RESOLUTIONS, LATENT_LAYOUTS,
                           LATENT_NORMS, MODEL_REPRESENTATIONS, PREDICTIONS, PRESETS, VOXEL_LOSSES)
 from core.errors import InputError
@@ -78,6 +78,8 @@ class RunSpec:
     ae_loss: str | None = None
     #: how stage 2 normalises latents (core.diffusion.latent_norm; None: one global factor, as runs always had)
     latent_norm: str | None = None
+    #: stage 2's betas (core.diffusion.noise_schedule_config; None: LDM's scaled_linear, as runs always had)
+    beta_schedule: str | None = None
 
     def autoencoder_overrides(self) -> dict[str, float | str]:
         """The stage-1 settings asked for, as :func:`core.models.autoencoder_config` overrides."""
@@ -121,6 +123,8 @@ class RunSpec:
                                                     "so an ε-prediction says nothing about the shape")
         if self.latent_norm is not None:
             _check_choice("--latent-norm", self.latent_norm, LATENT_NORMS)
+        if self.beta_schedule is not None:
+            _check_choice("--beta-schedule", self.beta_schedule, BETA_SCHEDULES)
         if self.ae_loss is not None:
             _check_choice("--ae-loss", self.ae_loss, VOXEL_LOSSES)
             if self.representation != "voxels":

@@ -34,8 +34,8 @@ def test_the_advanced_tab_maps_onto_the_run_spec(window):
     defaults = form.spec()
     assert (defaults.ae_steps, defaults.ldm_steps, defaults.denoiser_width, defaults.denoiser_depth,
             defaults.min_snr_gamma, defaults.max_shapes, defaults.bf16, defaults.ae_loss,
-            defaults.zero_terminal_snr, defaults.latent_norm) == (None, None, None, None, None, None, False, None, False,
-                                                                  None)
+            defaults.zero_terminal_snr, defaults.latent_norm, defaults.beta_schedule) == \
+        (None, None, None, None, None, None, False, None, False, None, None)
     form.repr_combo.setCurrentText("voxels")
     form.latent_combo.setCurrentText("tokens")
     form.loss_combo.setCurrentText("focal_cldice")
@@ -47,13 +47,14 @@ def test_the_advanced_tab_maps_onto_the_run_spec(window):
     form.zero_snr.setChecked(True)
     form.ldm_steps.setValue(20_000)
     form.latent_norm_combo.setCurrentText("element")
+    form.betas_combo.setCurrentText("linear")
     spec = form.spec()
     spec.check()
     assert (spec.representation, spec.ae_latent, spec.ae_loss, spec.prediction) == ("voxels", "tokens",
                                                                                     "focal_cldice", "v")
     assert (spec.denoiser_width, spec.denoiser_depth, spec.min_snr_gamma, spec.bf16, spec.ldm_steps) == \
         (384, 8, 5.0, True, 20_000)
-    assert spec.zero_terminal_snr and spec.latent_norm == "element"
+    assert spec.zero_terminal_snr and spec.latent_norm == "element" and spec.beta_schedule == "linear"
     form.loss_combo.setCurrentText("focal")  # the default loss stays unset, as the CLI leaves it
     form.repr_combo.setCurrentText("points")  # points have neither a latent layout nor a voxel loss
     assert not form.latent_combo.isEnabled() and not form.loss_combo.isEnabled()
@@ -77,6 +78,7 @@ def test_a_run_over_the_builtin_points_autoencoder_trains_the_asked_denoiser(qtb
     form.bf16.setChecked(True)
     form.zero_snr.setChecked(True)
     form.latent_norm_combo.setCurrentText("element")
+    form.betas_combo.setCurrentText("linear")
     form.out_edit.setText(str(tmp_path / "run"))
     page.start_button.click()
     qtbot.waitUntil(lambda: page.runner is None, timeout=JOB_TIMEOUT_MS)
@@ -86,6 +88,7 @@ def test_a_run_over_the_builtin_points_autoencoder_trains_the_asked_denoiser(qtb
     assert (config["denoiser"]["width"], config["prediction"], config["min_snr_gamma"]) == (64, "v", 5.0)
     assert config["train"]["ldm"]["bf16"] is True and config["train"]["ldm"]["steps"] == 2
     assert config["schedule"]["rescale_betas_zero_snr"] is True and config["latent_norm"] == "element"
+    assert (config["schedule"]["beta_schedule"], config["schedule"]["beta_end"]) == ("linear", 0.02)
     stats = json.loads((tmp_path / "run" / "checkpoints" / "ldm_last.json").read_text())["data"]
     assert stats["latent_norm"] == "element" and len(stats["latent_shift"]) == len(stats["latent_scale"]) > 0
     assert page.curves.points("ldm") > 0 and page.curves.points("ae") == 0  # stage 1 was reused, not trained

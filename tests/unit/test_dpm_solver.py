@@ -7,8 +7,10 @@ from core.diffusion.dpm_solver import DPMSolverPlusPlus, sampling_scheduler
 
 
 #: every schedule a run can be trained with (core.diffusion.noise_schedule_config's arguments)
-SCHEDULES = [{"prediction": "epsilon"}, {"prediction": "v"}, {"prediction": "v", "zero_terminal_snr": True}]
-SCHEDULE_IDS = ["epsilon", "v", "v-zero-snr"]
+SCHEDULES = [{"prediction": "epsilon"}, {"prediction": "v"}, {"prediction": "v", "zero_terminal_snr": True},
+             {"prediction": "v", "beta_schedule": "linear"},
+             {"prediction": "v", "zero_terminal_snr": True, "beta_schedule": "linear"}]
+SCHEDULE_IDS = ["epsilon", "v", "v-zero-snr", "v-linear", "v-zero-snr-linear"]
 
 
 def _toy_output(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -68,6 +70,8 @@ def test_pipeline_uses_it_only_where_it_reproduces_diffusers():
     with pytest.raises(ValueError):
         DPMSolverPlusPlus(other)
     assert isinstance(sampling_scheduler(noise_schedule_config("v", zero_terminal_snr=True)), DPMSolverPlusPlus)
+    assert isinstance(sampling_scheduler(noise_schedule_config("v", beta_schedule="linear")), DPMSolverPlusPlus)
+    assert not DPMSolverPlusPlus.supports({**noise_schedule_config("v", beta_schedule="linear"), "beta_end": 0.012})
 
 
 def test_a_zero_terminal_snr_schedule_ends_in_pure_noise_and_needs_v():
@@ -77,3 +81,15 @@ def test_a_zero_terminal_snr_schedule_ends_in_pure_noise_and_needs_v():
     assert torch.isclose(rescaled[0], plain[0])  # the first step is unchanged (Lin et al. 2024, Algorithm 1)
     with pytest.raises(ValueError, match="v-prediction"):
         noise_schedule_config("epsilon", zero_terminal_snr=True)
+
+
+def test_ddpm_linear_betas_keep_less_of_the_latent_at_every_late_step():
+    ldm, ddpm = (build_scheduler(noise_schedule_config("v", beta_schedule=b), "ddpm").alphas_cumprod
+                 for b in ("scaled_linear", "linear"))
+    assert ddpm[-1] < 1e-4 < 4e-3 < ldm[-1]  # Ho et al.'s ᾱ_T ≈ 4.3e-5, LDM's ≈ 0.0047
+    # a latent direction of variance 26 (the point latent's first principal component) sinks below the noise
+    # (ᾱ·26 < 1 − ᾱ) only after step 800 under LDM's betas, after step 569 under DDPM's
+    visible = [int((a * 26 > 1 - a).sum()) for a in (ldm, ddpm)]
+    assert visible == [800, 569]
+    with pytest.raises(ValueError, match="beta_schedule"):
+        noise_schedule_config("v", beta_schedule="cosine")

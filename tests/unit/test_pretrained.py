@@ -110,7 +110,8 @@ def test_rebuilt_train_command_names_a_reused_autoencoder_and_every_size_the_pre
     denoiser = denoiser_config("small", (32, 8), "class", num_classes=2, width=384, depth=6).to_dict()
     config = RunConfig(representation="splats", cond="class", classes=["chair", "sofa"], preset="small", seed=0,
                        prediction="v", autoencoder=ae, denoiser=denoiser,
-                       schedule=noise_schedule_config("v", zero_terminal_snr=True), min_snr_gamma=5.0,
+                       schedule=noise_schedule_config("v", zero_terminal_snr=True, beta_schedule="linear"),
+                       min_snr_gamma=5.0, latent_norm="element",
                        data={"path": "data.h5", "classes": ["chair", "sofa"], "resolution": 32, "n_points": 1024,
                              "max_shapes": None},
                        train={"ae": {"steps": 3000, "bf16": False}, "ldm": {"steps": 20000, "bf16": True}},
@@ -119,7 +120,7 @@ def test_rebuilt_train_command_names_a_reused_autoencoder_and_every_size_the_pre
     assert command == ("python -m core train --data data.h5 --classes chair,sofa --repr splats --ae ae --cond class "
                        "--preset small --ae-from builtin:splats --ldm-steps 20000 --res 32 --points 1024 "
                        "--prediction v --ae-latent tokens --denoiser-width 384 --denoiser-depth 6 --min-snr 5 "
-                       "--zero-terminal-snr "
+                       "--zero-terminal-snr --beta-schedule linear --latent-norm element "
                        "--seed 0 --bf16 --out runs/x")
 
 

@@ -28,6 +28,7 @@ from core.training.spec import ResumeSpec, RunSpec
     ({"min_snr_gamma": 0.0}, "--min-snr"), ({"representation": "voxels", "ae_loss": "hinge"}, "--ae-loss"), ({"ae_loss": "focal_dice"}, "--ae-loss"),
     ({"representation": "voxels", "ae_loss": "focal_cldice", "ae_from": "builtin:voxels"}, "--ae-loss"),
     ({"zero_terminal_snr": True, "prediction": "epsilon"}, "--zero-terminal-snr"),  # only v can learn pure noise
+    ({"beta_schedule": "cosine"}, "--beta-schedule"),
 ])
 def test_a_run_spec_names_the_option_it_cannot_use(change: dict, option: str) -> None:
     spec = RunSpec(**{"data": "builtin", "representation": "points", **change})
@@ -41,6 +42,7 @@ def test_good_specs_pass() -> None:
     # --ae-latent with --ae-from names the source's layout (a token-latent builtin:voxels), so the denoiser fits it
     RunSpec(data="builtin", representation="voxels", ae_latent="tokens", ae_from="builtin:voxels").check()
     RunSpec(data="builtin", representation="points", prediction="v", zero_terminal_snr=True).check()
+    RunSpec(data="builtin", representation="points", beta_schedule="linear").check()
     ResumeSpec(ldm_steps=10).check()
     with pytest.raises(InputError, match="positive"):
         ResumeSpec(ae_steps=0).check()

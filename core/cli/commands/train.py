@@ -6,9 +6,10 @@ import os
 import shlex
 from pathlib import Path
 
-from core.choices import (AUTOENCODER_KINDS, CONDITIONINGS, DEFAULT_AUTOENCODER, DEFAULT_CONDITIONING, DEFAULT_PREDICTION,
-                          DEFAULT_PRESET, DEFAULT_REPRESENTATION, DENOISER_PATCHES, GRID_RESOLUTIONS, LATENT_LAYOUTS,
-                          LATENT_NORMS, MODEL_REPRESENTATIONS, PREDICTIONS, PRESETS, VOXEL_LOSSES)
+from core.choices import (AUTOENCODER_KINDS, BETA_SCHEDULES, CONDITIONINGS, DEFAULT_AUTOENCODER, DEFAULT_CONDITIONING,
+                          DEFAULT_PREDICTION, DEFAULT_PRESET, DEFAULT_REPRESENTATION, DENOISER_PATCHES,
+                          GRID_RESOLUTIONS, LATENT_LAYOUTS, LATENT_NORMS, MODEL_REPRESENTATIONS, PREDICTIONS, PRESETS,
+                          VOXEL_LOSSES)
 from core.cli.options import add_key_option, add_strict_option, check_strict
 from core.cli.runner import Interrupted, run_in_terminal
 from core.errors import InputError
@@ -71,6 +72,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="how stage 2 brings latents to unit scale: one factor for all (global, the default; "
                              "LDM's) or each element shifted by its training mean and divided by its std (element; "
                              "EDM2's per-channel normalisation, for latents whose elements differ)")
+    parser.add_argument("--beta-schedule", choices=BETA_SCHEDULES,
+                        help="stage 2's betas: LDM's scaled_linear (the default) or DDPM's linear (1e-4 to 0.02), "
+                             "which spends more steps at high noise, for latents whose main directions outlast "
+                             "LDM's noise")
     parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast (faster on CPUs with AVX512-BF16)")
     parser.add_argument("--grad-checkpointing", action="store_true", help="recompute activations to save memory")
     parser.add_argument("--out", required=True, help="run folder")
@@ -109,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
                        denoiser_patch=args.denoiser_patch,
                        ae_latent_noise=args.ae_latent_noise, ae_latent=args.ae_latent, ae_loss=args.ae_loss,
                        min_snr_gamma=args.min_snr_gamma, zero_terminal_snr=args.zero_terminal_snr,
-                       latent_norm=args.latent_norm)
+                       latent_norm=args.latent_norm, beta_schedule=args.beta_schedule)
     try:
         result = run_in_terminal(TrainJob(args.out, spec, args.device), interrupted_hint=resume_hint(args.out))
     except Interrupted as stop:
