@@ -39,8 +39,8 @@ def train_latents(model: str, classes: list[str] | None):
     subset = open_dataset(data).subset(classes=classes or run.classes, split="train")
     stored = run.representation.load(subset, run.config.data["n_points"], run.config.data["resolution"]).float()
     with torch.no_grad():
-        latents = [run.latent_norm.normalize(run.autoencoder.encode(stored[i:i + BATCH])).flatten(1)
-                   for i in range(0, len(stored), BATCH)]
+        latents = [run.latent_norm.normalize(run.autoencoder.encode(run.representation.model_input(stored[i:i + BATCH])))
+                   .flatten(1) for i in range(0, len(stored), BATCH)]
     return torch.cat(latents).double(), run.config.prediction
 
 
