@@ -29,3 +29,10 @@ def test_the_point_model_keeps_its_main_directions_visible_to_late_steps(spectru
     steps = spectrum_benchmark.spectrum(latents, prediction, components=3)["steps_above_noise"]
     assert steps["scaled_linear"]["components"][0] > steps["scaled_linear"]["unit_element"]
     assert steps["linear"]["components"][0] < steps["scaled_linear"]["components"][0]
+
+
+def test_a_voxel_model_is_read_through_its_grid_encoder(spectrum_benchmark):
+    latents, _ = spectrum_benchmark.train_latents("builtin:voxels", ["toilet"])
+    assert latents.shape == (344, 256) and bool(torch.isfinite(latents).all())
+    report = spectrum_benchmark.spectrum(latents, "v", components=2)
+    assert report["component_variance"][0] >= report["component_variance"][1] > report["mean_element_variance"]
