@@ -65,10 +65,10 @@ LATENT_NORMS: tuple[str, ...] = ("global", "element")
 DEFAULT_LATENT_NORM = "global"
 
 #: stage 2's betas (``train --beta-schedule``, diffusers' names): LDM's "scaled_linear" (0.00085 to 0.012, linear in
-#: √β; every shipped model's) or DDPM's "linear" (1e-4 to 0.02, Ho et al. 2020), which keeps far less of the latent
-#: at the last steps, for latents whose few main directions stay visible through LDM's noise
-#: (:mod:`core.diffusion.schedulers`)
-BETA_SCHEDULES: tuple[str, ...] = ("scaled_linear", "linear")
+#: √β; every shipped model's), DDPM's "linear" (1e-4 to 0.02, Ho et al. 2020), which keeps far less of the latent
+#: at the last steps, or the cosine "squaredcos_cap_v2" (Nichol & Dhariwal 2021), which keeps more of it through
+#: the middle ones (:mod:`core.diffusion.schedulers`)
+BETA_SCHEDULES: tuple[str, ...] = ("scaled_linear", "linear", "squaredcos_cap_v2")
 DEFAULT_BETA_SCHEDULE = BETA_SCHEDULES[0]
 
 #: samplers, the default (DPM-Solver++, fewest steps for a given quality) first (``--sampler``)

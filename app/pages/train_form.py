@@ -135,8 +135,8 @@ class RunForm(QTabWidget):
                             (self.loss_combo, "--ae-loss: a voxel autoencoder's reconstruction loss"),
                             (self.latent_norm_combo, "--latent-norm: stage 2 scales all latents by one factor "
                                                      "(global) or standardises each element (element)"),
-                            (self.betas_combo, "--beta-schedule: stage 2's betas, LDM's scaled_linear or DDPM's "
-                                               "linear (more steps at high noise)"),
+                            (self.betas_combo, "--beta-schedule: stage 2's betas, LDM's scaled_linear, DDPM's linear "
+                                               "(more steps at high noise) or the cosine squaredcos_cap_v2 (fewer)"),
                             (self.ae_from_combo, "--ae-from: skip stage 1 and reuse this run's (or built-in "
                                                  "model's) autoencoder; the form takes its representation, "
                                                  "preset, kind and latent layout")):

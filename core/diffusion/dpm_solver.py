@@ -19,6 +19,7 @@ probability-flow ODE: each step keeps e^{-h} of the current noise and adds fresh
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,11 +145,21 @@ class DPMSolverPlusPlus:
         return prev + sigma_t * torch.sqrt(1.0 - torch.exp(-2 * h)) * noise
 
 
+#: the cosine schedule's offset s and largest β (Nichol & Dhariwal 2021, eq. 17; diffusers' ``betas_for_alpha_bar``)
+COSINE_OFFSET, COSINE_MAX_BETA = 0.008, 0.999
+
+
 def _betas(schedule: str, start: float, end: float, steps: int) -> torch.Tensor:
     """The betas exactly as diffusers builds them, in float32: "linear" from ``start`` to ``end``,
-    "scaled_linear" linear in √β."""
+    "scaled_linear" linear in √β, "squaredcos_cap_v2" from the cosine ᾱ in float64 arithmetic."""
     if schedule == "scaled_linear":
         return torch.linspace(start ** 0.5, end ** 0.5, steps, dtype=torch.float32) ** 2
+    if schedule == "squaredcos_cap_v2":
+        def alpha_bar(t: float) -> float:
+            return math.cos((t + COSINE_OFFSET) / (1 + COSINE_OFFSET) * math.pi / 2) ** 2
+
+        return torch.tensor([min(1 - alpha_bar((i + 1) / steps) / alpha_bar(i / steps), COSINE_MAX_BETA)
+                             for i in range(steps)], dtype=torch.float32)
     return torch.linspace(start, end, steps, dtype=torch.float32)
 
 

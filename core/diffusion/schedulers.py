@@ -35,7 +35,10 @@ NUM_TRAIN_TIMESTEPS = 1000
 #: ``--beta-schedule`` name (diffusers' ``beta_schedule``) -> (β_1, β_T) over 1,000 steps: the latent-diffusion
 #: schedule of Rombach et al. 2022 (LDM, arXiv:2112.10752, Stable Diffusion's config), linear in √β, and DDPM's
 #: linear betas (Ho et al. 2020, sec. 4). ᾱ_T is 0.0047 for the first and 4.3e-5 for the second.
-BETA_RANGES: dict[str, tuple[float, float]] = {"scaled_linear": (0.00085, 0.012), "linear": (1e-4, 0.02)}
+BETA_RANGES: dict[str, tuple[float, float]] = {"scaled_linear": (0.00085, 0.012), "linear": (1e-4, 0.02),
+                                               # the cosine ᾱ of Nichol & Dhariwal 2021 (eq. 17), β capped at 0.999;
+                                               # diffusers ignores the range here, so its defaults are stored
+                                               "squaredcos_cap_v2": (1e-4, 0.02)}
 #: the schedule key (diffusers' name) of a run trained with ``--zero-terminal-snr``
 RESCALE_ZERO_SNR = "rescale_betas_zero_snr"
 
@@ -56,6 +59,8 @@ def noise_schedule_config(prediction: str = "epsilon", zero_terminal_snr: bool =
     one's signal-to-noise ratio falls below 1 only after step 800 (the average element's after step 354), so
     the steps that decide which kind of shape a sample becomes are the last fifth of training's timesteps; with
     DDPM's betas it does so after step 569 (``python benchmarks/latent_spectrum.py builtin:points``).
+    ``squaredcos_cap_v2`` (the cosine schedule) goes the other way: it keeps more of the latent through the middle
+    steps (ᾱ = 0.49 at step 500, LDM's 0.28), the first component visible until step 875, and ends in pure noise.
     """
     if prediction not in PREDICTIONS:
         raise ValueError(f"prediction must be one of {sorted(PREDICTIONS)}, got {prediction!r}")

@@ -9,8 +9,9 @@ from core.diffusion.dpm_solver import DPMSolverPlusPlus, sampling_scheduler
 #: every schedule a run can be trained with (core.diffusion.noise_schedule_config's arguments)
 SCHEDULES = [{"prediction": "epsilon"}, {"prediction": "v"}, {"prediction": "v", "zero_terminal_snr": True},
              {"prediction": "v", "beta_schedule": "linear"},
-             {"prediction": "v", "zero_terminal_snr": True, "beta_schedule": "linear"}]
-SCHEDULE_IDS = ["epsilon", "v", "v-zero-snr", "v-linear", "v-zero-snr-linear"]
+             {"prediction": "v", "zero_terminal_snr": True, "beta_schedule": "linear"},
+             {"prediction": "v", "beta_schedule": "squaredcos_cap_v2"}]
+SCHEDULE_IDS = ["epsilon", "v", "v-zero-snr", "v-linear", "v-zero-snr-linear", "v-cosine"]
 
 
 def _toy_output(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:

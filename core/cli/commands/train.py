@@ -73,9 +73,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "LDM's) or each element shifted by its training mean and divided by its std (element; "
                              "EDM2's per-channel normalisation, for latents whose elements differ)")
     parser.add_argument("--beta-schedule", choices=BETA_SCHEDULES,
-                        help="stage 2's betas: LDM's scaled_linear (the default) or DDPM's linear (1e-4 to 0.02), "
-                             "which spends more steps at high noise, for latents whose main directions outlast "
-                             "LDM's noise")
+                        help="stage 2's betas: LDM's scaled_linear (the default), DDPM's linear (1e-4 to 0.02), "
+                             "which spends more steps at high noise, or the cosine squaredcos_cap_v2 (Nichol & "
+                             "Dhariwal 2021), which keeps more of the latent through the middle steps")
     parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast (faster on CPUs with AVX512-BF16)")
     parser.add_argument("--grad-checkpointing", action="store_true", help="recompute activations to save memory")
     parser.add_argument("--out", required=True, help="run folder")
