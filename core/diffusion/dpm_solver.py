@@ -3,7 +3,7 @@
 ``import diffusers`` plus its DPM-Solver++ module pulls ``torch._dynamo`` and ``scipy.stats`` and took
 2–6 s on the 2-core machines (more than ``import torch``), which alone broke the 5 s budget of
 ``python -m core sample``. This is an exact re-implementation of diffusers' ``DPMSolverMultistepScheduler``
-for the schedules runs are trained with (:func:`core.diffusion.noise_schedule_config`: either beta schedule,
+for the schedules runs are trained with (:func:`core.diffusion.noise_schedule_config`: every beta schedule,
 with or without its zero terminal SNR) and the
 options :func:`core.diffusion.build_scheduler` gives it (``algorithm_type="dpmsolver++"``, ``solver_order=2``,
 midpoint solver, final step to σ = 0; ``algorithm_type="sde-dpmsolver++"`` for ``dpmpp_sde``): the same
@@ -82,7 +82,7 @@ class DPMSolverPlusPlus:
     @staticmethod
     def supports(config: dict[str, Any]) -> bool:
         """Whether ``config`` is a schedule this solver reproduces (anything else goes to diffusers): the runs'
-        own, of either beta schedule and prediction type, with or without a zero terminal SNR."""
+        own, of every beta schedule and either prediction type, with or without a zero terminal SNR."""
         if config.get("beta_schedule") not in BETA_RANGES or config.get("prediction_type") not in PREDICTIONS.values():
             return False
         free = ("prediction_type", RESCALE_ZERO_SNR)

@@ -34,7 +34,7 @@ PREDICTIONS: dict[str, str] = {"epsilon": "epsilon", "v": "v_prediction"}
 NUM_TRAIN_TIMESTEPS = 1000
 #: ``--beta-schedule`` name (diffusers' ``beta_schedule``) -> (β_1, β_T) over 1,000 steps: the latent-diffusion
 #: schedule of Rombach et al. 2022 (LDM, arXiv:2112.10752, Stable Diffusion's config), linear in √β, and DDPM's
-#: linear betas (Ho et al. 2020, sec. 4). ᾱ_T is 0.0047 for the first and 4.3e-5 for the second.
+#: linear betas (Ho et al. 2020, sec. 4), whose ᾱ_T are 0.0047 and 4.3e-5, and the cosine schedule (ᾱ_T ≈ 0).
 BETA_RANGES: dict[str, tuple[float, float]] = {"scaled_linear": (0.00085, 0.012), "linear": (1e-4, 0.02),
                                                # the cosine ᾱ of Nichol & Dhariwal 2021 (eq. 17), β capped at 0.999;
                                                # diffusers ignores the range here, so its defaults are stored
