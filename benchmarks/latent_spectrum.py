@@ -39,8 +39,8 @@ def train_latents(model: str, classes: list[str] | None):
     subset = open_dataset(data).subset(classes=classes or run.classes, split="train")
     stored = run.representation.load(subset, run.config.data["n_points"], run.config.data["resolution"]).float()
     with torch.no_grad():
-        latents = [run.latent_norm.normalize(run.autoencoder.encode(run.representation.model_input(stored[i:i + BATCH])))
-                   .flatten(1) for i in range(0, len(stored), BATCH)]
+        inputs = (run.representation.model_input(stored[i:i + BATCH]) for i in range(0, len(stored), BATCH))
+        latents = [run.latent_norm.normalize(run.autoencoder.encode(x)).flatten(1) for x in inputs]
     return torch.cat(latents).double(), run.config.prediction
 
 
@@ -54,7 +54,8 @@ def spectrum(latents, prediction: str, components: int) -> dict:
     import torch
 
     from core.choices import BETA_SCHEDULES
-    from core.diffusion import build_scheduler, noise_schedule_config
+    from core.diffusion import noise_schedule_config
+    from core.diffusion.schedulers import alphas_cumprod
 
     centred = latents - latents.mean(0)
     eigenvalues = torch.linalg.eigvalsh(centred.T @ centred / (len(centred) - 1)).flip(0).clamp(min=0)
@@ -62,8 +63,7 @@ def spectrum(latents, prediction: str, components: int) -> dict:
     leading = eigenvalues[:components].tolist()
     schedules = {}
     for schedule in BETA_SCHEDULES:
-        alphas = build_scheduler(noise_schedule_config(prediction, beta_schedule=schedule), "ddpm").alphas_cumprod
-        alphas = alphas.to(torch.float64)
+        alphas = alphas_cumprod(noise_schedule_config(prediction, beta_schedule=schedule))
         schedules[schedule] = {"components": [last_visible_step(v, alphas) for v in leading],
                                "unit_element": last_visible_step(1.0, alphas)}
     return {"shapes": len(latents), "dims": latents.shape[1],

@@ -87,7 +87,8 @@ class DPMSolverPlusPlus:
             return False
         free = ("prediction_type", RESCALE_ZERO_SNR)
         runs_own = noise_schedule_config(beta_schedule=config["beta_schedule"])
-        return {k: v for k, v in config.items() if k not in free} == {k: v for k, v in runs_own.items() if k not in free}
+        return ({k: v for k, v in config.items() if k not in free} ==
+                {k: v for k, v in runs_own.items() if k not in free})
 
     def set_timesteps(self, num_inference_steps: int) -> None:
         """Trailing timesteps (the run's ``timestep_spacing``) and their noise levels, ending at σ = 0."""
