@@ -12,7 +12,7 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from core.diffusion.guidance import classifier_free_guidance, null_condition
+from core.diffusion.guidance import classifier_free_guidance, guidance_at, null_condition
 from core.diffusion.dpm_solver import sampling_scheduler
 from core.diffusion.latent_norm import LatentNorm
 from core.diffusion.schedulers import alpha_bar_at, predicted_x0
@@ -58,8 +58,11 @@ class LatentDiffusionPipeline:
     def __call__(self, n: int, cond: torch.Tensor | None = None, guidance: float = 1.0, steps: int = 20,
                  sampler: str = "dpmpp", seed: int = 0,
                  callback: Callable[[PipelineStep], None] | None = None, callback_every: int = 1,
-                 decode_previews: bool = True) -> torch.Tensor:
+                 decode_previews: bool = True, guidance_interval: tuple[float, float] | None = None) -> torch.Tensor:
         """Sample ``n`` shapes; ``callback`` gets the decoded x0 estimate every ``callback_every`` steps.
+
+        ``guidance_interval`` = (σ_lo, σ_hi] limits the guidance to the steps whose noise level lies in it
+        (:func:`~core.diffusion.guidance.guidance_at`); None guides every step.
 
         ``decode_previews=False`` skips decoding for callers that only track progress (a decode can
         cost as much as a denoising step).
@@ -80,10 +83,11 @@ class LatentDiffusionPipeline:
         total = len(scheduler.timesteps)
         for i, t in enumerate(scheduler.timesteps):
             model_input = scheduler.scale_model_input(x, t)
-            output = classifier_free_guidance(self.denoiser, model_input, t.to(device).expand(n), cond, null,
-                                              guidance)
+            alpha_bar = alpha_bar_at(alphas, t)
+            scale = guidance_at(guidance, ((1 - alpha_bar) / alpha_bar) ** 0.5, guidance_interval)
+            output = classifier_free_guidance(self.denoiser, model_input, t.to(device).expand(n), cond, null, scale)
             if callback is not None and ((i + 1) % callback_every == 0 or i + 1 == total):
-                x0 = predicted_x0(model_input, output, alpha_bar_at(alphas, t), self.schedule["prediction_type"])
+                x0 = predicted_x0(model_input, output, alpha_bar, self.schedule["prediction_type"])
                 callback(PipelineStep(i + 1, total, x0, self.decode(x0) if decode_previews else None))
             x = scheduler.step(output, t, x, generator=generator).prev_sample
         return self.decode(x)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import tempfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -43,6 +44,14 @@ def check_sampler(sampler: str) -> str:
     return sampler
 
 
+def check_guidance_interval(interval: tuple[float, float] | None) -> None:
+    """An InputError naming ``--guidance-interval`` unless ``interval`` is None or noise levels 0 <= lo < hi."""
+    if interval is None:
+        return
+    if len(interval) != 2 or not all(math.isfinite(v) for v in interval) or not 0 <= interval[0] < interval[1]:
+        raise InputError("--guidance-interval", f"need two noise levels LO,HI with 0 <= LO < HI, got {interval}")
+
+
 class SampleJob(Job):
     """Sample ``n`` shapes from the run in ``run_dir`` and write them into ``out_dir``.
 
@@ -61,6 +70,8 @@ class SampleJob(Job):
     ``keep_largest_piece`` (voxels and splats, off by default) empties every cell outside each sample's largest
     26-connected piece before anything is written (:mod:`core.data.pieces`); ``samples.json`` records it.
     ``occupancy_logit`` (voxels) reads cells at that decoder logit instead of the model's own (config.json's, else 0).
+    ``guidance_interval`` (σ_lo, σ_hi) guides only the steps whose noise level σ = √((1 − ᾱ)/ᾱ) lies in it
+    (:func:`core.diffusion.guidance.guidance_at`); None guides every step.
     """
 
     name = "sample"
@@ -69,7 +80,7 @@ class SampleJob(Job):
                  prompt: str | None = None, guidance: float | None = None, steps: int = DEFAULT_SAMPLE_STEPS,
                  sampler: str | None = None, seed: int = 0, fmt: str | None = None, device: str = "cpu",
                  preview_every: int | None = None, previews: bool = True, keep_largest_piece: bool = False,
-                 occupancy_logit: float | None = None) -> None:
+                 occupancy_logit: float | None = None, guidance_interval: tuple[float, float] | None = None) -> None:
         self.run_dir = Path(run_dir)
         self.out_dir = None if out_dir is None else Path(out_dir)
         self.n, self.class_name, self.prompt = n, class_name, prompt
@@ -78,6 +89,7 @@ class SampleJob(Job):
         self.previews = previews
         self.keep_largest_piece = keep_largest_piece
         self.occupancy_logit = occupancy_logit
+        self.guidance_interval = guidance_interval
         self.preview_every = (preview_every or max(1, steps // DEFAULT_PREVIEWS)) if previews else 1
 
     def execute(self, emit: EventHandler, cancel: CancelToken) -> SampleResult:
@@ -85,6 +97,7 @@ class SampleJob(Job):
         if self.n < 1 or self.steps < 1:
             raise InputError("--n/--steps", f"need at least one shape and one step, got n={self.n}, steps={self.steps}")
         sampler = check_sampler(sampler_for(self.run_dir, self.sampler))
+        check_guidance_interval(self.guidance_interval)
         if self.fmt not in (None, *FORMATS):
             raise InputError("--format", f"unknown format {self.fmt!r}; use one of {', '.join(FORMATS)}")
         model = _model_side()
@@ -105,7 +118,8 @@ class SampleJob(Job):
 
         emit(Progress(0, self.steps, "sampling"))
         decoded = run.pipeline()(self.n, cond, guidance, self.steps, sampler, self.seed,
-                                 callback=on_step, callback_every=self.preview_every, decode_previews=self.previews)
+                                 callback=on_step, callback_every=self.preview_every, decode_previews=self.previews,
+                                 guidance_interval=self.guidance_interval)
         array = rep.to_array(decoded)
         if not np.isfinite(array).all():
             raise RuntimeError("sampling produced non-finite values")
@@ -184,6 +198,8 @@ class SampleJob(Job):
         request = {"run": str(self.run_dir), "n": self.n, "class": self.class_name, "prompt": self.prompt,
                    "guidance": guidance, "steps": self.steps, "sampler": sampler, "seed": self.seed,
                    "format": fmt, "keep_largest_piece": self.keep_largest_piece}
+        if self.guidance_interval is not None:
+            request["guidance_interval"] = list(self.guidance_interval)
         if hasattr(rep, "occupancy_logit"):
             request["occupancy_logit"] = rep.occupancy_logit
         with atomic_write(out / "samples.json") as temporary:

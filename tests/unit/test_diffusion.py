@@ -7,7 +7,7 @@ from torch import nn
 
 from core.diffusion import (SAMPLERS, LatentDiffusionPipeline, LatentNorm, build_scheduler, classifier_free_guidance,
                             diffusion_loss, noise_schedule_config, predicted_x0)
-from core.diffusion.guidance import drop_condition, null_condition
+from core.diffusion.guidance import drop_condition, guidance_at, null_condition
 from core.diffusion.schedulers import alpha_bar_at, alphas_cumprod
 
 NUM_CLASSES = 3
@@ -142,6 +142,26 @@ def test_same_seed_same_bytes_other_seed_other_samples():
     c = _pipeline()(2, steps=5, sampler="ddpm", seed=4)
     assert a.numpy().tobytes() == b.numpy().tobytes()
     assert not torch.equal(a, c)
+
+
+def test_guidance_interval_guides_only_the_steps_whose_noise_level_lies_in_it():
+    assert guidance_at(2.0, 3.0, None) == 2.0
+    assert guidance_at(2.0, 3.0, (0.3, 5.1)) == 2.0 and guidance_at(2.0, 5.1, (0.3, 5.1)) == 2.0
+    assert guidance_at(2.0, 6.0, (0.3, 5.1)) == 1.0 and guidance_at(2.0, 0.3, (0.3, 5.1)) == 1.0
+    pipe = _pipeline("v")
+    cond = torch.tensor([0, 1])
+    everywhere = pipe(2, cond=cond, guidance=2.0, steps=20, sampler="dpmpp", seed=0)
+    assert pipe.denoiser.calls == [4] * 20  # every step one batched conditional + unconditional pass
+    pipe.denoiser.calls.clear()
+    limited = pipe(2, cond=cond, guidance=2.0, steps=20, sampler="dpmpp", seed=0, guidance_interval=(0.3, 5.1))
+    # the runs' 20 trailing steps have sigma 14.6, 10.9, 8.3, 6.4, 5.09, ..., 0.34, 0.22: the first four and the
+    # last fall outside (0.3, 5.1] and take the plain conditional pass
+    assert pipe.denoiser.calls == [2] * 4 + [4] * 15 + [2]
+    assert not torch.equal(everywhere, limited)
+    pipe.denoiser.calls.clear()
+    plain = pipe(2, cond=cond, guidance=1.0, steps=20, sampler="dpmpp", seed=0)
+    assert torch.equal(pipe(2, cond=cond, guidance=2.0, steps=20, sampler="dpmpp", seed=0,
+                            guidance_interval=(100.0, 200.0)), plain)  # an interval no step reaches: unguided
 
 
 def test_dpmpp_is_the_multistep_data_prediction_solver():
