@@ -15,7 +15,7 @@ from torch import nn
 from core.diffusion.guidance import classifier_free_guidance, guidance_at, null_condition
 from core.diffusion.dpm_solver import sampling_scheduler
 from core.diffusion.latent_norm import LatentNorm
-from core.diffusion.schedulers import alpha_bar_at, predicted_x0
+from core.diffusion.schedulers import alpha_bar_at, noise_level, predicted_x0
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ class LatentDiffusionPipeline:
         for i, t in enumerate(scheduler.timesteps):
             model_input = scheduler.scale_model_input(x, t)
             alpha_bar = alpha_bar_at(alphas, t)
-            scale = guidance_at(guidance, ((1 - alpha_bar) / alpha_bar) ** 0.5, guidance_interval)
+            scale = guidance_at(guidance, noise_level(alpha_bar), guidance_interval)
             output = classifier_free_guidance(self.denoiser, model_input, t.to(device).expand(n), cond, null, scale)
             if callback is not None and ((i + 1) % callback_every == 0 or i + 1 == total):
                 x0 = predicted_x0(model_input, output, alpha_bar, self.schedule["prediction_type"])

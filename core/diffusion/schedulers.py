@@ -5,6 +5,7 @@ built from that same dict, so training and all samplers agree on the betas and t
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -117,6 +118,11 @@ def alpha_bar_at(alphas: torch.Tensor, timestep: torch.Tensor | float) -> float:
     sigmas = ((1 - alphas) / alphas).sqrt().numpy()
     sigma = float(np.interp(float(timestep), np.arange(len(sigmas)), sigmas))
     return 1.0 / (1.0 + sigma * sigma)
+
+
+def noise_level(alpha_bar: float) -> float:
+    """σ = √((1 − ᾱ)/ᾱ), the noise-to-signal ratio of a step; infinite at a zero terminal SNR's ᾱ = 0."""
+    return math.inf if alpha_bar <= 0 else ((1.0 - alpha_bar) / alpha_bar) ** 0.5
 
 
 def predicted_x0(x_t: torch.Tensor, model_output: torch.Tensor, alpha_bar: float, prediction_type: str) -> torch.Tensor:

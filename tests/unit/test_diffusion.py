@@ -162,6 +162,10 @@ def test_guidance_interval_guides_only_the_steps_whose_noise_level_lies_in_it():
     plain = pipe(2, cond=cond, guidance=1.0, steps=20, sampler="dpmpp", seed=0)
     assert torch.equal(pipe(2, cond=cond, guidance=2.0, steps=20, sampler="dpmpp", seed=0,
                             guidance_interval=(100.0, 200.0)), plain)  # an interval no step reaches: unguided
+    zero_snr = LatentDiffusionPipeline(ToyAutoencoder(), ToyDenoiser(), noise_schedule_config("v", True),
+                                       LatentNorm.global_factor(2.0), num_classes=NUM_CLASSES)
+    zero_snr(2, cond=cond, guidance=2.0, steps=4, sampler="dpmpp", seed=0, guidance_interval=(0.3, 5.1))
+    assert zero_snr.denoiser.calls[0] == 2  # the pure-noise first step (sigma infinite) lies above any interval
 
 
 def test_dpmpp_is_the_multistep_data_prediction_solver():
