@@ -16,8 +16,6 @@ own sampler and reads voxel cells at its own occupancy logit.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -25,12 +23,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-SHARED_DATA = Path(os.environ.get("LATENT3D_SHARED_DATA", ROOT.parent / "shared" / "data"))
-REFERENCE = SHARED_DATA / "modelnet10_pointclouds_1024"
-#: sampler steps, as every figure of the README's quality table
-STEPS = 20
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent), str(HERE)]
+from quality import METRICS, REFERENCE, STEPS, report  # noqa: E402  (a sibling script: the table's settings)
+
 #: reference shapes per seed on the train split (the test split's classes have about this many)
 TRAIN_REFS = 100
 
@@ -73,7 +69,7 @@ def score(model: str, guide: str, weights: list[float], classes: list[str], seed
 
     pipeline, run = autoguided_pipeline(model, guide)
     sampler = sampler_for(model)
-    metrics = ("cd",) if run.representation.name == "points" else ("cd", "iou")
+    metrics = METRICS[run.representation.name]
     result = {"model": model, "guide": guide, "split": split, "seeds": seeds, "sampler": sampler, "weights": {}}
     for weight in weights:
         if weight == 1.0:
@@ -111,10 +107,7 @@ def main() -> None:
     args = parser.parse_args()
     result = score(args.model, args.guide, [float(w) for w in args.guidance.split(",")], args.classes.split(","),
                    [int(s) for s in args.seeds.split(",")], args.split)
-    text = json.dumps(result, indent=2)
-    if args.json:
-        Path(args.json).write_text(text + "\n")
-    print(text)
+    report(result, args.json)
 
 
 if __name__ == "__main__":

@@ -114,9 +114,14 @@ def main() -> None:
     source = "oracle" if args.oracle else "recon" if args.recon else "samples"
     result = run(args.model, args.classes.split(","), [int(s) for s in args.seeds.split(",")], args.n, args.guidance,
                  args.sampler, source)
+    report(result, args.json)
+
+
+def report(result: dict, json_path: str | None) -> None:
+    """Print the result as JSON and, where ``json_path`` names a file, write it there too."""
     text = json.dumps(result, indent=2)
-    if args.json:
-        Path(args.json).write_text(text + "\n")
+    if json_path:
+        Path(json_path).write_text(text + "\n")
     print(text)
 
 
