@@ -5,7 +5,6 @@ built from that same dict, so training and all samplers agree on the betas and t
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -113,16 +112,17 @@ def alphas_cumprod(config: dict[str, Any]) -> torch.Tensor:
     return build_scheduler(config, "ddpm").alphas_cumprod.to(torch.float64)
 
 
-def alpha_bar_at(alphas: torch.Tensor, timestep: torch.Tensor | float) -> float:
-    """ᾱ at a possibly fractional timestep, interpolated linearly in σ = √((1−ᾱ)/ᾱ) like Euler's sigmas."""
+def sigma_at(alphas: torch.Tensor, timestep: torch.Tensor | float) -> float:
+    """The noise level σ = √((1−ᾱ)/ᾱ) at a possibly fractional timestep, interpolated linearly in σ like Euler's
+    sigmas; infinite where ᾱ is 0 (a zero terminal SNR's last step in diffusers' samplers)."""
     sigmas = ((1 - alphas) / alphas).sqrt().numpy()
-    sigma = float(np.interp(float(timestep), np.arange(len(sigmas)), sigmas))
+    return float(np.interp(float(timestep), np.arange(len(sigmas)), sigmas))
+
+
+def alpha_bar_at(alphas: torch.Tensor, timestep: torch.Tensor | float) -> float:
+    """ᾱ at a possibly fractional timestep, from :func:`sigma_at`'s noise level."""
+    sigma = sigma_at(alphas, timestep)
     return 1.0 / (1.0 + sigma * sigma)
-
-
-def noise_level(alpha_bar: float) -> float:
-    """σ = √((1 − ᾱ)/ᾱ), the noise-to-signal ratio of a step; infinite at a zero terminal SNR's ᾱ = 0."""
-    return math.inf if alpha_bar <= 0 else ((1.0 - alpha_bar) / alpha_bar) ** 0.5
 
 
 def predicted_x0(x_t: torch.Tensor, model_output: torch.Tensor, alpha_bar: float, prediction_type: str) -> torch.Tensor:
