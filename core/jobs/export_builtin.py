@@ -187,7 +187,8 @@ def _compare_samples(run_dir: Path, folder: Path, class_name: str | None,
 
 #: ``train`` options that only change an autoencoder or denoiser config entry, by that entry's key.
 AUTOENCODER_OPTIONS = {"latent_layout": "--ae-latent", "loss": "--ae-loss", "latent_noise": "--ae-latent-noise"}
-DENOISER_OPTIONS = {"width": "--denoiser-width", "depth": "--denoiser-depth", "patch_size": "--denoiser-patch"}
+DENOISER_OPTIONS = {"width": "--denoiser-width", "depth": "--denoiser-depth", "patch_size": "--denoiser-patch",
+                    "dropout": "--denoiser-dropout"}
 
 
 def train_command(config: RunConfig, run_dir: Path) -> str:

@@ -116,6 +116,8 @@ class DenoiserConfig(_DictConfig):
     # UNet only: space-to-depth factor of the input grid (2: a 4x8^3 latent runs as 32x4^3)
     patch_size: int = 1
     gradient_checkpointing: bool = False
+    # DiT only: residual dropout in training (0: off, as every run before it)
+    dropout: float = 0.0
 
     def __post_init__(self) -> None:
         self.latent_shape = tuple(int(s) for s in self.latent_shape)
@@ -130,3 +132,7 @@ class DenoiserConfig(_DictConfig):
             )
         if self.cond == "class" and self.num_classes < 1:
             raise ValueError("cond='class' needs num_classes >= 1")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.dropout and len(self.latent_shape) == 4:
+            raise ValueError("dropout applies to the DiT of token latents, not to a grid latent's UNet")

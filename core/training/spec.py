@@ -66,6 +66,8 @@ class RunSpec:
     denoiser_width: int | None = None
     denoiser_depth: int | None = None
     denoiser_patch: int | None = None
+    #: the DiT's residual dropout in training (DenoiserConfig.dropout; None: off)
+    denoiser_dropout: float | None = None
     #: noise-augmented decoding in stage 1 (AutoencoderConfig.latent_noise; None: off)
     ae_latent_noise: float | None = None
     #: a grid autoencoder's latent layout, "grid" or "tokens" (AutoencoderConfig.latent_layout; None: grid)
@@ -86,10 +88,11 @@ class RunSpec:
         settings = {"latent_noise": self.ae_latent_noise, "latent_layout": self.ae_latent, "loss": self.ae_loss}
         return {name: value for name, value in settings.items() if value is not None}
 
-    def denoiser_overrides(self) -> dict[str, int]:
-        """The denoiser sizes asked for, as :func:`core.models.denoiser_config` overrides."""
-        sizes = {"width": self.denoiser_width, "depth": self.denoiser_depth, "patch_size": self.denoiser_patch}
-        return {name: value for name, value in sizes.items() if value is not None}
+    def denoiser_overrides(self) -> dict[str, int | float]:
+        """The denoiser settings asked for, as :func:`core.models.denoiser_config` overrides."""
+        settings = {"width": self.denoiser_width, "depth": self.denoiser_depth, "patch_size": self.denoiser_patch,
+                    "dropout": self.denoiser_dropout}
+        return {name: value for name, value in settings.items() if value is not None}
 
     def check(self) -> None:
         """Refuse a request no training can satisfy (an InputError naming the option), before any work."""
@@ -131,6 +134,12 @@ class RunSpec:
                 raise InputError("--ae-loss", f"applies to voxel autoencoders; {self.representation} have their own loss")
             if self.ae_from is not None:
                 raise InputError("--ae-loss", "changes stage 1, which --ae-from skips")
+        if self.denoiser_dropout is not None:
+            if not 0 <= self.denoiser_dropout < 1:
+                raise InputError("--denoiser-dropout", f"must be in [0, 1), got {self.denoiser_dropout}")
+            if self.representation != "points" and self.ae_latent != "tokens":
+                raise InputError("--denoiser-dropout", "applies to the DiT of token latents (points, --ae-latent "
+                                                       "tokens), not to a grid latent's UNet")
         if self.denoiser_patch is not None:
             if self.denoiser_patch not in DENOISER_PATCHES:
                 raise InputError("--denoiser-patch", f"must be one of {DENOISER_PATCHES}, got {self.denoiser_patch}")

@@ -3,6 +3,7 @@ import json
 import pytest
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from core.models import (
     AutoencoderConfig,
@@ -251,6 +252,27 @@ def test_dit_adaln_zero_blocks_are_identity_at_init():
     hidden, _ = net.hidden(x, t, c)
     torch.testing.assert_close(hidden, net.embed(x) + net.position)
     assert torch.equal(net(x, t, c), torch.zeros_like(x))
+
+
+def test_dit_dropout_acts_in_training_only():
+    """Residual dropout makes two training-mode passes differ and leaves eval mode (sampling, the EMA copy)
+    deterministic and equal to the same weights without dropout."""
+    torch.manual_seed(0)
+    cfg = denoiser_config("tiny", (16, 8), "class", num_classes=3)
+    net = build_denoiser(DenoiserConfig.from_dict({**cfg.to_dict(), "dropout": 0.5}))
+    plain = build_denoiser(cfg)
+    for block in net.blocks:  # open the adaLN-Zero gates so the residual branches reach the output
+        nn.init.normal_(block.modulation[1].weight, std=0.1)
+    nn.init.normal_(net.final.linear.weight, std=0.1)
+    plain.load_state_dict(net.state_dict())
+    x, t, c = torch.randn(2, 16, 8), torch.tensor([10, 500]), torch.tensor([1, 3])
+    net.train()
+    assert not torch.equal(net(x, t, c), net(x, t, c))
+    net.eval()
+    plain.eval()
+    torch.testing.assert_close(net(x, t, c), plain(x, t, c))
+    with pytest.raises(ValueError, match="UNet"):
+        DenoiserConfig.from_dict({**denoiser_config("tiny", (4, 8, 8, 8), "none").to_dict(), "dropout": 0.1})
 
 
 @pytest.mark.parametrize("cond", ["class", "text"])

@@ -29,6 +29,8 @@ from core.training.spec import ResumeSpec, RunSpec
     ({"representation": "voxels", "ae_loss": "focal_cldice", "ae_from": "builtin:voxels"}, "--ae-loss"),
     ({"zero_terminal_snr": True, "prediction": "epsilon"}, "--zero-terminal-snr"),  # only v can learn pure noise
     ({"beta_schedule": "cosine"}, "--beta-schedule"),
+    ({"denoiser_dropout": 1.0}, "--denoiser-dropout"), ({"denoiser_dropout": -0.1}, "--denoiser-dropout"),
+    ({"representation": "voxels", "denoiser_dropout": 0.1}, "--denoiser-dropout"),  # a grid latent's UNet has none
 ])
 def test_a_run_spec_names_the_option_it_cannot_use(change: dict, option: str) -> None:
     spec = RunSpec(**{"data": "builtin", "representation": "points", **change})
@@ -75,6 +77,17 @@ def test_denoiser_sizes_reach_the_run_config() -> None:
     assert (denoiser["width"], denoiser["depth"], denoiser["patch_size"]) == (64, 3, 1)
     preset = build_run_config(RunSpec(data="builtin", representation="voxels", preset="small"), ["chair"], "unit cube").denoiser
     assert (preset["width"], preset["depth"], preset["patch_size"]) == (48, 1, 2)
+
+
+def test_denoiser_dropout_reaches_the_run_config() -> None:
+    """--denoiser-dropout lands in config.json's denoiser (sampling rebuilds the DiT from it); unset, it is off."""
+    from core.training.run_config import build_run_config
+
+    spec = RunSpec(data="builtin", representation="voxels", ae_latent="tokens", cond="class", denoiser_dropout=0.1)
+    spec.check()
+    assert build_run_config(spec, ["chair", "table"], "unit cube").denoiser["dropout"] == 0.1
+    plain = RunSpec(data="builtin", representation="points", cond="class")
+    assert build_run_config(plain, ["chair", "table"], "unit cube").denoiser["dropout"] == 0.0
 
 
 def test_latent_noise_reaches_the_autoencoder_config() -> None:

@@ -49,6 +49,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--denoiser-depth", type=int,
                         help="the denoiser's depth: DiT blocks, or a UNet's residual blocks per level "
                              "(default: the preset's: small DiT 4, small UNet 1)")
+    parser.add_argument("--denoiser-dropout", type=float, metavar="P",
+                        help="the DiT's residual dropout in training, against fitting the few train latents too "
+                             "closely (default 0: off; token latents only)")
     parser.add_argument("--denoiser-patch", type=int, choices=DENOISER_PATCHES,
                         help="space-to-depth factor of a grid latent's UNet (default: the preset's; small: 2)")
     parser.add_argument("--ae-latent-noise", type=float, metavar="S",
@@ -111,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
                        max_shapes=args.max_shapes, seed=args.seed, bf16=args.bf16,
                        gradient_checkpointing=args.grad_checkpointing, ae_from=args.ae_from, key=args.key,
                        denoiser_width=args.denoiser_width, denoiser_depth=args.denoiser_depth,
-                       denoiser_patch=args.denoiser_patch,
+                       denoiser_patch=args.denoiser_patch, denoiser_dropout=args.denoiser_dropout,
                        ae_latent_noise=args.ae_latent_noise, ae_latent=args.ae_latent, ae_loss=args.ae_loss,
                        min_snr_gamma=args.min_snr_gamma, zero_terminal_snr=args.zero_terminal_snr,
                        latent_norm=args.latent_norm, beta_schedule=args.beta_schedule)
