@@ -27,6 +27,9 @@ FORM_DEFAULT_CONDITIONING = "class"
 PRESET_TEXT = "preset"
 #: the paper's γ (Hang et al., ICCV 2023), offered as the step of the Min-SNR box
 MIN_SNR_STEP = 5.0
+#: the dropout box's step and ceiling: DDPM's and EDM's small-data rates are 0.1 and 0.13
+DROPOUT_STEP = 0.05
+MAX_DROPOUT = 0.5
 #: the denoiser widths the built-in models use are multiples of this (and of every preset's head count)
 WIDTH_STEP = 64
 #: the stage-1 source's placeholder: empty means "train stage 1 in this run"
@@ -58,6 +61,7 @@ class RunForm(QTabWidget):
         self.addTab(self._build_advanced_tab(), "Advanced")
         self.repr_combo.currentTextChanged.connect(self._sync_enabled)
         self.prediction_combo.currentTextChanged.connect(self._sync_enabled)
+        self.latent_combo.currentTextChanged.connect(self._sync_enabled)
         self.ae_from_combo.currentTextChanged.connect(self._adopt_autoencoder)
         self._sync_enabled()
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
@@ -110,6 +114,8 @@ class RunForm(QTabWidget):
         self.min_snr = QDoubleSpinBox(minimum=0.0, maximum=1000.0, value=0.0, singleStep=MIN_SNR_STEP, decimals=1)
         self.min_snr.setSpecialValueText("off")
         self.zero_snr = QCheckBox("zero terminal SNR")
+        self.dropout = QDoubleSpinBox(minimum=0.0, maximum=MAX_DROPOUT, value=0.0, singleStep=DROPOUT_STEP, decimals=2)
+        self.dropout.setSpecialValueText("off")
         self.loss_combo = _combo(VOXEL_LOSSES)
         self.latent_norm_combo = _combo(LATENT_NORMS, DEFAULT_LATENT_NORM)
         self.betas_combo = _combo(BETA_SCHEDULES, DEFAULT_BETA_SCHEDULE)
@@ -132,6 +138,8 @@ class RunForm(QTabWidget):
                             (self.min_snr, "--min-snr: Min-SNR-γ loss weighting of stage 2 (5 in the paper)"),
                             (self.zero_snr, "--zero-terminal-snr: stage 2's last step is pure noise, as sampling "
                                             "starts (Lin et al. 2024; needs v-prediction)"),
+                            (self.dropout, "--denoiser-dropout: residual dropout in each DiT block while training, "
+                                           "against fitting a small dataset's latents too closely (token latents)"),
                             (self.loss_combo, "--ae-loss: a voxel autoencoder's reconstruction loss"),
                             (self.latent_norm_combo, "--latent-norm: stage 2 scales all latents by one factor "
                                                      "(global) or standardises each element (element)"),
@@ -151,7 +159,7 @@ class RunForm(QTabWidget):
                  (2, 0, "Latent", self.latent_combo), (2, 2, "Width", self.width_spin),
                  (2, 4, "Min-SNR γ", self.min_snr), (3, 0, "AE loss", self.loss_combo),
                  (4, 2, "Depth", self.depth_spin), (4, 4, "Latent norm", self.latent_norm_combo),
-                 (5, 0, "Betas", self.betas_combo))
+                 (5, 0, "Betas", self.betas_combo), (5, 2, "Dropout", self.dropout))
         for row, column, caption, field in cells:
             grid.addWidget(QLabel(caption), row, column)
             grid.addWidget(field, row, column + 1)
@@ -164,13 +172,15 @@ class RunForm(QTabWidget):
     # -- reacting ------------------------------------------------------------------------------------------
     def _sync_enabled(self) -> None:
         """Offer only the options this run can use: a latent layout for grids, a loss for voxel autoencoders,
-        stage-1 settings only when stage 1 is trained here, a zero terminal SNR only to a v-prediction."""
+        stage-1 settings only when stage 1 is trained here, a zero terminal SNR only to a v-prediction, dropout only
+        to the DiT of a token latent."""
         representation = self.repr_combo.currentText()
         trains_stage_one = not self.ae_from_combo.currentText().strip()
         self.latent_combo.setEnabled(representation != "points")
         self.loss_combo.setEnabled(representation == "voxels" and trains_stage_one)
         self.ae_steps.setEnabled(trains_stage_one)
         self.zero_snr.setEnabled(self.prediction_combo.currentText() == "v")
+        self.dropout.setEnabled(representation == "points" or self.latent_combo.currentText() == "tokens")
 
     def _adopt_autoencoder(self, run: str) -> None:
         """Stage 1 from ``run``: take the settings its autoencoder was built with, which this run must share."""
@@ -222,6 +232,7 @@ class RunForm(QTabWidget):
                        ae_latent=None if representation == "points" else self.latent_combo.currentText(),
                        min_snr_gamma=_value_or_none(self.min_snr),
                        zero_terminal_snr=self.zero_snr.isEnabled() and self.zero_snr.isChecked(),
+                       denoiser_dropout=_value_or_none(self.dropout) if self.dropout.isEnabled() else None,
                        ae_loss=self._voxel_loss(representation, ae_from),
                        latent_norm=_value_unless_default(self.latent_norm_combo.currentText(), DEFAULT_LATENT_NORM),
                        beta_schedule=_value_unless_default(self.betas_combo.currentText(), DEFAULT_BETA_SCHEDULE))

@@ -34,8 +34,8 @@ def test_the_advanced_tab_maps_onto_the_run_spec(window):
     defaults = form.spec()
     assert (defaults.ae_steps, defaults.ldm_steps, defaults.denoiser_width, defaults.denoiser_depth,
             defaults.min_snr_gamma, defaults.max_shapes, defaults.bf16, defaults.ae_loss,
-            defaults.zero_terminal_snr, defaults.latent_norm, defaults.beta_schedule) == \
-        (None, None, None, None, None, None, False, None, False, None, None)
+            defaults.zero_terminal_snr, defaults.latent_norm, defaults.beta_schedule, defaults.denoiser_dropout) == \
+        (None, None, None, None, None, None, False, None, False, None, None, None)
     form.repr_combo.setCurrentText("voxels")
     form.latent_combo.setCurrentText("tokens")
     form.loss_combo.setCurrentText("focal_cldice")
@@ -48,6 +48,7 @@ def test_the_advanced_tab_maps_onto_the_run_spec(window):
     form.ldm_steps.setValue(20_000)
     form.latent_norm_combo.setCurrentText("element")
     form.betas_combo.setCurrentText("linear")
+    form.dropout.setValue(0.1)
     spec = form.spec()
     spec.check()
     assert (spec.representation, spec.ae_latent, spec.ae_loss, spec.prediction) == ("voxels", "tokens",
@@ -55,6 +56,10 @@ def test_the_advanced_tab_maps_onto_the_run_spec(window):
     assert (spec.denoiser_width, spec.denoiser_depth, spec.min_snr_gamma, spec.bf16, spec.ldm_steps) == \
         (384, 8, 5.0, True, 20_000)
     assert spec.zero_terminal_snr and spec.latent_norm == "element" and spec.beta_schedule == "linear"
+    assert spec.denoiser_dropout == 0.1
+    form.latent_combo.setCurrentText("grid")  # a grid latent's UNet has no dropout
+    assert not form.dropout.isEnabled() and form.spec().denoiser_dropout is None
+    form.latent_combo.setCurrentText("tokens")
     form.loss_combo.setCurrentText("focal")  # the default loss stays unset, as the CLI leaves it
     form.repr_combo.setCurrentText("points")  # points have neither a latent layout nor a voxel loss
     assert not form.latent_combo.isEnabled() and not form.loss_combo.isEnabled()
