@@ -107,7 +107,7 @@ def test_rebuilt_train_command_has_the_runs_options():
 
 def test_rebuilt_train_command_names_a_reused_autoencoder_and_every_size_the_preset_did_not_set():
     ae = autoencoder_config("small", "splats", "ae", latent_layout="tokens").to_dict()
-    denoiser = denoiser_config("small", (32, 8), "class", num_classes=2, width=384, depth=6).to_dict()
+    denoiser = denoiser_config("small", (32, 8), "class", num_classes=2, width=384, depth=6, dropout=0.1).to_dict()
     config = RunConfig(representation="splats", cond="class", classes=["chair", "sofa"], preset="small", seed=0,
                        prediction="v", autoencoder=ae, denoiser=denoiser,
                        schedule=noise_schedule_config("v", zero_terminal_snr=True, beta_schedule="linear"),
@@ -119,7 +119,8 @@ def test_rebuilt_train_command_names_a_reused_autoencoder_and_every_size_the_pre
     command = train_command(config, Path("runs/x"))
     assert command == ("python -m core train --data data.h5 --classes chair,sofa --repr splats --ae ae --cond class "
                        "--preset small --ae-from builtin:splats --ldm-steps 20000 --res 32 --points 1024 "
-                       "--prediction v --ae-latent tokens --denoiser-width 384 --denoiser-depth 6 --min-snr 5 "
+                       "--prediction v --ae-latent tokens --denoiser-width 384 --denoiser-depth 6 --denoiser-dropout 0.1 "
+                       "--min-snr 5 "
                        "--zero-terminal-snr --beta-schedule linear --latent-norm element "
                        "--seed 0 --bf16 --out runs/x")
 
