@@ -18,7 +18,7 @@ from core.choices import (AUTOENCODER_KINDS, BETA_SCHEDULES, CONDITIONINGS, DEFA
                           DEFAULT_LATENT_NORM, DEFAULT_PREDICTION, DEFAULT_VOXEL_LOSS, LATENT_LAYOUTS, LATENT_NORMS,
                           MODEL_REPRESENTATIONS, PREDICTIONS, PRESETS, VOXEL_LOSSES)
 from core.training.pretrained import builtin_folders, peek_config
-from core.training.spec import ResumeSpec, RunSpec
+from core.training.spec import ResumeSpec, RunSpec, denoised_by_dit
 
 #: the form offers no text conditioning (it has nowhere to write captions) and starts on class conditioning
 FORM_CONDITIONINGS = tuple(c for c in CONDITIONINGS if c != "text")
@@ -180,7 +180,7 @@ class RunForm(QTabWidget):
         self.loss_combo.setEnabled(representation == "voxels" and trains_stage_one)
         self.ae_steps.setEnabled(trains_stage_one)
         self.zero_snr.setEnabled(self.prediction_combo.currentText() == "v")
-        self.dropout.setEnabled(representation == "points" or self.latent_combo.currentText() == "tokens")
+        self.dropout.setEnabled(denoised_by_dit(representation, self.latent_combo.currentText()))
 
     def _adopt_autoencoder(self, run: str) -> None:
         """Stage 1 from ``run``: take the settings its autoencoder was built with, which this run must share."""

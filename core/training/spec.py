@@ -38,6 +38,12 @@ def _check_choice(option: str, value: object, choices: tuple) -> None:
         raise InputError(option, f"unknown {value!r}; use one of {', '.join(map(str, choices))}")
 
 
+def denoised_by_dit(representation: str, ae_latent: str | None) -> bool:
+    """Token latents (points, ``--ae-latent tokens``) get a DiT; a grid latent gets a UNet. The one place that
+    says so: the run's checks and the Train page's options both ask it."""
+    return representation == "points" or ae_latent == "tokens"
+
+
 @dataclass
 class RunSpec:
     """What the user asked for (the ``train`` command's options); ``None`` means the preset's value."""
@@ -94,11 +100,6 @@ class RunSpec:
                     "dropout": self.denoiser_dropout}
         return {name: value for name, value in settings.items() if value is not None}
 
-    @property
-    def denoised_by_dit(self) -> bool:
-        """Token latents (points, ``--ae-latent tokens``) get a DiT; a grid latent gets a UNet."""
-        return self.representation == "points" or self.ae_latent == "tokens"
-
     def check(self) -> None:
         """Refuse a request no training can satisfy (an InputError naming the option), before any work."""
         if not str(self.data).strip():
@@ -142,13 +143,13 @@ class RunSpec:
         if self.denoiser_dropout is not None:
             if not 0 <= self.denoiser_dropout < 1:
                 raise InputError("--denoiser-dropout", f"must be in [0, 1), got {self.denoiser_dropout}")
-            if not self.denoised_by_dit:
+            if not denoised_by_dit(self.representation, self.ae_latent):
                 raise InputError("--denoiser-dropout", "applies to the DiT of token latents (points, --ae-latent "
                                                        "tokens), not to a grid latent's UNet")
         if self.denoiser_patch is not None:
             if self.denoiser_patch not in DENOISER_PATCHES:
                 raise InputError("--denoiser-patch", f"must be one of {DENOISER_PATCHES}, got {self.denoiser_patch}")
-            if self.denoised_by_dit:
+            if denoised_by_dit(self.representation, self.ae_latent):
                 raise InputError("--denoiser-patch", "applies to the UNet of a grid latent; token latents (points, "
                                                      "--ae-latent tokens) are denoised by a DiT")
         if self.ae_from is not None and self.ae_steps is not None:
