@@ -51,8 +51,9 @@ DEFAULT_CONDITIONING = "none"
 PRESETS: tuple[str, ...] = ("tiny", "small", "base")
 DEFAULT_PRESET = "tiny"
 
-#: what the denoiser predicts: the noise ε or the velocity v (``--prediction``)
-PREDICTIONS: tuple[str, ...] = ("epsilon", "v")
+#: what the denoiser predicts: the noise ε, the velocity v, or a flow's velocity u = ε − x0 on flow matching's
+#: straight path (``--prediction``; :mod:`core.diffusion.parameterization`)
+PREDICTIONS: tuple[str, ...] = ("epsilon", "v", "flow")
 #: default ``--prediction``, measured with ``benchmarks/bench_ldm.py --predictions`` (tiny chair runs,
 #: 100 AE + 300 denoiser steps, 32 samples vs 32 test chairs, 20 guided DPM-Solver++ steps): ε scored
 #: MMD-CD 0.0259 / COV 6.3 % / 1-NNA 90.6 %, v 0.0276 / 3.1 % / 92.2 %. ε was better on all three at

@@ -128,7 +128,8 @@ class RunForm(QTabWidget):
         for widget, tip in ((self.ae_steps, "--ae-steps: stage-1 optimiser steps (on Resume: the new total)"),
                             (self.ldm_steps, "--ldm-steps: stage-2 optimiser steps (on Resume: the new total)"),
                             (self.max_shapes, "--max-shapes: train on at most N shapes (quick tries)"),
-                            (self.prediction_combo, "--prediction: what the denoiser predicts, noise ε or velocity v"),
+                            (self.prediction_combo, "--prediction: what the denoiser predicts, noise ε, velocity v, or flow matching's "
+                                                   "velocity on its straight path (flow)"),
                             (self.bf16, "--bf16: bfloat16 autocast; about 1.9x faster for a width-384 DiT on a "
                                         "CPU with AVX512-BF16, no faster for narrow ones"),
                             (self.latent_combo, "--ae-latent: a voxel or splat autoencoder's latent, an r³ grid "
@@ -172,14 +173,15 @@ class RunForm(QTabWidget):
     # -- reacting ------------------------------------------------------------------------------------------
     def _sync_enabled(self) -> None:
         """Offer only the options this run can use: a latent layout for grids, a loss for voxel autoencoders,
-        stage-1 settings only when stage 1 is trained here, a zero terminal SNR only to a v-prediction, dropout only
-        to the DiT of a token latent."""
+        stage-1 settings only when stage 1 is trained here, a zero terminal SNR only to a v-prediction, betas to any
+        prediction but flow matching (which brings its own path), dropout only to the DiT of a token latent."""
         representation = self.repr_combo.currentText()
         trains_stage_one = not self.ae_from_combo.currentText().strip()
         self.latent_combo.setEnabled(representation != "points")
         self.loss_combo.setEnabled(representation == "voxels" and trains_stage_one)
         self.ae_steps.setEnabled(trains_stage_one)
         self.zero_snr.setEnabled(self.prediction_combo.currentText() == "v")
+        self.betas_combo.setEnabled(self.prediction_combo.currentText() != "flow")
         self.dropout.setEnabled(denoised_by_dit(representation, self.latent_combo.currentText()))
 
     def _adopt_autoencoder(self, run: str) -> None:
@@ -235,7 +237,8 @@ class RunForm(QTabWidget):
                        denoiser_dropout=_value_or_none(self.dropout) if self.dropout.isEnabled() else None,
                        ae_loss=self._voxel_loss(representation, ae_from),
                        latent_norm=_value_unless_default(self.latent_norm_combo.currentText(), DEFAULT_LATENT_NORM),
-                       beta_schedule=_value_unless_default(self.betas_combo.currentText(), DEFAULT_BETA_SCHEDULE))
+                       beta_schedule=_value_unless_default(self.betas_combo.currentText(), DEFAULT_BETA_SCHEDULE)
+                       if self.betas_combo.isEnabled() else None)
 
     def resume_spec(self) -> ResumeSpec:
         """Resuming a run: the AE and LDM steps asked for, where set, become its stages' new totals (a finished run

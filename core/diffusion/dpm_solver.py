@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from core.diffusion.parameterization import data_prediction
-from core.diffusion.schedulers import (BETA_RANGES, PREDICTIONS, RESCALE_ZERO_SNR, build_scheduler,
-                                       noise_schedule_config, zero_terminal_snr_betas)
+from core.diffusion.parameterization import SCHEDULER_PREDICTIONS, data_prediction
+from core.diffusion.schedulers import (BETA_RANGES, FLOW_PATH, PREDICTIONS, RESCALE_ZERO_SNR, build_scheduler,
+                                       noise_schedule_config, rectified_flow_betas, zero_terminal_snr_betas)
 
 #: ᾱ of the last step of a zero-terminal-SNR schedule as diffusers' DPM-Solver sets it: "close to 0 without
 #: being 0 so first sigma is not inf" (float16's smallest subnormal)
@@ -66,7 +66,8 @@ class DPMSolverPlusPlus:
     def __init__(self, config: dict[str, Any], stochastic: bool = False) -> None:
         if not self.supports(config):
             raise ValueError(f"the built-in DPM-Solver++ does not cover the schedule {config}; use diffusers'")
-        self.config = dict(config)
+        # it steps with what diffusers' would: a flow's u arrives as v (the pipeline's scheduler_output)
+        self.config = {**config, "prediction_type": SCHEDULER_PREDICTIONS[config["prediction_type"]]}
         self.stochastic = stochastic
         steps = config["num_train_timesteps"]
         betas = _betas(config["beta_schedule"], config["beta_start"], config["beta_end"], steps)
@@ -82,11 +83,11 @@ class DPMSolverPlusPlus:
     @staticmethod
     def supports(config: dict[str, Any]) -> bool:
         """Whether ``config`` is a schedule this solver reproduces (anything else goes to diffusers): the runs'
-        own, of every beta schedule and either prediction type, with or without a zero terminal SNR."""
+        own, of every beta schedule and prediction type, with or without a zero terminal SNR."""
         if config.get("beta_schedule") not in BETA_RANGES or config.get("prediction_type") not in PREDICTIONS.values():
             return False
         free = ("prediction_type", RESCALE_ZERO_SNR)
-        runs_own = noise_schedule_config(beta_schedule=config["beta_schedule"])
+        runs_own = noise_schedule_config("v", beta_schedule=config["beta_schedule"])
         return ({k: v for k, v in config.items() if k not in free} ==
                 {k: v for k, v in runs_own.items() if k not in free})
 
@@ -152,7 +153,10 @@ COSINE_OFFSET, COSINE_MAX_BETA = 0.008, 0.999
 
 def _betas(schedule: str, start: float, end: float, steps: int) -> torch.Tensor:
     """The betas exactly as diffusers builds them, in float32: "linear" from ``start`` to ``end``,
-    "scaled_linear" linear in √β, "squaredcos_cap_v2" from the cosine ᾱ in float64 arithmetic."""
+    "scaled_linear" linear in √β, "squaredcos_cap_v2" from the cosine ᾱ in float64 arithmetic, the flow path's
+    as :func:`~core.diffusion.schedulers.scheduler_config` hands them to diffusers."""
+    if schedule == FLOW_PATH:
+        return rectified_flow_betas(steps)
     if schedule == "scaled_linear":
         return torch.linspace(start ** 0.5, end ** 0.5, steps, dtype=torch.float32) ** 2
     if schedule == "squaredcos_cap_v2":

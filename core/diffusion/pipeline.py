@@ -15,6 +15,7 @@ from torch import nn
 from core.diffusion.guidance import classifier_free_guidance, guidance_at, null_condition
 from core.diffusion.dpm_solver import sampling_scheduler
 from core.diffusion.latent_norm import LatentNorm
+from core.diffusion.parameterization import scheduler_output
 from core.diffusion.schedulers import alpha_bar_at, predicted_x0, sigma_at
 
 
@@ -85,8 +86,11 @@ class LatentDiffusionPipeline:
             model_input = scheduler.scale_model_input(x, t)
             scale = guidance_at(guidance, sigma_at(alphas, t), guidance_interval)
             output = classifier_free_guidance(self.denoiser, model_input, t.to(device).expand(n), cond, null, scale)
+            alpha_bar = alpha_bar_at(alphas, t)
             if callback is not None and ((i + 1) % callback_every == 0 or i + 1 == total):
-                x0 = predicted_x0(model_input, output, alpha_bar_at(alphas, t), self.schedule["prediction_type"])
+                x0 = predicted_x0(model_input, output, alpha_bar, self.schedule["prediction_type"])
                 callback(PipelineStep(i + 1, total, x0, self.decode(x0) if decode_previews else None))
+            output = scheduler_output(self.schedule["prediction_type"], model_input, output, alpha_bar ** 0.5,
+                                      (1 - alpha_bar) ** 0.5)
             x = scheduler.step(output, t, x, generator=generator).prev_sample
         return self.decode(x)

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from core.choices import DEFAULT_BETA_SCHEDULE
-from core.diffusion.parameterization import data_prediction
+from core.diffusion.parameterization import SCHEDULER_PREDICTIONS, data_prediction
 
 #: ``--sampler`` name -> diffusers scheduler class
 SAMPLERS: dict[str, str] = {
@@ -29,7 +29,11 @@ _SAMPLER_OPTIONS: dict[str, dict[str, Any]] = {
 }
 
 #: ``--prediction`` name -> diffusers ``prediction_type``
-PREDICTIONS: dict[str, str] = {"epsilon": "epsilon", "v": "v_prediction"}
+PREDICTIONS: dict[str, str] = {"epsilon": "epsilon", "v": "v_prediction", "flow": "flow_prediction"}
+#: the "beta schedule" of flow matching: the VP image of the straight path y_τ = (1 − τ) x0 + τ ε at τ = (t + 1) / T,
+#: ᾱ_t = (1 − τ)² / ((1 − τ)² + τ²) (Liu et al. 2022; Esser et al. 2024, "Scaling Rectified Flow Transformers",
+#: sec. 2, with τ uniform as in Liu et al.), given to diffusers as its ``trained_betas``; it ends in pure noise
+FLOW_PATH = "rectified_flow"
 
 NUM_TRAIN_TIMESTEPS = 1000
 #: ``--beta-schedule`` name (diffusers' ``beta_schedule``) -> (β_1, β_T) over 1,000 steps: the latent-diffusion
@@ -38,15 +42,20 @@ NUM_TRAIN_TIMESTEPS = 1000
 BETA_RANGES: dict[str, tuple[float, float]] = {"scaled_linear": (0.00085, 0.012), "linear": (1e-4, 0.02),
                                                # the cosine ᾱ of Nichol & Dhariwal 2021 (eq. 17), β capped at 0.999;
                                                # diffusers ignores the range here, so its defaults are stored
-                                               "squaredcos_cap_v2": (1e-4, 0.02)}
+                                               "squaredcos_cap_v2": (1e-4, 0.02),
+                                               # flow matching's path, by :func:`rectified_flow_betas`; defaults stored
+                                               FLOW_PATH: (1e-4, 0.02)}
 #: the schedule key (diffusers' name) of a run trained with ``--zero-terminal-snr``
 RESCALE_ZERO_SNR = "rescale_betas_zero_snr"
 
 
 def noise_schedule_config(prediction: str = "epsilon", zero_terminal_snr: bool = False,
                           beta_schedule: str = DEFAULT_BETA_SCHEDULE) -> dict[str, Any]:
-    """The schedule dict stored in a run; ``prediction`` is ``epsilon`` or ``v``, ``beta_schedule`` a key of
-    :data:`BETA_RANGES`.
+    """The schedule dict stored in a run; ``prediction`` is ``epsilon``, ``v`` or ``flow``, ``beta_schedule`` a key
+    of :data:`BETA_RANGES`.
+
+    ``flow`` is flow matching: its own path (:data:`FLOW_PATH`, which ends in pure noise) and the velocity target
+    u = ε − x0 (:mod:`core.diffusion.parameterization`); another beta schedule with it is refused.
 
     ``zero_terminal_snr`` rescales the betas so the last training step is pure noise (Lin et al. 2024,
     Algorithm 1; diffusers' ``rescale_betas_zero_snr``): LDM's betas leave √ᾱ_T ≈ 0.068 of the latent in
@@ -64,12 +73,19 @@ def noise_schedule_config(prediction: str = "epsilon", zero_terminal_snr: bool =
     """
     if prediction not in PREDICTIONS:
         raise ValueError(f"prediction must be one of {sorted(PREDICTIONS)}, got {prediction!r}")
-    if zero_terminal_snr and prediction != "v":
-        raise ValueError("a zero terminal SNR needs v-prediction (Lin et al. 2024, sec. 3.2)")
+    if prediction == "flow":
+        if beta_schedule not in (DEFAULT_BETA_SCHEDULE, FLOW_PATH):
+            raise ValueError(f"flow matching has its own path; it takes no beta_schedule {beta_schedule!r}")
+        beta_schedule = FLOW_PATH
+    ends_in_noise = zero_terminal_snr or beta_schedule == FLOW_PATH
+    if ends_in_noise and prediction == "epsilon":
+        raise ValueError("a zero terminal SNR needs v- or flow prediction (Lin et al. 2024, sec. 3.2)")
     if beta_schedule not in BETA_RANGES:
         raise ValueError(f"beta_schedule must be one of {sorted(BETA_RANGES)}, got {beta_schedule!r}")
     beta_start, beta_end = BETA_RANGES[beta_schedule]
-    rescale = {RESCALE_ZERO_SNR: True} if zero_terminal_snr else {}
+    # on the flow path the flag only makes the samplers start at diffusers' ᾱ of 2⁻²⁴ rather than 0 (the
+    # rescaling itself leaves betas that already end in pure noise as they are)
+    rescale = {RESCALE_ZERO_SNR: True} if ends_in_noise else {}
     return {
         "num_train_timesteps": NUM_TRAIN_TIMESTEPS,
         "beta_start": beta_start,
@@ -95,13 +111,32 @@ def zero_terminal_snr_betas(betas: torch.Tensor) -> torch.Tensor:
     return 1 - alphas
 
 
+def rectified_flow_betas(steps: int = NUM_TRAIN_TIMESTEPS) -> torch.Tensor:
+    """The float32 betas whose ᾱ is :data:`FLOW_PATH`'s, computed in float64; the last one is 1 (pure noise)."""
+    tau = torch.arange(1, steps + 1, dtype=torch.float64) / steps
+    alpha_bar = (1 - tau) ** 2 / ((1 - tau) ** 2 + tau ** 2)
+    previous = torch.cat([torch.ones(1, dtype=torch.float64), alpha_bar[:-1]])
+    return (1 - alpha_bar / previous).to(torch.float32)
+
+
+def scheduler_config(config: dict[str, Any]) -> dict[str, Any]:
+    """The run's schedule as a diffusers scheduler takes it: its prediction type as the samplers step with it
+    (:func:`~core.diffusion.parameterization.scheduler_output`), the flow path as ``trained_betas``."""
+    options = {**config, "prediction_type": SCHEDULER_PREDICTIONS.get(config["prediction_type"],
+                                                                      config["prediction_type"])}
+    if config["beta_schedule"] == FLOW_PATH:
+        options["trained_betas"] = rectified_flow_betas(config["num_train_timesteps"]).tolist()
+    return options
+
+
 def build_scheduler(config: dict[str, Any], sampler: str = "ddpm"):
-    """A fresh diffusers scheduler for ``sampler`` over the run's schedule ``config``."""
+    """A fresh diffusers scheduler for ``sampler`` over the run's schedule ``config``, stepping with
+    :func:`~core.diffusion.parameterization.scheduler_output`."""
     if sampler not in SAMPLERS:
         raise ValueError(f"sampler must be one of {sorted(SAMPLERS)}, got {sampler!r}")
     import diffusers
 
-    options = {**config, **_SAMPLER_OPTIONS.get(sampler, {})}
+    options = {**scheduler_config(config), **_SAMPLER_OPTIONS.get(sampler, {})}
     if sampler in ("ddpm", "ddim"):
         options["clip_sample"] = False  # latents are not images in [-1, 1]
     return getattr(diffusers, SAMPLERS[sampler])(**options)

@@ -204,13 +204,22 @@ def train_command(config: RunConfig, run_dir: Path) -> str:
              f"--res {data['resolution']}", f"--points {data['n_points']}", f"--prediction {config.prediction}",
              *_changed_options(config, training),
              f"--min-snr {config.min_snr_gamma:g}" if config.min_snr_gamma is not None else "",
-             "--zero-terminal-snr" if config.schedule.get(training.RESCALE_ZERO_SNR) else "",
-             f"--beta-schedule {config.schedule['beta_schedule']}"
-             if config.schedule.get("beta_schedule", DEFAULT_BETA_SCHEDULE) != DEFAULT_BETA_SCHEDULE else "",
+             *_schedule_options(config, training),
              f"--latent-norm {config.latent_norm}" if config.latent_norm not in (None, DEFAULT_LATENT_NORM) else "",
              f"--seed {config.seed}", "--bf16" if any(stage.get("bf16") for stage in train.values()) else "",
              f"--max-shapes {data['max_shapes']}" if data.get("max_shapes") else "", f"--out {run_dir}"]
     return " ".join(p for p in parts if p)
+
+
+def _schedule_options(config: RunConfig, training: SimpleNamespace) -> list[str]:
+    """``--zero-terminal-snr`` and ``--beta-schedule`` where the schedule differs from its prediction's own: flow
+    matching's path is implied by ``--prediction flow``, which takes neither."""
+    if config.prediction == "flow":
+        return []
+    schedule = config.schedule
+    return ["--zero-terminal-snr" if schedule.get(training.RESCALE_ZERO_SNR) else "",
+            f"--beta-schedule {schedule['beta_schedule']}"
+            if schedule.get("beta_schedule", DEFAULT_BETA_SCHEDULE) != DEFAULT_BETA_SCHEDULE else ""]
 
 
 def _changed_options(config: RunConfig, training: SimpleNamespace) -> list[str]:

@@ -128,12 +128,15 @@ class RunSpec:
         if self.min_snr_gamma is not None and not self.min_snr_gamma > 0:
             raise InputError("--min-snr", f"γ must be positive (the paper's is 5), got {self.min_snr_gamma}")
         if self.zero_terminal_snr and self.prediction != "v":
-            raise InputError("--zero-terminal-snr", "needs --prediction v: at zero SNR the noise is the whole input, "
-                                                    "so an ε-prediction says nothing about the shape")
+            raise InputError("--zero-terminal-snr", "needs --prediction v (flow's path ends in pure noise already): at "
+                                                    "zero SNR the noise is the whole input, so an ε-prediction says "
+                                                    "nothing about the shape")
         if self.latent_norm is not None:
             _check_choice("--latent-norm", self.latent_norm, LATENT_NORMS)
         if self.beta_schedule is not None:
             _check_choice("--beta-schedule", self.beta_schedule, BETA_SCHEDULES)
+            if self.prediction == "flow":
+                raise InputError("--beta-schedule", "flow matching (--prediction flow) has its own noise path")
         if self.ae_loss is not None:
             _check_choice("--ae-loss", self.ae_loss, VOXEL_LOSSES)
             if self.representation != "voxels":

@@ -66,6 +66,10 @@ def test_the_advanced_tab_maps_onto_the_run_spec(window):
     assert (form.spec().ae_latent, form.spec().ae_loss) == (None, None)
     form.prediction_combo.setCurrentText("epsilon")  # only v can learn the pure-noise step
     assert not form.zero_snr.isEnabled() and not form.spec().zero_terminal_snr
+    form.betas_combo.setCurrentText("linear")
+    form.prediction_combo.setCurrentText("flow")  # flow matching brings its own path: no betas to pick
+    assert not form.betas_combo.isEnabled() and form.spec().beta_schedule is None
+    form.spec().check()
 
 
 def test_a_run_over_the_builtin_points_autoencoder_trains_the_asked_denoiser(qtbot, window, shared_data, tmp_path,

@@ -8,6 +8,7 @@ from torch import nn
 from core.diffusion import (SAMPLERS, LatentDiffusionPipeline, LatentNorm, build_scheduler, classifier_free_guidance,
                             diffusion_loss, noise_schedule_config, predicted_x0)
 from core.diffusion.guidance import drop_condition, guidance_at, null_condition
+from core.diffusion.parameterization import data_prediction, training_target
 from core.diffusion.schedulers import alpha_bar_at, alphas_cumprod
 
 NUM_CLASSES = 3
@@ -62,18 +63,22 @@ def test_null_condition_and_dropout():
     assert 0.85 < kept.float().mean() < 0.95
 
 
-@pytest.mark.parametrize("prediction_type", ["epsilon", "v_prediction"])
+PREDICTION_TYPES = ["epsilon", "v_prediction", "flow_prediction"]
+
+
+@pytest.mark.parametrize("prediction_type", PREDICTION_TYPES)
 def test_predicted_x0_inverts_the_forward_process(prediction_type):
     alphas = alphas_cumprod(noise_schedule_config())
     x0, eps = torch.randn(3, 5), torch.randn(3, 5)
     a = float(alphas[400])
     x_t = a ** 0.5 * x0 + (1 - a) ** 0.5 * eps
-    output = eps if prediction_type == "epsilon" else a ** 0.5 * eps - (1 - a) ** 0.5 * x0
+    output = {"epsilon": eps, "v_prediction": a ** 0.5 * eps - (1 - a) ** 0.5 * x0, "flow_prediction": eps - x0}[
+        prediction_type]
     assert torch.allclose(predicted_x0(x_t, output, a, prediction_type), x0, atol=1e-5)
     assert alpha_bar_at(alphas, 400) == pytest.approx(a)
 
 
-@pytest.mark.parametrize("prediction_type", ["epsilon", "v_prediction"])
+@pytest.mark.parametrize("prediction_type", PREDICTION_TYPES)
 def test_objective_is_zero_for_an_oracle(prediction_type):
     """A network returning exactly the target (recovered from x_t and z0) has zero loss."""
     alphas = alphas_cumprod(noise_schedule_config()).float()
@@ -82,14 +87,14 @@ def test_objective_is_zero_for_an_oracle(prediction_type):
     def oracle(x_t, t, cond):
         a = alphas[t].view(-1, 1, 1)
         eps = (x_t - a.sqrt() * z0) / (1 - a).sqrt()
-        return eps if prediction_type == "epsilon" else a.sqrt() * eps - (1 - a).sqrt() * z0
+        return training_target(prediction_type, z0, eps, a.sqrt(), (1 - a).sqrt())
 
     loss = diffusion_loss(oracle, z0, alphas, prediction_type, generator=torch.Generator().manual_seed(0))
     assert float(loss) < 1e-8
     assert float(diffusion_loss(lambda x, t, c: torch.zeros_like(x), z0, alphas, prediction_type)) > 0.1
 
 
-@pytest.mark.parametrize("prediction_type", ["epsilon", "v_prediction"])
+@pytest.mark.parametrize("prediction_type", PREDICTION_TYPES)
 def test_min_snr_weights_each_step_so_its_x0_error_counts_min_snr_gamma(prediction_type):
     """The same draws as plain MSE, each example weighted: its x̂0 error then weighs min(SNR, γ) (Hang et al.)."""
     alphas = alphas_cumprod(noise_schedule_config()).float()
@@ -104,8 +109,9 @@ def test_min_snr_weights_each_step_so_its_x0_error_counts_min_snr_gamma(predicti
     t = torch.randint(0, len(alphas), (64,), generator=generator)
     noise = torch.randn(z0.shape, generator=generator)
     a = alphas[t].view(-1, 1, 1)
-    x0_error = ((a.sqrt() * (a.sqrt() * z0 + (1 - a).sqrt() * noise) - z0) if prediction_type == "v_prediction"
-                else ((a.sqrt() * z0 + (1 - a).sqrt() * noise) / a.sqrt() - z0)).square().flatten(1).mean(1)
+    x_t = a.sqrt() * z0 + (1 - a).sqrt() * noise
+    x0_error = (data_prediction(prediction_type, x_t, torch.zeros_like(x_t), a.sqrt(), (1 - a).sqrt()) - z0
+                ).square().flatten(1).mean(1)
     snr = alphas[t] / (1 - alphas[t])
     assert float(weighted) == pytest.approx(float((snr.clamp(max=gamma) * x0_error).mean()), rel=1e-4)
     plain = diffusion_loss(blind, z0, alphas, prediction_type, generator=torch.Generator().manual_seed(1))
@@ -128,6 +134,34 @@ def test_every_sampler_runs_and_reports_previews(sampler):
     assert [s.step for s in steps] == [2, 4, 6] and all(s.total == 6 for s in steps)
     assert steps[-1].decoded.shape == (3, 4, 3) and steps[0].latents.shape == (3, 4, 2)
     assert type(build_scheduler(noise_schedule_config(), sampler)).__name__ == SAMPLERS[sampler]
+
+
+@pytest.mark.parametrize("sampler", sorted(SAMPLERS))
+def test_every_sampler_takes_a_flow_model_to_the_shape_it_knows(sampler):
+    """A flow denoiser that knows the data is one latent z* (its exact u = ε̂ − z* at every step) is sampled to z*
+    by every sampler: the flow's velocity reaches each scheduler as the v it implies."""
+    schedule = noise_schedule_config("flow")
+    alphas = alphas_cumprod(schedule)
+    target = torch.randn(4, 2, generator=torch.Generator().manual_seed(3))
+
+    def oracle(x, t, cond=None):
+        alpha_bar = torch.tensor([alpha_bar_at(alphas, float(step)) for step in t]).view(-1, 1, 1).float()
+        alpha, sigma = alpha_bar.sqrt(), (1 - alpha_bar).sqrt()
+        noise = (x - alpha * target) / sigma
+        return training_target("flow_prediction", target.expand_as(x), noise, alpha, sigma)
+
+    class OracleDenoiser(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.anchor = nn.Parameter(torch.zeros(1))  # the pipeline reads its device from a parameter
+
+        def forward(self, x, t, cond=None):
+            return oracle(x, t, cond)
+
+    pipe = LatentDiffusionPipeline(ToyAutoencoder(), OracleDenoiser(), schedule, LatentNorm.global_factor(1.0))
+    last = []
+    pipe(3, steps=8, sampler=sampler, seed=2, callback=last.append)
+    assert torch.allclose(last[-1].latents, target.expand(3, 4, 2), atol=1e-3)
 
 
 def test_progress_only_callbacks_skip_decoding():

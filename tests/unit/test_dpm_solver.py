@@ -11,8 +11,8 @@ from core.diffusion.schedulers import alphas_cumprod
 SCHEDULES = [{"prediction": "epsilon"}, {"prediction": "v"}, {"prediction": "v", "zero_terminal_snr": True},
              {"prediction": "v", "beta_schedule": "linear"},
              {"prediction": "v", "zero_terminal_snr": True, "beta_schedule": "linear"},
-             {"prediction": "v", "beta_schedule": "squaredcos_cap_v2"}]
-SCHEDULE_IDS = ["epsilon", "v", "v-zero-snr", "v-linear", "v-zero-snr-linear", "v-cosine"]
+             {"prediction": "v", "beta_schedule": "squaredcos_cap_v2"}, {"prediction": "flow"}]
+SCHEDULE_IDS = ["epsilon", "v", "v-zero-snr", "v-linear", "v-zero-snr-linear", "v-cosine", "flow"]
 
 
 def _toy_output(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -73,6 +73,7 @@ def test_pipeline_uses_it_only_where_it_reproduces_diffusers():
         DPMSolverPlusPlus(other)
     assert isinstance(sampling_scheduler(noise_schedule_config("v", zero_terminal_snr=True)), DPMSolverPlusPlus)
     assert isinstance(sampling_scheduler(noise_schedule_config("v", beta_schedule="linear")), DPMSolverPlusPlus)
+    assert isinstance(sampling_scheduler(noise_schedule_config("flow")), DPMSolverPlusPlus)
     assert not DPMSolverPlusPlus.supports({**noise_schedule_config("v", beta_schedule="linear"), "beta_end": 0.012})
 
 
@@ -81,7 +82,7 @@ def test_a_zero_terminal_snr_schedule_ends_in_pure_noise_and_needs_v():
                        for z in (False, True))
     assert plain[-1] > 0.004 and rescaled[-1] == 0  # LDM's betas leave √ᾱ_T ≈ 0.068 of the latent in x_T
     assert torch.isclose(rescaled[0], plain[0])  # the first step is unchanged (Lin et al. 2024, Algorithm 1)
-    with pytest.raises(ValueError, match="v-prediction"):
+    with pytest.raises(ValueError, match="needs v- or flow prediction"):
         noise_schedule_config("epsilon", zero_terminal_snr=True)
 
 
@@ -94,3 +95,18 @@ def test_ddpm_linear_betas_keep_less_of_the_latent_at_every_late_step():
     assert visible == [800, 569]
     with pytest.raises(ValueError, match="beta_schedule"):
         noise_schedule_config("v", beta_schedule="cosine")
+
+
+def test_the_flow_path_is_the_straight_line_from_the_shape_to_pure_noise():
+    """Step t of the flow schedule is y_τ = (1 − τ) x0 + τ ε at τ = (t + 1) / T, scaled to VP: σ / (α + σ) = τ."""
+    config = noise_schedule_config("flow")
+    assert config["prediction_type"] == "flow_prediction" and config["beta_schedule"] == "rectified_flow"
+    alpha_bar = alphas_cumprod(config)
+    alpha, sigma = alpha_bar.sqrt(), (1 - alpha_bar).sqrt()
+    tau = torch.arange(1, 1001, dtype=torch.float64) / 1000
+    assert torch.allclose(sigma / (alpha + sigma), tau, atol=1e-4)
+    assert alpha_bar[-1] == 0 and alpha_bar[499] == pytest.approx(0.5, abs=1e-3)  # τ = 1/2: α = σ
+    with pytest.raises(ValueError, match="its own path"):
+        noise_schedule_config("flow", beta_schedule="linear")
+    with pytest.raises(ValueError, match="needs v- or flow prediction"):
+        noise_schedule_config("epsilon", beta_schedule="rectified_flow")

@@ -125,6 +125,17 @@ def test_rebuilt_train_command_names_a_reused_autoencoder_and_every_size_the_pre
                        "--seed 0 --bf16 --out runs/x")
 
 
+def test_a_flow_runs_command_leaves_out_the_path_its_prediction_brings():
+    config = RunConfig(representation="points", cond="class", classes=["chair", "sofa"], preset="small", seed=0,
+                       prediction="flow", autoencoder={"kind": "ae"}, denoiser={}, schedule=noise_schedule_config("flow"),
+                       data={"path": "data.h5", "classes": ["chair", "sofa"], "resolution": 32, "n_points": 1024,
+                             "max_shapes": None},
+                       train={"ae": {"steps": 2000, "bf16": False}, "ldm": {"steps": 6000}})
+    command = train_command(config, Path("runs/x"))
+    assert "--prediction flow" in command
+    assert "--zero-terminal-snr" not in command and "--beta-schedule" not in command  # refused beside flow
+
+
 def test_a_shipped_config_names_the_data_as_given_not_this_machines_path():
     config = RunConfig(representation="points", cond="class", classes=["chair"], preset="small", seed=0,
                        prediction="epsilon", autoencoder={}, denoiser={}, schedule={}, train={},

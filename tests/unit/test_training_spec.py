@@ -29,6 +29,7 @@ from core.training.spec import ResumeSpec, RunSpec
     ({"representation": "voxels", "ae_loss": "focal_cldice", "ae_from": "builtin:voxels"}, "--ae-loss"),
     ({"zero_terminal_snr": True, "prediction": "epsilon"}, "--zero-terminal-snr"),  # only v can learn pure noise
     ({"beta_schedule": "cosine"}, "--beta-schedule"),
+    ({"prediction": "flow", "beta_schedule": "linear"}, "--beta-schedule"),  # flow matching has its own path
     ({"denoiser_dropout": 1.0}, "--denoiser-dropout"), ({"denoiser_dropout": -0.1}, "--denoiser-dropout"),
     ({"representation": "voxels", "denoiser_dropout": 0.1}, "--denoiser-dropout"),  # a grid latent's UNet has none
 ])
@@ -45,6 +46,7 @@ def test_good_specs_pass() -> None:
     RunSpec(data="builtin", representation="voxels", ae_latent="tokens", ae_from="builtin:voxels").check()
     RunSpec(data="builtin", representation="points", prediction="v", zero_terminal_snr=True).check()
     RunSpec(data="builtin", representation="points", beta_schedule="linear").check()
+    RunSpec(data="builtin", representation="points", prediction="flow").check()
     ResumeSpec(ldm_steps=10).check()
     with pytest.raises(InputError, match="positive"):
         ResumeSpec(ae_steps=0).check()

@@ -40,7 +40,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="grid resolution of voxels and splats")
     parser.add_argument("--points", dest="n_points", type=int, help="points per shape (default: the preset's)")
     parser.add_argument("--prediction", choices=PREDICTIONS, default=None,
-                        help="what the denoiser predicts: noise (epsilon) or velocity (v)")
+                        help="what the denoiser predicts: noise (epsilon), velocity (v), or flow matching's velocity "
+                             "u = noise - shape on its straight path, which brings that path as its schedule (flow)")
     parser.add_argument("--max-shapes", type=int, help="train on at most N shapes (a fixed random choice; quick tries)")
     parser.add_argument("--batch-size", type=int, help="per-process batch size of both stages")
     parser.add_argument("--lr", type=float, help="peak learning rate of both stages")
