@@ -128,8 +128,8 @@ class RunForm(QTabWidget):
         for widget, tip in ((self.ae_steps, "--ae-steps: stage-1 optimiser steps (on Resume: the new total)"),
                             (self.ldm_steps, "--ldm-steps: stage-2 optimiser steps (on Resume: the new total)"),
                             (self.max_shapes, "--max-shapes: train on at most N shapes (quick tries)"),
-                            (self.prediction_combo, "--prediction: what the denoiser predicts, noise ε, velocity v, or flow matching's "
-                                                   "velocity on its straight path (flow)"),
+                            (self.prediction_combo, "--prediction: what the denoiser predicts, noise ε, velocity v, "
+                                                    "or flow matching's velocity on its straight path (flow)"),
                             (self.bf16, "--bf16: bfloat16 autocast; about 1.9x faster for a width-384 DiT on a "
                                         "CPU with AVX512-BF16, no faster for narrow ones"),
                             (self.latent_combo, "--ae-latent: a voxel or splat autoencoder's latent, an r³ grid "

@@ -124,7 +124,7 @@ def scheduler_config(config: dict[str, Any]) -> dict[str, Any]:
     (:func:`~core.diffusion.parameterization.scheduler_output`), the flow path as ``trained_betas``."""
     options = {**config, "prediction_type": SCHEDULER_PREDICTIONS.get(config["prediction_type"],
                                                                       config["prediction_type"])}
-    if config["beta_schedule"] == FLOW_PATH:
+    if config.get("beta_schedule") == FLOW_PATH:
         options["trained_betas"] = rectified_flow_betas(config["num_train_timesteps"]).tolist()
     return options
 
