@@ -17,8 +17,9 @@ tiny preset's networks with random weights (labelled in ``model``; speed does no
 * ``cli_sample``: wall and CPU seconds of the whole ``python -m core sample builtin:NAME --class C --n 8
   --steps 20 --sampler dpmpp --seed 1 --format npy`` process, start-up included (target: 5 s on 2 cores),
   with the machine's load average, since other processes share the cores.
-* ``compare_predictions`` (``--predictions``): trains the same tiny chair run with ε and with v prediction
-  and scores samples against test chairs (MMD-CD, COV, 1-NNA; PointFlow's definitions in core.metrics).
+* ``compare_predictions`` (``--predictions``): trains the same tiny chair + sofa run with each prediction (ε, v,
+  flow) and scores its chair samples against test chairs (MMD-CD, COV, 1-NNA; PointFlow's definitions in
+  core.metrics).
 
 Run: ``python benchmarks/bench_ldm.py [--quick] [--predictions]`` (prints one JSON object).
 """
@@ -45,7 +46,7 @@ H5_TEST = SHARED_DATA / "modelnet10_pointclouds_1024" / "modelnet10_pcd1024_test
 
 import torch  # noqa: E402
 
-from core.choices import DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, MODEL_REPRESENTATIONS  # noqa: E402
+from core.choices import DEFAULT_GUIDANCE, DEFAULT_SAMPLE_STEPS, MODEL_REPRESENTATIONS, PREDICTIONS  # noqa: E402
 from core.diffusion import LatentDiffusionPipeline, LatentNorm  # noqa: E402
 from core.jobs import CancelToken  # noqa: E402
 from core.training.presets import training_preset  # noqa: E402
@@ -227,7 +228,7 @@ def benchmark(name: str, quick: bool) -> dict:
 
 
 def compare_predictions(ae_steps: int = 100, ldm_steps: int = 300, n_samples: int = 32) -> dict:
-    """Train a tiny class-conditioned chair run per prediction type; score samples against test chairs."""
+    """Train a tiny chair + sofa run per prediction type; score its chair samples against test chairs."""
     from core.data import open_dataset
     from core.metrics.distances import pairwise_chamfer
     from core.metrics.distributions import mmd_cov, one_nn_accuracy
@@ -238,9 +239,10 @@ def compare_predictions(ae_steps: int = 100, ldm_steps: int = 300, n_samples: in
     d_ref = pairwise_chamfer(refs, refs)
     scores = {}
     with tempfile.TemporaryDirectory() as folder:
-        for prediction in ("epsilon", "v"):
+        for prediction in PREDICTIONS:
             run = Path(folder) / prediction
-            spec = RunSpec(data=str(H5_TRAIN), representation="points", classes=["chair"], cond="class",
+            # class 0 of two: --cond class needs at least two classes
+            spec = RunSpec(data=str(H5_TRAIN), representation="points", classes=["chair", "sofa"], cond="class",
                            preset="tiny", ae_steps=ae_steps, ldm_steps=ldm_steps, prediction=prediction)
             start = time.perf_counter()
             train_run(run, spec)
