@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from core.diffusion.parameterization import SCHEDULER_PREDICTIONS, data_prediction
+from core.diffusion.parameterization import data_prediction, scheduler_prediction
 from core.diffusion.schedulers import (BETA_RANGES, FLOW_PATH, PREDICTIONS, RESCALE_ZERO_SNR, build_scheduler,
                                        noise_schedule_config, rectified_flow_betas, zero_terminal_snr_betas)
 
@@ -67,7 +67,7 @@ class DPMSolverPlusPlus:
         if not self.supports(config):
             raise ValueError(f"the built-in DPM-Solver++ does not cover the schedule {config}; use diffusers'")
         # it steps with what diffusers' would: a flow's u arrives as v (the pipeline's scheduler_output)
-        self.config = {**config, "prediction_type": SCHEDULER_PREDICTIONS[config["prediction_type"]]}
+        self.config = {**config, "prediction_type": scheduler_prediction(config["prediction_type"])}
         self.stochastic = stochastic
         steps = config["num_train_timesteps"]
         betas = _betas(config["beta_schedule"], config["beta_start"], config["beta_end"], steps)

@@ -73,10 +73,16 @@ def data_prediction(prediction_type: str, x_t: torch.Tensor, model_output: torch
     return parameterization(prediction_type).data(x_t, model_output, alpha, sigma)
 
 
+def scheduler_prediction(prediction_type: str) -> str:
+    """The prediction type the samplers step with for a network trained on ``prediction_type``
+    (:data:`SCHEDULER_PREDICTIONS`; a type it does not list passes as it is)."""
+    return SCHEDULER_PREDICTIONS.get(prediction_type, prediction_type)
+
+
 def scheduler_output(prediction_type: str, x_t: torch.Tensor, model_output: torch.Tensor, alpha: Coefficient,
                      sigma: Coefficient) -> torch.Tensor:
     """The output in the terms of :data:`SCHEDULER_PREDICTIONS`, what every sampler steps with: a flow's u becomes
     v = α ε̂ − σ x̂0 = ((α − σ) x_t + u) / (α + σ) (ε̂ and x̂0 of the same u, α² + σ² = 1); other outputs pass."""
-    if SCHEDULER_PREDICTIONS.get(prediction_type, prediction_type) == prediction_type:
+    if scheduler_prediction(prediction_type) == prediction_type:
         return model_output
     return ((alpha - sigma) * x_t + model_output) / (alpha + sigma)

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from core.choices import DEFAULT_BETA_SCHEDULE
-from core.diffusion.parameterization import SCHEDULER_PREDICTIONS, data_prediction
+from core.diffusion.parameterization import data_prediction, scheduler_prediction
 
 #: ``--sampler`` name -> diffusers scheduler class
 SAMPLERS: dict[str, str] = {
@@ -122,8 +122,7 @@ def rectified_flow_betas(steps: int = NUM_TRAIN_TIMESTEPS) -> torch.Tensor:
 def scheduler_config(config: dict[str, Any]) -> dict[str, Any]:
     """The run's schedule as a diffusers scheduler takes it: its prediction type as the samplers step with it
     (:func:`~core.diffusion.parameterization.scheduler_output`), the flow path as ``trained_betas``."""
-    options = {**config, "prediction_type": SCHEDULER_PREDICTIONS.get(config["prediction_type"],
-                                                                      config["prediction_type"])}
+    options = {**config, "prediction_type": scheduler_prediction(config["prediction_type"])}
     if config.get("beta_schedule") == FLOW_PATH:
         options["trained_betas"] = rectified_flow_betas(config["num_train_timesteps"]).tolist()
     return options

@@ -144,19 +144,16 @@ def test_every_sampler_takes_a_flow_model_to_the_shape_it_knows(sampler):
     alphas = alphas_cumprod(schedule)
     target = torch.randn(4, 2, generator=torch.Generator().manual_seed(3))
 
-    def oracle(x, t, cond=None):
-        alpha_bar = torch.tensor([alpha_bar_at(alphas, float(step)) for step in t]).view(-1, 1, 1).float()
-        alpha, sigma = alpha_bar.sqrt(), (1 - alpha_bar).sqrt()
-        noise = (x - alpha * target) / sigma
-        return training_target("flow_prediction", target.expand_as(x), noise, alpha, sigma)
-
     class OracleDenoiser(nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.anchor = nn.Parameter(torch.zeros(1))  # the pipeline reads its device from a parameter
 
         def forward(self, x, t, cond=None):
-            return oracle(x, t, cond)
+            alpha_bar = torch.tensor([alpha_bar_at(alphas, float(step)) for step in t]).view(-1, 1, 1).float()
+            alpha, sigma = alpha_bar.sqrt(), (1 - alpha_bar).sqrt()
+            noise = (x - alpha * target) / sigma
+            return training_target("flow_prediction", target.expand_as(x), noise, alpha, sigma)
 
     pipe = LatentDiffusionPipeline(ToyAutoencoder(), OracleDenoiser(), schedule, LatentNorm.global_factor(1.0))
     last = []
